@@ -1,0 +1,40 @@
+# Two entry points, both self-contained on a fresh Debian machine (see README.md):
+#   make demo  - set up, then run a small study on Fashion-MNIST and analyse it
+#   make test  - set up, then lint and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+DEMO_STORAGE := sqlite:///studies/bnstudy.db
+DEMO_STUDY := bn_placement_demo
+
+.PHONY: setup demo test lint clean
+
+setup: $(STAMP) $(FASHION_MNIST)
+
+# The Debian package is the offline source of Fashion-MNIST; nothing is downloaded at run time.
+$(FASHION_MNIST):
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
+
+# Re-installs only when the dependencies change, so a second `make` is quick.
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	mkdir -p studies
+	$(PY) -m study.search --storage $(DEMO_STORAGE) --study-name $(DEMO_STUDY)
+	$(PY) -m analysis --storage $(DEMO_STORAGE) --study-name $(DEMO_STUDY)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: lint
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) studies reports *.egg-info

@@ -1,0 +1,348 @@
+"""Tests for study.data: real Fashion-MNIST subsets, fake IDX folders and mocked TFDS sets."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from study import data
+from study.data import DataError
+
+FASHION_DIR = data.DEBIAN_FASHION_MNIST_DIR
+needs_fashion_mnist = pytest.mark.skipif(
+    not (FASHION_DIR / "t10k-images-idx3-ubyte.gz").is_file(),
+    reason="needs the Debian package dataset-fashion-mnist",
+)
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Writes a uint8 array as a gzipped IDX file (magic 0x0000 08 ndim, big-endian sizes)."""
+    header = bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}i", *array.shape)
+    with gzip.open(path, "wb") as file:
+        file.write(header + array.astype(np.uint8).tobytes())
+
+
+def write_fake_fashion_mnist(folder: Path, train: int = 50, test: int = 10) -> Path:
+    """Writes a tiny IDX set whose image i holds i in its first pixels, so each is unique."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for prefix, count, offset in (("train", train, 0), ("t10k", test, 1000)):
+        images = np.zeros((count, 28, 28), np.uint8)
+        images[:, 0, 0], images[:, 0, 1] = np.divmod(np.arange(count) + offset, 256)
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", np.arange(count) % 10)
+    return folder
+
+
+def image_ids(images: np.ndarray) -> np.ndarray:
+    """Recovers the ids that write_fake_fashion_mnist stored in each image."""
+    return images[:, 0, 0, 0].astype(int) * 256 + images[:, 0, 1, 0]
+
+
+def read_raw_idx(path: Path, header: int) -> np.ndarray:
+    with gzip.open(path, "rb") as file:
+        return np.frombuffer(file.read(), np.uint8, offset=header)
+
+
+@pytest.fixture(autouse=True)
+def no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(data.FASHION_MNIST_DIR_ENV, raising=False)
+
+
+# Fashion-MNIST, real files.
+
+
+@needs_fashion_mnist
+def test_fashion_mnist_defaults_hold_out_ten_percent_and_keep_test_untouched() -> None:
+    splits = data.load_splits()
+    assert (splits.name, splits.num_classes) == ("fashion_mnist", 10)
+    assert splits.train_images.shape == (54000, 28, 28, 1)
+    assert splits.val_images.shape == (6000, 28, 28, 1)
+    assert splits.test_images.shape == (10000, 28, 28, 1)
+    for images in (splits.train_images, splits.val_images, splits.test_images):
+        assert images.dtype == np.uint8
+    for labels in (splits.train_labels, splits.val_labels, splits.test_labels):
+        assert labels.dtype == np.int32 and labels.min() == 0 and labels.max() == 9
+    raw_test = read_raw_idx(FASHION_DIR / "t10k-images-idx3-ubyte.gz", header=16)
+    np.testing.assert_array_equal(splits.test_images.ravel(), raw_test)
+    raw_labels = read_raw_idx(FASHION_DIR / "t10k-labels-idx1-ubyte.gz", header=8)
+    np.testing.assert_array_equal(splits.test_labels, raw_labels)
+    assert not splits.test_images.flags.writeable
+
+
+@needs_fashion_mnist
+def test_fashion_mnist_subsets_follow_the_seed() -> None:
+    first = data.load_splits(train_size=300, val_size=100, seed=1)
+    again = data.load_splits(train_size=300, val_size=100, seed=1)
+    other = data.load_splits(train_size=300, val_size=100, seed=2)
+    assert first.train_images.shape == (300, 28, 28, 1) and len(first.train_labels) == 300
+    assert first.val_images.shape == (100, 28, 28, 1) and len(first.val_labels) == 100
+    np.testing.assert_array_equal(first.train_images, again.train_images)
+    np.testing.assert_array_equal(first.val_labels, again.val_labels)
+    assert not np.array_equal(first.train_images, other.train_images)
+    assert not np.array_equal(first.val_images, other.val_images)
+    np.testing.assert_array_equal(first.test_images, other.test_images)
+
+
+def test_train_and_val_are_disjoint_and_cover_the_training_set(tmp_path: Path) -> None:
+    folder = write_fake_fashion_mnist(tmp_path)
+    splits = data.load_splits(data_dir=folder, seed=3)
+    train_ids, val_ids = image_ids(splits.train_images), image_ids(splits.val_images)
+    assert len(val_ids) == 5  # 10% of 50
+    assert set(train_ids).isdisjoint(val_ids)
+    assert sorted([*train_ids, *val_ids]) == list(range(50))
+    np.testing.assert_array_equal(splits.train_labels, train_ids % 10)
+    np.testing.assert_array_equal(image_ids(splits.test_images), np.arange(1000, 1010))
+
+
+def test_changing_one_size_leaves_the_other_split_alone(tmp_path: Path) -> None:
+    folder = write_fake_fashion_mnist(tmp_path)
+    small = data.load_splits(data_dir=folder, train_size=10, val_size=5)
+    large = data.load_splits(data_dir=folder, train_size=30, val_size=8)
+    assert set(image_ids(small.train_images)) <= set(image_ids(large.train_images))
+    assert set(image_ids(small.val_images)) <= set(image_ids(large.val_images))
+
+
+def test_data_dir_beats_env_var_which_beats_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from_env = write_fake_fashion_mnist(tmp_path / "env", train=20)
+    from_argument = write_fake_fashion_mnist(tmp_path / "argument", train=30)
+    monkeypatch.setenv(data.FASHION_MNIST_DIR_ENV, str(from_env))
+    assert len(data.load_splits(val_size=2).train_images) == 18
+    assert len(data.load_splits(data_dir=from_argument, val_size=2).train_images) == 28
+
+
+def test_load_time_resize_gives_uint8_at_the_requested_size(tmp_path: Path) -> None:
+    splits = data.load_splits(data_dir=write_fake_fashion_mnist(tmp_path), image_size=40)
+    assert splits.train_images.shape[1:] == (40, 40, 1) and splits.train_images.dtype == np.uint8
+    assert splits.test_images.shape == (10, 40, 40, 1)
+
+
+def test_fashion_mnist_loads_without_importing_tensorflow(tmp_path: Path) -> None:
+    # Backends without TensorFlow (JAX machines) load and prepare data with numpy alone.
+    folder = write_fake_fashion_mnist(tmp_path)
+    script = (
+        "import sys; from study import data; "
+        f"splits = data.load_splits(data_dir={str(folder)!r}, train_size=8); "
+        "data.prepare_arrays(splits.train_images, image_size=32); "
+        "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'"
+    )
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", script], cwd=root, check=True)
+
+
+# Input pipelines.
+
+
+@pytest.fixture(scope="module")
+def images_and_labels() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (40, 28, 28, 1), dtype=np.uint8), np.arange(40) % 10
+
+
+def test_make_dataset_batches_are_rgb_in_minus_one_to_one(images_and_labels) -> None:
+    images, labels = images_and_labels
+    dataset = data.make_dataset(images, labels, image_size=32, batch_size=16, training=False)
+    batches = list(dataset.as_numpy_iterator())
+    assert [len(batch_labels) for _, batch_labels in batches] == [16, 16, 8]
+    pixels = np.concatenate([batch for batch, _ in batches])
+    assert pixels.shape == (40, 32, 32, 3) and pixels.dtype == np.float32
+    assert pixels.min() >= -1.0 and pixels.max() <= 1.0
+    np.testing.assert_array_equal(pixels[..., 0], pixels[..., 1])
+    np.testing.assert_array_equal(pixels[..., 0], pixels[..., 2])
+    np.testing.assert_array_equal(np.concatenate([y for _, y in batches]), labels)
+
+
+@pytest.mark.parametrize("image_size", [32, 64])
+def test_numpy_and_tf_pipelines_give_the_same_values(images_and_labels, image_size) -> None:
+    images, labels = images_and_labels
+    dataset = data.make_dataset(
+        images, labels, image_size=image_size, batch_size=40, training=False
+    )
+    from_tf = next(dataset.as_numpy_iterator())[0]
+    from_numpy = data.prepare_arrays(images, image_size=image_size)
+    assert from_numpy.shape == (40, image_size, image_size, 3)
+    np.testing.assert_allclose(from_tf, from_numpy, atol=1e-6)
+
+
+def test_prepare_arrays_keeps_colour_images_at_their_size() -> None:
+    images = np.full((2, 32, 32, 3), 255, np.uint8)
+    images[1] = 0
+    prepared = data.prepare_arrays(images, image_size=32)
+    assert prepared.shape == (2, 32, 32, 3)
+    assert (prepared[0] == 1.0).all() and (prepared[1] == -1.0).all()
+
+
+def label_order(dataset) -> list[int]:
+    return [int(label) for _, labels in dataset.as_numpy_iterator() for label in labels]
+
+
+def test_training_shuffle_is_seeded_and_new_each_epoch(images_and_labels) -> None:
+    images, _ = images_and_labels
+    ids = np.arange(40)
+
+    def build(seed: int):
+        return data.make_dataset(
+            images, ids, image_size=32, batch_size=8, training=True, seed=seed
+        )
+
+    dataset = build(seed=5)
+    first_epoch, second_epoch = label_order(dataset), label_order(dataset)
+    assert sorted(first_epoch) == list(range(40))
+    assert first_epoch != list(range(40)) and first_epoch != second_epoch
+    assert label_order(build(seed=5)) == first_epoch
+    assert label_order(build(seed=6)) != first_epoch
+
+
+def test_augmentation_keeps_shapes_and_is_seeded(images_and_labels) -> None:
+    images, labels = images_and_labels
+
+    def first_batch(augment: bool, seed: int = 0) -> np.ndarray:
+        dataset = data.make_dataset(
+            images,
+            labels,
+            image_size=32,
+            batch_size=40,
+            training=True,
+            augment=augment,
+            seed=seed,
+        )
+        return next(dataset.as_numpy_iterator())[0]
+
+    augmented = first_batch(augment=True)
+    assert augmented.shape == (40, 32, 32, 3) and augmented.dtype == np.float32
+    assert augmented.min() >= -1.0 and augmented.max() <= 1.0
+    np.testing.assert_array_equal(augmented, first_batch(augment=True))
+    assert not np.array_equal(augmented, first_batch(augment=False))
+    assert not np.array_equal(augmented, first_batch(augment=True, seed=1))
+
+
+# TensorFlow Datasets, mocked: tfds.testing.mock_data makes random examples offline.
+
+
+def write_tfds_split_metadata(data_dir: Path, name: str, sizes: dict[str, int]) -> None:
+    """Writes the split metadata that mock_data lacks offline (it would report no splits)."""
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(name, data_dir=str(data_dir))
+    builder.info.set_splits(
+        tfds.core.SplitDict(
+            [
+                tfds.core.SplitInfo(name=split, shard_lengths=[size], num_bytes=0)
+                for split, size in sizes.items()
+            ]
+        )
+    )
+    Path(builder.data_dir).mkdir(parents=True)
+    builder.info.write_to_directory(builder.data_dir)
+
+
+def test_tfds_uses_the_test_split_when_the_metadata_has_one(tmp_path: Path) -> None:
+    import tensorflow_datasets as tfds
+
+    write_tfds_split_metadata(tmp_path, "mnist", {"train": 30, "test": 10})
+    with tfds.testing.mock_data(num_examples=30, data_dir=str(tmp_path)):
+        splits = data.load_splits("tfds:mnist", val_size=3)
+    assert splits.num_classes == 10
+    assert splits.train_images.shape == (27, 28, 28, 1) and splits.train_images.dtype == np.uint8
+    assert splits.test_images.shape == (30, 28, 28, 1)  # mock_data fills every split alike
+    assert splits.train_labels.dtype == np.int32
+
+
+def test_tfds_without_a_test_split_carves_one_from_train() -> None:
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=40):
+        splits = data.load_splits("tfds:cifar10", train_size=20, val_size=4)
+        again = data.load_splits("tfds:cifar10", train_size=20, val_size=4, seed=1)
+    assert splits.num_classes == 10
+    assert splits.train_images.shape == (20, 32, 32, 3)
+    assert splits.val_images.shape == (4, 32, 32, 3)
+    assert splits.test_images.shape == (4, 32, 32, 3)  # 10% of 40, whatever the seed
+    np.testing.assert_array_equal(splits.test_images, again.test_images)
+
+
+def test_tfds_variable_size_images_are_resized_at_load() -> None:
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=20):
+        splits = data.load_splits("tfds:tf_flowers", image_size=48)
+        with pytest.raises(DataError, match=r"`image_size` must be given for tfds:tf_flowers"):
+            data.load_splits("tfds:tf_flowers")
+    assert splits.num_classes == 5
+    assert splits.train_images.shape[1:] == (48, 48, 3) and splits.train_images.dtype == np.uint8
+    dataset = data.make_dataset(
+        splits.train_images, splits.train_labels, image_size=48, batch_size=4, training=True
+    )
+    assert next(dataset.as_numpy_iterator())[0].shape == (4, 48, 48, 3)
+
+
+# Mistakes: each is a one-line DataError stating the rule and the value received.
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "tfds:", "cifar10"])
+def test_unknown_dataset_forms_are_rejected(dataset: str) -> None:
+    with pytest.raises(DataError, match=rf"'fashion_mnist' or 'tfds:<name>'.*got '{dataset}'"):
+        data.load_splits(dataset)
+
+
+def test_unknown_tfds_name_is_rejected() -> None:
+    with pytest.raises(DataError, match=r"TensorFlow Datasets set .* got 'tfds:no_such_set'"):
+        data.load_splits("tfds:no_such_set")
+
+
+def test_missing_files_say_how_to_get_them(tmp_path: Path, monkeypatch) -> None:
+    with pytest.raises(DataError, match=r"apt-get install dataset-fashion-mnist") as error:
+        data.load_splits(data_dir=tmp_path)
+    assert str(tmp_path) in str(error.value) and "\n" not in str(error.value)
+    monkeypatch.setenv(data.FASHION_MNIST_DIR_ENV, str(tmp_path / "absent"))
+    with pytest.raises(DataError, match=rf"\${data.FASHION_MNIST_DIR_ENV} .*--data-dir"):
+        data.load_splits()
+
+
+def test_image_size_below_32_is_rejected(images_and_labels, tmp_path: Path) -> None:
+    images, labels = images_and_labels
+    message = r"`image_size` must be at least 32, but got 28\."
+    with pytest.raises(DataError, match=message):
+        data.make_dataset(images, labels, image_size=28, batch_size=8, training=False)
+    with pytest.raises(DataError, match=message):
+        data.prepare_arrays(images, image_size=28)
+    with pytest.raises(DataError, match=message):
+        data.load_splits(data_dir=write_fake_fashion_mnist(tmp_path), image_size=28)
+
+
+def test_batch_size_must_be_positive(images_and_labels) -> None:
+    images, labels = images_and_labels
+    with pytest.raises(DataError, match=r"`batch_size` must be positive, but got 0\."):
+        data.make_dataset(images, labels, image_size=32, batch_size=0, training=True)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        ({"train_size": 0}, r"`train_size` must be positive, but got 0\."),
+        ({"val_size": -5}, r"`val_size` must be positive, but got -5\."),
+        ({"val_size": 50}, r"`val_size` must be below the 50 training images .* got 50\."),
+        (
+            {"train_size": 46, "val_size": 5},
+            r"`train_size` \+ `val_size` must not exceed the 50 training images of "
+            r"fashion_mnist, but got 46 \+ 5\.",
+        ),
+    ],
+)
+def test_bad_sizes_are_rejected(tmp_path: Path, sizes: dict[str, int], message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        data.load_splits(data_dir=write_fake_fashion_mnist(tmp_path), **sizes)
+
+
+@needs_fashion_mnist
+def test_sizes_larger_than_fashion_mnist_are_rejected() -> None:
+    message = r"must not exceed the 60000 training images of fashion_mnist, but got 59000 \+ 6000"
+    with pytest.raises(DataError, match=message):
+        data.load_splits(train_size=59000)

@@ -1,0 +1,50 @@
+"""The default search space: BN placement (scientific) beside learning rate and width (nuisance).
+
+Fixed hyperparameters, chosen once rather than tuned so that trials go to what matters:
+- SGD with Nesterov momentum 0.9, as in the MobileNetV2 paper's family of recipes and the blog
+  experiment this project re-examines;
+- cosine decay of the learning rate to zero over the trial, so that the last epoch is not
+  spent at a learning rate too high to settle;
+- decoupled weight decay 4e-5, the MobileNetV2 paper's value;
+- BatchNormalization momentum from `study.model` (its default suits short trials).
+"""
+
+from __future__ import annotations
+
+import keras
+import keras_tuner
+
+from search_spaces.context import SpaceContext
+from study.model import BN_POSITIONS, build_mobilenet_v2
+
+__all__ = ["build"]
+
+WEIGHT_DECAY = 4e-5  # the MobileNetV2 paper's value
+SGD_MOMENTUM = 0.9
+
+
+def build(hp: keras_tuner.HyperParameters, context: SpaceContext) -> keras.Model:
+    """Builds and compiles a MobileNetV2 for one trial.
+
+    Args:
+        hp: The trial's hyperparameters: `bn_position`, `learning_rate`, `alpha`.
+        context: Input shape, classes and trial length.
+
+    Returns:
+        The compiled model, returning logits, with the metric `accuracy`.
+    """
+    bn_position = hp.Choice("bn_position", list(BN_POSITIONS))
+    # SGD with momentum and BN trains from about 1e-3 to about 1 with cosine decay; the range
+    # is wide on purpose so that the best trials do not sit at an edge.
+    learning_rate = hp.Float("learning_rate", 1e-3, 2.0, sampling="log")
+    alpha = hp.Choice("alpha", [0.35, 0.5, 0.75, 1.0])
+    model = build_mobilenet_v2(context.input_shape, context.num_classes, alpha=alpha,
+                               bn_position=bn_position)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate,
+                                                      decay_steps=max(1, context.total_steps))
+    optimizer = keras.optimizers.SGD(schedule, momentum=SGD_MOMENTUM, nesterov=True,
+                                     weight_decay=WEIGHT_DECAY)
+    model.compile(optimizer=optimizer,
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"], jit_compile=context.jit_compile)
+    return model

@@ -1,0 +1,121 @@
+"""One frozen dataclass per search run, and the named presets that are instances of it."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+__all__ = ["PRESETS", "SAMPLERS", "PRUNERS", "ConfigError", "SearchConfig", "preset"]
+
+SAMPLERS = ("tpe", "random", "sobol")
+PRUNERS = ("median", "successive_halving", "hyperband", "none")
+DEFAULT_STORAGE = "sqlite:///studies/bnstudy.db"
+
+
+class ConfigError(ValueError):
+    """A user mistake in the run's settings: one line naming the argument and the value."""
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Everything that defines a search; stored with the study so it can be resumed and read.
+
+    The defaults are the built-in study that `python -m study.search` runs with no arguments:
+    small enough to finish in a few minutes on a 2-core CPU, large enough that validation
+    accuracy separates good and bad trials.
+    """
+
+    preset: str = "smoke"
+    dataset: str = "fashion_mnist"
+    data_dir: str | None = None
+    storage: str = DEFAULT_STORAGE
+    study_name: str | None = None  # None: "bnstudy-<preset>", one study per preset
+    search_space: str = "bn_placement"
+    n_trials: int = 8  # four per placement: enough for a provisional comparison
+    timeout: float | None = None  # seconds after which no new trial starts
+    epochs: int = 2
+    batch_size: int = 128  # near the CPU throughput optimum measured for 32x32 inputs
+    image_size: int = 32  # the smallest input MobileNetV2 takes; Fashion-MNIST is 28x28
+    train_size: int | None = 2048  # None: every training image left after the validation split
+    val_size: int | None = 1024  # None: 10% of the training images
+    augment: bool = False  # flips and shifts only pay off over many epochs
+    sampler: str = "tpe"
+    pruner: str = "median"
+    seed: int = 0
+    balance: bool = True  # equal share of trials for each `bn_position` value
+    jit_compile: bool | str = "auto"  # "auto": Keras turns XLA on for GPUs and off on CPUs
+
+    @property
+    def resolved_study_name(self) -> str:
+        """The study's name in the storage."""
+        return self.study_name or f"bnstudy-{self.preset}"
+
+    def validate(self) -> SearchConfig:
+        """Checks every setting that can be checked without data or storage.
+
+        Returns:
+            self, for chaining.
+
+        Raises:
+            ConfigError: naming the first wrong argument and the value received.
+        """
+        if self.preset not in PRESETS:
+            raise ConfigError(f"`preset` must be one of {sorted(PRESETS)}, "
+                              f"but got {self.preset!r}.")
+        from search_spaces import SEARCH_SPACES  # the registry only; no Keras import
+
+        if self.search_space not in SEARCH_SPACES:
+            raise ConfigError(f"`search_space` must be one of {sorted(SEARCH_SPACES)}, "
+                              f"but got {self.search_space!r}.")
+        if self.sampler not in SAMPLERS:
+            raise ConfigError(f"`sampler` must be one of {list(SAMPLERS)}, "
+                              f"but got {self.sampler!r}.")
+        if self.pruner not in PRUNERS:
+            raise ConfigError(f"`pruner` must be one of {list(PRUNERS)}, "
+                              f"but got {self.pruner!r}.")
+        for name in ("n_trials", "epochs", "batch_size", "train_size", "val_size"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"`{name}` must be positive, but got {value}.")
+        if self.timeout is not None and self.timeout <= 0:
+            raise ConfigError(f"`timeout` must be positive seconds, but got {self.timeout}.")
+        if self.image_size < 32:
+            raise ConfigError(f"`image_size` must be at least 32, but got {self.image_size}.")
+        return self
+
+    def science(self) -> dict[str, object]:
+        """The settings a resumed study must share: changing any would mix two experiments."""
+        return {name: getattr(self, name) for name in (
+            "dataset", "search_space", "epochs", "batch_size", "image_size", "train_size",
+            "val_size", "augment", "seed")}
+
+
+PRESETS: dict[str, SearchConfig] = {
+    "smoke": SearchConfig(),
+    # Full Fashion-MNIST at 32x32: hours on a 2-core CPU.
+    "cpu": SearchConfig(preset="cpu", n_trials=40, epochs=10, train_size=None, val_size=None,
+                        augment=True),
+    # Close to the blog experiment: 224x224 from scratch with SGD for many epochs.
+    "gpu": SearchConfig(preset="gpu", dataset="tfds:tf_flowers", n_trials=40, epochs=30,
+                        batch_size=64, image_size=224, train_size=None, val_size=None,
+                        augment=True),
+}
+
+
+def preset(name: str, **overrides: object) -> SearchConfig:
+    """A preset with some settings replaced (None values are ignored), validated.
+
+    Args:
+        name: A key of `PRESETS`.
+        **overrides: `SearchConfig` fields to change.
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: for an unknown preset or a wrong setting.
+    """
+    if name not in PRESETS:
+        raise ConfigError(f"`preset` must be one of {sorted(PRESETS)}, but got {name!r}.")
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    return dataclasses.replace(PRESETS[name], **changes).validate()

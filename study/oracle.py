@@ -1,0 +1,207 @@
+"""A Keras Tuner oracle whose trials are asked from, and told to, an Optuna study."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+from collections.abc import Iterator
+
+import keras_tuner
+import optuna
+from keras_tuner.engine import trial as trial_module
+from optuna.samplers import PartialFixedSampler
+from optuna.trial import TrialState
+
+from study.distributions import sample_values
+
+__all__ = ["COUNTED_STATES", "OptunaOracle"]
+
+# Finished trials that use up the budget. FAIL is left out: a crashed or killed trial is
+# retried, and a surplus trial (see `_is_surplus`) never trained.
+COUNTED_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
+_LIVE_STATES = (*COUNTED_STATES, TrialState.RUNNING)
+
+
+class OptunaOracle(keras_tuner.Oracle):
+    """Samples Keras Tuner trials with an Optuna study's sampler, and stores them there.
+
+    The Optuna storage is the single source of truth: the trial budget is counted from it, so
+    any number of processes sharing one study stop at `n_trials` finished trials in total,
+    and `get_best_trials` answers for the whole study, not just this process.
+
+    Args:
+        study: The Optuna study (maximize) that samples and stores the trials.
+        n_trials: Finished (COMPLETE or PRUNED) trials at which the search stops; None runs
+            until the tuner is interrupted.
+        objective: Name of the per-epoch metric to maximise, e.g. "val_accuracy".
+        timeout: Seconds after which no new trial starts (the running one finishes).
+        balanced_param: A Choice hyperparameter whose values get an equal share of trials: each
+            new trial takes the value with the fewest live trials so far, and the sampler picks
+            the rest. Adaptive samplers can otherwise starve one value of a scientific
+            hyperparameter (Deep Learning Tuning Playbook). None disables it.
+        **kwargs: Passed to `keras_tuner.Oracle` (seed, max_consecutive_failed_trials, ...).
+    """
+
+    def __init__(self, study: optuna.Study, *, n_trials: int | None,
+                 objective: str = "val_accuracy", timeout: float | None = None,
+                 balanced_param: str | None = None, **kwargs: object) -> None:
+        if study.direction != optuna.study.StudyDirection.MAXIMIZE:
+            raise ValueError(f"`study` must maximize {objective!r}, but its direction is "
+                             f"{study.direction.name}.")
+        if n_trials is not None and n_trials < 1:
+            raise ValueError(f"`n_trials` must be positive, but got {n_trials}.")
+        super().__init__(objective=keras_tuner.Objective(objective, "max"), **kwargs)
+        self.study = study
+        self.n_trials = n_trials
+        self.balanced_param = balanced_param
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._optuna_trials: dict[str, optuna.Trial] = {}
+        self._pruned: set[str] = set()
+        self.last_told: optuna.trial.FrozenTrial | None = None  # the trial ended last here
+        self.verbose = 0  # Keras Tuner's tables are replaced by `study.progress`
+
+    # -- sampling -------------------------------------------------------------------------
+
+    def populate_space(self, trial_id: str) -> dict[str, object]:
+        """Asks Optuna for the next trial, or says STOPPED once the study's budget is used."""
+        out_of_time = self._deadline is not None and time.monotonic() >= self._deadline
+        if out_of_time or (self.n_trials is not None
+                           and self._count(_LIVE_STATES) >= self.n_trials):
+            return {"status": trial_module.TrialStatus.STOPPED}
+        value = self._least_used_value()
+        with self._fixed(value):
+            optuna_trial = self.study.ask()
+            if self._is_surplus(optuna_trial):
+                optuna_trial.set_user_attr("failure_reason",
+                                           "surplus: the budget was already used")
+                self.study.tell(optuna_trial, state=TrialState.FAIL)
+                return {"status": trial_module.TrialStatus.STOPPED}
+            values = sample_values(optuna_trial, self.hyperparameters)
+        self._optuna_trials[trial_id] = optuna_trial
+        return {"status": trial_module.TrialStatus.RUNNING, "values": values}
+
+    @contextlib.contextmanager
+    def _fixed(self, value: object | None) -> Iterator[None]:
+        """Makes the study's sampler give `value` to the balanced parameter, meanwhile.
+
+        Optuna samples both when a trial is asked (relative sampling) and when each value is
+        suggested, so the fixing sampler must stay in place until all values are drawn.
+        """
+        if value is None:
+            yield
+            return
+        base_sampler = self.study.sampler
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            fixing = PartialFixedSampler({self.balanced_param: value}, base_sampler)
+        self.study.sampler = fixing
+        try:
+            yield
+        finally:
+            self.study.sampler = base_sampler
+
+    def _least_used_value(self) -> object | None:
+        if self.balanced_param is None:
+            return None
+        hp = next((hp for hp in self.hyperparameters.space
+                   if hp.name == self.balanced_param), None)
+        if not isinstance(hp, keras_tuner.engine.hyperparameters.Choice):
+            return None
+        counts = {value: 0 for value in hp.values}
+        for trial in self.study.get_trials(deepcopy=False, states=_LIVE_STATES):
+            value = trial.params.get(self.balanced_param)
+            if value in counts:
+                counts[value] += 1
+        # Ties go to the value after the one used last, so a single worker alternates.
+        fewest = min(counts.values())
+        tied = [value for value, count in counts.items() if count == fewest]
+        return tied[sum(counts.values()) % len(tied)]
+
+    def _is_surplus(self, optuna_trial: optuna.Trial) -> bool:
+        """True when other workers took the last places of the budget between count and ask.
+
+        Storage numbers order the trials the same way for every worker, so exactly the trials
+        beyond `n_trials` among the live ones see themselves as surplus.
+        """
+        if self.n_trials is None:
+            return False
+        earlier = [trial for trial in self.study.get_trials(deepcopy=False, states=_LIVE_STATES)
+                   if trial.number <= optuna_trial.number]
+        return len(earlier) > self.n_trials
+
+    def _count(self, states: tuple[TrialState, ...]) -> int:
+        return len(self.study.get_trials(deepcopy=False, states=states))
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def report(self, trial_id: str, value: float, step: int) -> bool:
+        """Records an intermediate objective value; returns True when the trial should stop.
+
+        Keras Tuner never reports per-epoch metrics to its oracle and ignores a STOPPED status,
+        so the tuner calls this from `on_epoch_end` and stops training itself.
+        """
+        optuna_trial = self._optuna_trials[trial_id]
+        optuna_trial.report(value, step)
+        if optuna_trial.should_prune():
+            self._pruned.add(trial_id)
+            return True
+        return False
+
+    def stop_early(self, trial_id: str, reason: str) -> None:
+        """Ends a trial early without a failure, e.g. when its loss diverged.
+
+        The trial is stored as PRUNED (its last reported value stands) with `reason` in the
+        user attribute `failure_reason`, so it counts against the budget and the search goes on.
+        """
+        self._optuna_trials[trial_id].set_user_attr("failure_reason", reason)
+        self._pruned.add(trial_id)
+
+    def set_user_attrs(self, trial_id: str, attrs: dict[str, object]) -> None:
+        """Stores what an analyst needs about a trial as Optuna user attributes."""
+        optuna_trial = self._optuna_trials[trial_id]
+        for key, value in attrs.items():
+            optuna_trial.set_user_attr(key, value)
+
+    def optuna_trial(self, trial_id: str) -> optuna.Trial:
+        """The Optuna trial behind a running Keras Tuner trial."""
+        return self._optuna_trials[trial_id]
+
+    def end_trial(self, trial: keras_tuner.engine.trial.Trial) -> None:
+        """Tells Optuna how the trial ended, then does Keras Tuner's own bookkeeping."""
+        optuna_trial = self._optuna_trials.pop(trial.trial_id)
+        if trial.status == trial_module.TrialStatus.COMPLETED and trial.trial_id in self._pruned:
+            self._pruned.discard(trial.trial_id)
+            self.last_told = self.study.tell(optuna_trial, state=TrialState.PRUNED)
+        elif trial.status == trial_module.TrialStatus.COMPLETED:
+            score = self.trials[trial.trial_id].metrics.get_best_value(self.objective.name)
+            self.last_told = self.study.tell(optuna_trial, score)
+        else:
+            message = (trial.message or "unknown error").strip().splitlines()
+            optuna_trial.set_user_attr("failure_reason", message[-1] if message else "")
+            self.last_told = self.study.tell(optuna_trial, state=TrialState.FAIL)
+        super().end_trial(trial)
+
+    # -- answers for the whole study ------------------------------------------------------
+
+    def get_best_trials(self, num_trials: int = 1) -> list[keras_tuner.engine.trial.Trial]:
+        """The best COMPLETE trials of the whole study, from every process, best first."""
+        complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        complete.sort(key=lambda trial: trial.value, reverse=True)
+        return [self._as_keras_tuner_trial(trial) for trial in complete[:num_trials]]
+
+    def remaining_trials(self) -> int | None:
+        """Trials left in the study's budget, counted from the storage."""
+        if self.n_trials is None:
+            return None
+        return max(0, self.n_trials - self._count(COUNTED_STATES))
+
+    def _as_keras_tuner_trial(self, frozen: optuna.trial.FrozenTrial
+                              ) -> keras_tuner.engine.trial.Trial:
+        hyperparameters = self.hyperparameters.copy()
+        hyperparameters.values = dict(frozen.params)
+        kt_trial = trial_module.Trial(hyperparameters=hyperparameters,
+                                      trial_id=str(frozen.number),
+                                      status=trial_module.TrialStatus.COMPLETED)
+        kt_trial.score = frozen.value
+        return kt_trial

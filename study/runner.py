@@ -1,0 +1,90 @@
+"""Runs a search from a `SearchConfig`: data in, trials through the tuner, study out."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import platform
+import sys
+from typing import TextIO
+
+import optuna
+
+from search_spaces import SpaceContext, get_search_space
+from study.config import SearchConfig
+from study.data import Splits, load_splits, make_dataset
+from study.progress import Progress
+from study.storage import open_storage, open_study
+from study.tuner import OptunaTuner
+
+__all__ = ["library_versions", "load_data", "run_search", "space_context"]
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape a trial's result, for the study's record."""
+    import keras
+    import keras_tuner
+
+    versions = {"python": platform.python_version(), "keras": keras.__version__,
+                "keras_tuner": keras_tuner.__version__, "optuna": optuna.__version__,
+                "backend": keras.backend.backend()}
+    if "tensorflow" in sys.modules:
+        versions["tensorflow"] = sys.modules["tensorflow"].__version__
+    return versions
+
+
+def load_data(config: SearchConfig) -> Splits:
+    """The dataset's splits as the config asks; TFDS sets are resized at load time."""
+    # Fashion-MNIST stays 28x28 in memory and is resized per batch; TFDS images can differ in
+    # size and must share one at load time.
+    at_load = config.image_size if config.dataset.startswith("tfds:") else None
+    return load_splits(config.dataset, data_dir=config.data_dir, train_size=config.train_size,
+                       val_size=config.val_size, seed=config.seed, image_size=at_load)
+
+
+def space_context(config: SearchConfig, splits: Splits) -> SpaceContext:
+    """What the search space needs to know about this run."""
+    return SpaceContext(
+        input_shape=(config.image_size, config.image_size, 3),
+        num_classes=splits.num_classes,
+        steps_per_epoch=math.ceil(len(splits.train_images) / config.batch_size),
+        epochs=config.epochs, jit_compile=config.jit_compile)
+
+
+def run_search(config: SearchConfig, *, stream: TextIO | None = None,
+               splits: Splits | None = None) -> optuna.Study:
+    """Creates or resumes the study and runs trials until its budget or timeout is used.
+
+    Args:
+        config: The validated run settings.
+        stream: Where progress lines go (default stdout); None is stdout, not silence.
+        splits: Data already loaded with `load_data(config)`, to skip loading it again.
+
+    Returns:
+        The study, with every trial of every process so far.
+
+    Raises:
+        ConfigError, DataError: for wrong settings, before anything is written to storage.
+    """
+    splits = splits or load_data(config)
+    storage = open_storage(config.storage)
+    record = dataclasses.asdict(config) | {
+        "study_name": config.resolved_study_name,
+        "num_classes": splits.num_classes,
+        "train_images": len(splits.train_images), "val_images": len(splits.val_images),
+        "versions": library_versions()}
+    study = open_study(config, storage, record)
+    train = make_dataset(splits.train_images, splits.train_labels, image_size=config.image_size,
+                         batch_size=config.batch_size, training=True, augment=config.augment,
+                         seed=config.seed)
+    validation = make_dataset(splits.val_images, splits.val_labels,
+                              image_size=config.image_size, batch_size=config.batch_size,
+                              training=False)
+    build = get_search_space(config.search_space, space_context(config, splits))
+    tuner = OptunaTuner(
+        build, study=study, n_trials=config.n_trials, timeout=config.timeout,
+        balanced_param="bn_position" if config.balance else None, seed=config.seed,
+        images_per_epoch=len(splits.train_images),
+        progress=Progress(config.n_trials, config.epochs, stream=stream))
+    tuner.search(train, validation_data=validation, epochs=config.epochs)
+    return study

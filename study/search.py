@@ -1,0 +1,94 @@
+"""`python -m study.search`: run (or resume) a BN-placement study stored in Optuna."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from study.config import PRESETS, PRUNERS, SAMPLERS, ConfigError, SearchConfig, preset
+from study.data import DataError
+
+__all__ = ["main", "parse_config"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m study.search",
+        description="Tune MobileNetV2 with BN before or after ReLU6; trials go to Optuna "
+                    "storage. Running the same command again resumes the study.")
+    parser.add_argument("--preset", default="smoke",
+                        help=f"base settings: {', '.join(PRESETS)} (default: smoke)")
+    parser.add_argument("--dataset", help="fashion_mnist or tfds:<name>, e.g. tfds:tf_flowers")
+    parser.add_argument("--data-dir", help="folder with the dataset's files")
+    parser.add_argument("--storage", help="Optuna storage URL (default: sqlite:///studies/"
+                                          "bnstudy.db); postgresql://... for many machines")
+    parser.add_argument("--study-name", help="default: bnstudy-<preset>")
+    parser.add_argument("--search-space", help="registered search space (default: bn_placement)")
+    parser.add_argument("--n-trials", type=int, help="finished trials over all workers")
+    parser.add_argument("--timeout", type=float, help="seconds after which no trial starts")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--image-size", type=int, help="input side, at least 32")
+    parser.add_argument("--train-size", type=int, help="training images")
+    parser.add_argument("--val-size", type=int, help="validation images")
+    parser.add_argument("--sampler", help=f"one of {', '.join(SAMPLERS)}")
+    parser.add_argument("--pruner", help=f"one of {', '.join(PRUNERS)}")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--no-balance", dest="balance", action="store_const", const=False,
+                        help="let the sampler choose bn_position too")
+    return parser
+
+
+def parse_config(argv: list[str] | None = None) -> SearchConfig:
+    """Reads the command line into a validated `SearchConfig`.
+
+    Raises:
+        ConfigError: for a wrong setting; argparse exits with code 2 for malformed flags.
+    """
+    args = vars(_parser().parse_args(argv))
+    name = args.pop("preset")
+    return preset(name, **args)
+
+
+def summary(study, storage_url: str) -> str:
+    """The best trial per placement and the commands to look further."""
+    from optuna.trial import TrialState
+
+    lines = [f"Study {study.study_name!r}: {len(study.trials)} trials in {storage_url}"]
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    for position in ("before", "after"):
+        mine = [t for t in complete if t.params.get("bn_position") == position]
+        if mine:
+            best = max(mine, key=lambda t: t.value)
+            params = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                              for k, v in best.params.items() if k != "bn_position")
+            lines.append(f"  best with BN {position:6s} the activation: val_accuracy "
+                         f"{best.value:.4f} (trial {best.number}: {params})")
+        else:
+            lines.append(f"  no finished trial with BN {position} the activation yet")
+    lines += ["Look further:",
+              f"  optuna-dashboard {storage_url}",
+              f"  python -m analysis --storage {storage_url} --study-name {study.study_name}"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the search; returns the exit code (2 for a user mistake)."""
+    try:
+        config = parse_config(argv)
+        from study.runner import run_search  # imports Keras: only once the settings are good
+
+        study = run_search(config)
+    except (ConfigError, DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted; run the same command again to resume.", file=sys.stderr)
+        return 130
+    print(summary(study, config.storage))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

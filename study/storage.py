@@ -1,0 +1,95 @@
+"""Opening Optuna storage and creating or resuming the study a search runs in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+
+from study.config import ConfigError, SearchConfig
+from study.samplers import make_pruner, make_sampler
+
+__all__ = ["CONFIG_ATTR", "open_storage", "open_study"]
+
+CONFIG_ATTR = "config"  # study user attribute holding the run's full configuration
+_SQLITE_PREFIX = "sqlite:///"
+
+
+def open_storage(url: str, *, create: bool = True) -> optuna.storages.BaseStorage:
+    """Connects to an Optuna RDB storage.
+
+    Args:
+        url: A SQLAlchemy URL: `sqlite:///path.db` (embedded, the default) or
+            `postgresql://user:password@host/db` for many machines.
+        create: Whether a missing SQLite file may be created (with its folder).
+
+    Returns:
+        The storage.
+
+    Raises:
+        ConfigError: when the URL is malformed, the database unreachable, or (with
+            `create=False`) a SQLite file does not exist.
+    """
+    if url.startswith(_SQLITE_PREFIX):
+        path = Path(url[len(_SQLITE_PREFIX):])
+        if not create and not path.is_file():
+            raise ConfigError(f"`storage` must name an existing SQLite file, but {url!r} "
+                              "does not exist.")
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+    # SQLite: wait for a lock instead of failing at once when several workers write.
+    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+    except Exception as error:  # SQLAlchemy raises many types for bad or unreachable URLs
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ConfigError(f"`storage` must be a reachable database URL such as "
+                          f"sqlite:///studies/bnstudy.db, but got {url!r} ({reason}).") from None
+
+
+def open_study(config: SearchConfig, storage: optuna.storages.BaseStorage,
+               record: dict[str, object]) -> optuna.Study:
+    """Creates the study, or resumes it when it exists with the same experiment settings.
+
+    Args:
+        config: The run's settings; sampler and pruner are built from it.
+        storage: Where the study lives.
+        record: What to store as the study's `config` user attribute on creation.
+
+    Returns:
+        The study, maximizing the trial's best validation accuracy.
+
+    Raises:
+        ConfigError: when a study of that name exists with other experiment settings.
+    """
+    name = config.resolved_study_name
+    sampler = make_sampler(config.sampler, config.seed)
+    pruner = make_pruner(config.pruner, config.epochs)
+    try:
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler,
+                                  pruner=pruner)
+    except KeyError:
+        study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
+                                    pruner=pruner, direction="maximize", load_if_exists=True)
+        if CONFIG_ATTR not in study.user_attrs:
+            study.set_user_attr(CONFIG_ATTR, record)
+    check_resumable(study, config)
+    return study
+
+
+def check_resumable(study: optuna.Study, config: SearchConfig) -> None:
+    """Refuses to add trials to a study that was run with other experiment settings.
+
+    Raises:
+        ConfigError: naming the first differing setting, the stored and the given value.
+    """
+    stored = study.user_attrs.get(CONFIG_ATTR)
+    if stored is None:
+        raise ConfigError(f"`study_name` must name a study made by bnstudy, but "
+                          f"{study.study_name!r} has no stored configuration.")
+    for key, value in config.science().items():
+        if stored.get(key) != value:
+            raise ConfigError(
+                f"`{key}` must match the study being resumed, but {study.study_name!r} was "
+                f"run with {key}={stored.get(key)!r} and this run asks for {value!r}; "
+                "use another --study-name for a new study.")

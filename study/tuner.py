@@ -1,0 +1,146 @@
+"""The Keras Tuner front of a study: `tuner.search(...)` with trials driven by Optuna."""
+
+from __future__ import annotations
+
+import atexit
+import math
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+
+import keras
+import keras_tuner
+import optuna
+
+from study.oracle import OptunaOracle
+from study.progress import Progress
+
+__all__ = ["OptunaTuner", "epoch_summary"]
+
+
+class OptunaTuner(keras_tuner.Tuner):
+    """A Keras Tuner `Tuner` whose oracle is an Optuna study.
+
+    Use it like any Keras Tuner tuner (`search`, `get_best_hyperparameters`); what is new:
+    every epoch's validation metric is reported to Optuna, a trial its pruner rejects stops
+    training at once and is stored as PRUNED, a diverging trial (non-finite loss) stops and is
+    stored as PRUNED with the reason, and each trial leaves its measurements as user attributes.
+
+    Args:
+        hypermodel: A `build(hp) -> keras.Model` function (or `HyperModel`).
+        study: The Optuna study (maximize) that samples and stores the trials.
+        n_trials: Finished trials, over all processes, at which the search stops.
+        objective: Per-epoch metric to maximise and report.
+        balanced_param: Choice hyperparameter that gets an equal share of trials.
+        timeout: Seconds after which no new trial starts.
+        seed: Base seed; trial `n` of the study trains with seed `seed + n`.
+        images_per_epoch: Training images per epoch, to store images per second.
+        progress: Where concise progress lines go; None prints nothing.
+        directory: Keras Tuner's folder for checkpoints; by default a private temporary folder
+            per process (removed at exit), since the Optuna storage holds the study itself.
+        **kwargs: Passed to `keras_tuner.Tuner`.
+    """
+
+    def __init__(self, hypermodel: Callable[[keras_tuner.HyperParameters], keras.Model] |
+                 keras_tuner.HyperModel, *, study: optuna.Study, n_trials: int | None,
+                 objective: str = "val_accuracy", balanced_param: str | None = "bn_position",
+                 timeout: float | None = None, seed: int = 0, images_per_epoch: int | None = None,
+                 progress: Progress | None = None, directory: str | None = None,
+                 **kwargs: object) -> None:
+        oracle = OptunaOracle(study, n_trials=n_trials, objective=objective, timeout=timeout,
+                              balanced_param=balanced_param, seed=seed)
+        if directory is None:
+            directory = tempfile.mkdtemp(prefix="bnstudy-tuner-")
+            atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        super().__init__(oracle=oracle, hypermodel=hypermodel, directory=directory,
+                         project_name="keras_tuner", overwrite=True, **kwargs)
+        self.seed = seed
+        self.images_per_epoch = images_per_epoch
+        self.progress = progress
+        self._epoch_started = 0.0
+        self._train_seconds = 0.0
+        self._history: list[dict[str, float]] = []
+        self._param_count = 0
+
+    def search(self, *fit_args: object, **fit_kwargs: object) -> None:
+        """Runs trials until the study's budget is used; arguments go to `model.fit`."""
+        fit_kwargs.setdefault("verbose", 0)
+        if self.progress is not None:
+            self.progress.search_started(self.oracle.remaining_trials())
+        super().search(*fit_args, **fit_kwargs)
+
+    def on_trial_begin(self, trial: keras_tuner.engine.trial.Trial) -> None:
+        """Seeds the trial and resets its measurements."""
+        number = self.oracle.optuna_trial(trial.trial_id).number
+        # Seeded per trial so that any trial can be reproduced on its own.
+        keras.utils.set_random_seed(self.seed + number)
+        self._train_seconds = 0.0
+        self._history = []
+        if self.progress is not None:
+            self.progress.trial_started(number, trial.hyperparameters.values,
+                                        self.oracle.remaining_trials())
+
+    def on_epoch_begin(self, trial: keras_tuner.engine.trial.Trial, model: keras.Model,
+                       epoch: int, logs: dict[str, float] | None = None) -> None:
+        if epoch == 0:
+            self._param_count = model.count_params()
+        self._epoch_started = time.perf_counter()
+
+    def on_epoch_end(self, trial: keras_tuner.engine.trial.Trial, model: keras.Model,
+                     epoch: int, logs: dict[str, float] | None = None) -> None:
+        """Reports the epoch to Optuna and stops training when pruned or diverged."""
+        self._train_seconds += time.perf_counter() - self._epoch_started
+        logs = dict(logs or {})
+        self._history.append(logs)
+        objective = self.oracle.objective.name
+        value = float(logs[objective])
+        step = epoch + 1  # the number of epochs trained, the pruners' resource
+        should_prune = self.oracle.report(trial.trial_id, value, step)
+        loss = float(logs.get("loss", 0.0))
+        if not math.isfinite(loss):
+            self.oracle.stop_early(trial.trial_id, f"diverged: loss is {loss} at epoch {step}")
+            should_prune = True
+        if should_prune:
+            model.stop_training = True
+        if self.progress is not None:
+            self.progress.epoch_ended(step, logs, pruned=should_prune)
+
+    def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args: object,
+                  **kwargs: object) -> list[keras.callbacks.History]:
+        """Trains the trial's model, then stores its measurements as Optuna user attributes."""
+        histories = super().run_trial(trial, *args, **kwargs)
+        number = self.oracle.optuna_trial(trial.trial_id).number
+        attrs = epoch_summary(self._history, self.oracle.objective.name)
+        attrs.update(train_seconds=round(self._train_seconds, 3), param_count=self._param_count,
+                     seed=self.seed + number)
+        if self.images_per_epoch and self._train_seconds > 0:
+            images = self.images_per_epoch * attrs["epochs_run"]
+            attrs["images_per_second"] = round(images / self._train_seconds, 1)
+        self.oracle.set_user_attrs(trial.trial_id, attrs)
+        return histories
+
+    def on_trial_end(self, trial: keras_tuner.engine.trial.Trial) -> None:
+        super().on_trial_end(trial)
+        if self.progress is not None:
+            best = self.oracle.get_best_trials()
+            self.progress.trial_ended(self.oracle.last_told, best[0] if best else None,
+                                      self.oracle.remaining_trials())
+
+
+def epoch_summary(history: list[dict[str, float]], objective: str) -> dict[str, object]:
+    """Best and final objective, best epoch (1-based) and epochs run, from per-epoch logs.
+
+    Args:
+        history: One dict of metric values per epoch trained, in order.
+        objective: The metric to summarise, e.g. "val_accuracy".
+
+    Returns:
+        `best_<objective>`, `final_<objective>`, `best_epoch`, `epochs_run`.
+    """
+    values = [float(logs[objective]) for logs in history]
+    if not values:
+        return {"epochs_run": 0}
+    best_index = max(range(len(values)), key=values.__getitem__)
+    return {f"best_{objective}": values[best_index], f"final_{objective}": values[-1],
+            "best_epoch": best_index + 1, "epochs_run": len(values)}

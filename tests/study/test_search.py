@@ -1,0 +1,115 @@
+"""`python -m study.search` end to end, its resume, its errors, and the budget across processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from study.search import main
+
+SMOKE = ["--preset", "smoke", "--n-trials", "4", "--epochs", "1", "--train-size", "512",
+         "--val-size", "256"]
+
+
+@pytest.mark.slow
+def test_a_smoke_search_finishes_with_two_trials_per_placement_then_resumes(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path}/x.db"
+    command = [*SMOKE, "--storage", url, "--study-name", "S"]
+
+    assert main(command) == 0
+
+    study = optuna.load_study(study_name="S", storage=url)
+    finished = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+    assert len(finished) == len(study.trials) == 4
+    assert sorted(t.params["bn_position"] for t in finished) == ["after"] * 2 + ["before"] * 2
+    assert all(0.0 <= t.value <= 1.0 for t in finished)
+    assert {"best_val_accuracy", "final_val_accuracy", "best_epoch", "epochs_run",
+            "train_seconds", "images_per_second", "param_count", "seed"} <= set(
+        finished[0].user_attrs)
+    config = study.user_attrs["config"]
+    assert (config["dataset"], config["train_images"], config["epochs"]) == (
+        "fashion_mnist", 512, 1)
+    assert {"keras", "optuna", "keras_tuner", "backend"} <= set(config["versions"])
+    out = capsys.readouterr().out
+    assert "Trial 0 (1 of 4): bn_position=" in out
+    assert "best with BN before the activation" in out
+    assert f"optuna-dashboard {url}" in out
+    assert f"python -m analysis --storage {url} --study-name S" in out
+
+    assert main(command) == 0  # the same command again: nothing left to do, nothing redone
+    assert len(optuna.load_study(study_name="S", storage=url).trials) == 4
+    assert "Resuming: 4 of 4 trials already finished." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--preset", "huge"], "`preset` must be one of ['cpu', 'gpu', 'smoke'], but got 'huge'."),
+    (["--dataset", "mnist"], "`dataset` must be 'fashion_mnist' or 'tfds:<name>'"),
+    (["--search-space", "nope"], "`search_space` must be one of ['bn_placement'], but got"),
+    (["--sampler", "grid"], "`sampler` must be one of ['tpe', 'random', 'sobol'], but got"),
+    (["--pruner", "always"], "`pruner` must be one of ['median', 'successive_halving',"),
+    (["--n-trials", "0"], "`n_trials` must be positive, but got 0."),
+    (["--epochs", "-1"], "`epochs` must be positive, but got -1."),
+    (["--batch-size", "0"], "`batch_size` must be positive, but got 0."),
+    (["--train-size", "0"], "`train_size` must be positive, but got 0."),
+    (["--image-size", "31"], "`image_size` must be at least 32, but got 31."),
+    (["--train-size", "59000", "--val-size", "6000"], "must not exceed the 60000 training"),
+    (["--timeout", "0"], "`timeout` must be positive seconds, but got 0.0."),
+    (["--storage", "nonsense://x"], "`storage` must be a reachable database URL"),
+])
+def test_a_wrong_argument_is_one_line_naming_it_and_exit_code_2(tmp_path, capsys, monkeypatch,
+                                                                 flags, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["--study-name", "S", *flags]) == 2
+
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert message in err
+    assert not list(tmp_path.rglob("*.db"))  # nothing written to any storage
+
+
+_WORKER = textwrap.dedent("""
+    import sys, time
+    import keras_tuner, optuna
+    from keras_tuner.engine.trial import TrialStatus
+    from study.oracle import OptunaOracle
+    from study.storage import open_storage
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage, folder = open_storage(sys.argv[1]), sys.argv[2]
+    study = optuna.load_study(study_name="shared", storage=storage)
+    hp = keras_tuner.HyperParameters()
+    hp.Choice("bn_position", ["before", "after"])
+    hp.Float("learning_rate", 1e-3, 1.0, sampling="log")
+    oracle = OptunaOracle(study, n_trials=int(sys.argv[3]), hyperparameters=hp,
+                          balanced_param="bn_position")
+    oracle._set_project_dir(folder, "p")
+    while True:
+        trial = oracle.create_trial("worker")
+        if trial.status == TrialStatus.STOPPED:
+            break
+        time.sleep(0.05)  # "training"
+        oracle.update_trial(trial.trial_id, {"val_accuracy": 0.5})
+        trial.status = TrialStatus.COMPLETED
+        oracle.end_trial(trial)
+""")
+
+
+def test_two_processes_on_one_storage_stop_at_exactly_n_trials_in_total(tmp_path):
+    url = f"sqlite:///{tmp_path}/shared.db"
+    optuna.create_study(study_name="shared", storage=url, direction="maximize")
+
+    workers = [subprocess.Popen([sys.executable, "-c", _WORKER, url, str(tmp_path / f"w{i}"),
+                                 "12"]) for i in range(2)]
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
+
+    study = optuna.load_study(study_name="shared", storage=url)
+    complete = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(complete) == 12
+    assert all(t.state in (TrialState.COMPLETE, TrialState.FAIL) for t in study.trials)
+    assert all(t.user_attrs["failure_reason"].startswith("surplus")
+               for t in study.get_trials(states=(TrialState.FAIL,)))

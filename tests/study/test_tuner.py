@@ -1,0 +1,135 @@
+"""The tuner on tiny Dense models: per-epoch reports, pruning, divergence, user attributes."""
+
+from __future__ import annotations
+
+import io
+
+import keras
+import keras_tuner
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from study.progress import Progress
+from study.tuner import OptunaTuner, epoch_summary
+
+EPOCHS = 3
+
+
+def _data(seed: int = 0, n: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4)).astype("float32")
+    return x, (x[:, 0] > 0).astype("int32")  # separable: a good trial learns it in an epoch
+
+
+def _build(hp: keras_tuner.HyperParameters) -> keras.Model:
+    hp.Choice("bn_position", ["before", "after"])
+    learning_rate = hp.Float("learning_rate", 1e-2, 1e-1, sampling="log")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"], run_eagerly=True)  # eager: tiny fits start faster
+    return model
+
+
+def _search(study, build=_build, n_trials=2, **kwargs) -> OptunaTuner:
+    tuner = OptunaTuner(build, study=study, n_trials=n_trials, seed=7, images_per_epoch=64,
+                        **kwargs)
+    x, y = _data()
+    tuner.search(x, y, validation_data=_data(1), epochs=EPOCHS, batch_size=16)
+    return tuner
+
+
+def test_every_trial_reports_each_epoch_and_stores_its_measurements():
+    study = optuna.create_study(direction="maximize")
+    stream = io.StringIO()
+
+    _search(study, n_trials=2, progress=Progress(2, EPOCHS, stream=stream))
+
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
+    assert sorted(t.params["bn_position"] for t in study.trials) == ["after", "before"]
+    for trial in study.trials:
+        assert sorted(trial.intermediate_values) == [1, 2, 3]
+        assert trial.value == pytest.approx(max(trial.intermediate_values.values()))
+        attrs = trial.user_attrs
+        assert attrs["best_val_accuracy"] == pytest.approx(trial.value)
+        assert attrs["final_val_accuracy"] == pytest.approx(trial.intermediate_values[3])
+        assert attrs["epochs_run"] == EPOCHS
+        assert 1 <= attrs["best_epoch"] <= EPOCHS
+        assert attrs["param_count"] == 10
+        assert attrs["seed"] == 7 + trial.number
+        assert attrs["train_seconds"] > 0 and attrs["images_per_second"] > 0
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("Trial 0 (1 of 2): bn_position=")
+    assert sum("epoch 2/3" in line for line in lines) == 2
+    assert "best so far" in lines[-1]
+
+
+def test_a_clearly_bad_trial_is_pruned_after_its_first_epoch():
+    study = optuna.create_study(direction="maximize",
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=2))
+    for value in (0.9, 0.95):
+        study.add_trial(optuna.trial.create_trial(
+            value=value, intermediate_values={1: value, 2: value, 3: value}))
+
+    def hopeless(hp):
+        model = _build(hp)
+        model.optimizer.learning_rate.assign(0.0)  # never learns: stays at its initial guess
+        return model
+
+    _search(study, build=hopeless, n_trials=3)
+
+    bad = study.trials[-1]
+    assert bad.state == TrialState.PRUNED
+    assert bad.user_attrs["epochs_run"] == 1
+    assert bad.value == pytest.approx(bad.intermediate_values[1])
+
+
+def test_a_diverging_trial_stops_at_once_and_is_pruned_with_the_reason():
+    study = optuna.create_study(direction="maximize")
+
+    def exploding(hp):
+        hp.Choice("bn_position", ["before", "after"])
+        overflow = keras.layers.Dense(2, kernel_initializer=keras.initializers.Constant(1e38))
+        model = keras.Sequential([keras.Input((4,)), overflow, keras.layers.Dense(2)])
+        model.compile(optimizer="sgd", metrics=["accuracy"], run_eagerly=True,
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+
+    _search(study, build=exploding, n_trials=1)
+
+    (trial,) = study.trials
+    assert trial.state == TrialState.PRUNED
+    assert trial.user_attrs["failure_reason"].startswith("diverged: loss is")
+    assert trial.user_attrs["epochs_run"] == 1
+
+
+def test_a_crashing_trial_is_failed_in_optuna_and_the_search_goes_on():
+    study = optuna.create_study(direction="maximize")
+    calls = []
+
+    def flaky(hp):
+        calls.append(1)
+        if len(calls) == 2:  # the first build only declares the space
+            raise ValueError("cannot build this one")
+        return _build(hp)
+
+    _search(study, build=flaky, n_trials=1)
+
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.COMPLETE]
+    assert study.trials[0].user_attrs["failure_reason"] == "ValueError: cannot build this one"
+
+
+def test_best_hyperparameters_come_from_the_study():
+    study = optuna.create_study(direction="maximize")
+    tuner = _search(study, n_trials=2)
+
+    (best,) = tuner.get_best_hyperparameters()
+    assert best.values == study.best_trial.params
+
+
+def test_epoch_summary():
+    history = [{"val_accuracy": 0.5}, {"val_accuracy": 0.8}, {"val_accuracy": 0.7}]
+    assert epoch_summary(history, "val_accuracy") == {
+        "best_val_accuracy": 0.8, "final_val_accuracy": 0.7, "best_epoch": 2, "epochs_run": 3}

@@ -1,0 +1,74 @@
+"""Isolation table: the best accuracy of each placement once the nuisance parameters are tuned.
+
+The Tuning Playbook compares scientific values (here `bn_position`) by the best trial of each,
+the nuisance hyperparameters (learning rate, ...) having been optimized for each separately.
+Splitting by the width multiplier `alpha` shows whether the answer depends on model size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from analysis.loading import PLACEMENTS, SCIENTIFIC_PARAM
+
+GROUP_PARAM = "alpha"  # the width multiplier: the one nuisance parameter worth splitting by
+ALL_GROUP = "all"
+_COLUMNS = ["group", "bn_position", "best_value", "best_trial", "n_complete"]
+
+
+def isolation_table(frame: pd.DataFrame, group_param: str | None = GROUP_PARAM) -> pd.DataFrame:
+    """Best COMPLETE validation accuracy per placement, overall and per value of `group_param`.
+
+    Args:
+        frame: A trials table from `analysis.loading.trials_frame`.
+        group_param: Parameter to split by; skipped if None or absent from the table.
+
+    Returns:
+        Columns group ("all" or the group value as text), bn_position, best_value (NaN when the
+        group has no COMPLETE trial of that placement), best_trial (-1 then), n_complete.
+        Groups are "all" first, then sorted by value.
+    """
+    complete = frame[(frame["state"] == "COMPLETE") & frame["value"].map(math.isfinite)]
+    groups: list[tuple[str, pd.DataFrame]] = [(ALL_GROUP, complete)]
+    if group_param is not None and group_param in complete and complete[group_param].notna().any():
+        for value in sorted(complete[group_param].dropna().unique()):
+            groups.append((_label(value), complete[complete[group_param] == value]))
+    rows = []
+    for label, trials in groups:
+        for placement in PLACEMENTS:
+            own = trials[trials[SCIENTIFIC_PARAM] == placement]
+            best = own.loc[own["value"].idxmax()] if len(own) else None
+            rows.append(
+                {
+                    "group": label,
+                    "bn_position": placement,
+                    "best_value": float(best["value"]) if best is not None else math.nan,
+                    "best_trial": int(best["number"]) if best is not None else -1,
+                    "n_complete": len(own),
+                }
+            )
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def _label(value: object) -> str:
+    return str(value)  # 1.0 stays "1.0", as the search space spells it
+
+
+def best_trials(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Return the best COMPLETE trial (a row of `frame`) of each placement that has one.
+
+    Args:
+        frame: A trials table from `analysis.loading.trials_frame`.
+
+    Returns:
+        Placement -> row of its best trial.
+    """
+    complete = frame[(frame["state"] == "COMPLETE") & frame["value"].map(math.isfinite)]
+    best = {}
+    for placement in PLACEMENTS:
+        own = complete[complete[SCIENTIFIC_PARAM] == placement]
+        if len(own):
+            best[placement] = own.loc[own["value"].idxmax()]
+    return best

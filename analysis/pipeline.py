@@ -1,0 +1,199 @@
+"""From a storage and a study name to every number the report shows, without drawing.
+
+The verdict comes from the confirmation reruns (NAME/confirm) when each placement has at least
+MIN_PER_PLACEMENT COMPLETE reruns (`analysis.verdict`); otherwise from the search alone,
+provisionally (`analysis.provisional`): the top-k COMPLETE trials of each placement by validation
+accuracy, k = max(2, a quarter of the smaller placement), the same k on both sides.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+from optuna.distributions import FloatDistribution, IntDistribution
+from optuna.storages import BaseStorage
+
+from analysis.boundary import (
+    Divergence,
+    EdgeWarning,
+    divergence,
+    divergence_warning,
+    edge_warnings,
+)
+from analysis.expected_max import ExpectedMaxCurve, leader_by_budget, placement_curves
+from analysis.importance import ImportanceResult, param_importances
+from analysis.isolation import isolation_table
+from analysis.loading import (
+    PLACEMENTS,
+    SCIENTIFIC_PARAM,
+    AnalysisError,
+    LoadedStudies,
+    complete_values,
+    load_studies,
+)
+from analysis.provisional import N_PERMUTATIONS, compare_top_trials
+from analysis.verdict import DEFAULT_MARGIN, Comparison, compare_placements
+
+MIN_PER_PLACEMENT = 2  # a standard deviation needs two values
+TOP_FRACTION = 0.25  # "the good trials" of the provisional verdict: the top quarter
+
+Source = Literal["confirm", "search"]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the report needs: inputs, the verdict and the evidence around it."""
+
+    loaded: LoadedStudies
+    study_name: str
+    source: Source
+    comparison: Comparison
+    compared: dict[str, pd.DataFrame]  # placement -> rows (trials or reruns) behind the verdict
+    source_notes: tuple[str, ...]
+    importance: ImportanceResult
+    isolation: pd.DataFrame
+    curves: tuple[ExpectedMaxCurve, ...]
+    leaders: pd.DataFrame | None
+    edges: tuple[EdgeWarning, ...]
+    divergence: Divergence
+    axis_params: tuple[str, ...]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Sentences the report puts under "Warnings"."""
+        found = [edge.message() for edge in self.edges]
+        unstable = divergence_warning(self.divergence)
+        return tuple(found + ([unstable] if unstable else []))
+
+
+def search_top_trials(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Pick the top-k COMPLETE trials of each placement for the provisional verdict.
+
+    Args:
+        frame: A trials table from `analysis.loading.trials_frame`.
+
+    Returns:
+        Placement -> its top-k rows, best first (same k for both).
+    """
+    counts = {p: len(complete_values(frame, p)) for p in PLACEMENTS}
+    if min(counts.values()) < MIN_PER_PLACEMENT:
+        shown = ", ".join(f"{p}: {n}" for p, n in counts.items())
+        raise AnalysisError(
+            f"A verdict needs at least {MIN_PER_PLACEMENT} COMPLETE trials with a finite value "
+            f"per `{SCIENTIFIC_PARAM}`, but the study has {shown}."
+        )
+    k = max(MIN_PER_PLACEMENT, math.floor(TOP_FRACTION * min(counts.values())))
+    return {p: frame.loc[complete_values(frame, p).index[:k]] for p in PLACEMENTS}
+
+
+def confirm_runs(confirm: pd.DataFrame | None) -> tuple[dict[str, pd.DataFrame] | None, str]:
+    """Select the COMPLETE reruns per placement, or explain why they cannot give the verdict.
+
+    Args:
+        confirm: The confirmation table of `LoadedStudies`, or None.
+
+    Returns:
+        (placement -> rows, "") when usable, else (None, the reason; "" if there is no study).
+    """
+    if confirm is None:
+        return None, ""
+    finished = confirm[(confirm["state"] == "COMPLETE") & confirm["value"].map(math.isfinite)]
+    runs = {p: finished[finished[SCIENTIFIC_PARAM] == p] for p in PLACEMENTS}
+    if min(len(rows) for rows in runs.values()) < MIN_PER_PLACEMENT:
+        shown = ", ".join(f"{p}: {len(rows)}" for p, rows in runs.items())
+        return None, (
+            f"The confirmation study exists but has too few COMPLETE reruns ({shown}; at least "
+            f"{MIN_PER_PLACEMENT} per placement needed), so the verdict comes from the search."
+        )
+    return runs, ""
+
+
+def numeric_params(loaded: LoadedStudies) -> tuple[str, ...]:
+    """Return the numeric (float or int) parameters of the search, in study order."""
+    return tuple(
+        name
+        for name in loaded.param_names
+        if isinstance(loaded.distributions.get(name), FloatDistribution | IntDistribution)
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict, where it came from, and the rows (trials or reruns) behind it."""
+
+    source: Source
+    comparison: Comparison
+    compared: dict[str, pd.DataFrame]
+    notes: tuple[str, ...]
+
+
+def decide(
+    loaded: LoadedStudies, margin: float = DEFAULT_MARGIN, *, n_permutations: int = N_PERMUTATIONS
+) -> Decision:
+    """Draw the verdict from the reruns when usable, else provisionally from the search.
+
+    Args:
+        loaded: Output of `analysis.loading.load_studies`.
+        margin: Equivalence margin in accuracy (fraction).
+        n_permutations: Permutations of the provisional (search) test.
+
+    Returns:
+        The decision.
+    """
+    runs, note = confirm_runs(loaded.confirm)
+    notes = (note,) if note else ()
+    if runs is not None:
+        comparison = compare_placements(
+            runs["before"]["value"].to_numpy(float), runs["after"]["value"].to_numpy(float), margin
+        )
+        return Decision("confirm", comparison, runs, notes)
+    top_trials = search_top_trials(loaded.trials)  # raises if the search has too few trials
+    pools = [complete_values(loaded.trials, p).to_numpy(float) for p in PLACEMENTS]
+    k = len(top_trials["before"])
+    comparison = compare_top_trials(*pools, k, margin, n_permutations=n_permutations)
+    return Decision("search", comparison, top_trials, notes)
+
+
+def analyze(
+    storage: str | BaseStorage,
+    study_name: str,
+    *,
+    margin: float = DEFAULT_MARGIN,
+    importance_seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    n_trees: int = 64,
+) -> Analysis:
+    """Load the studies and compute the verdict, importances, isolation and checks.
+
+    Args:
+        storage: Storage URL or object holding NAME (and maybe NAME/confirm).
+        study_name: Name of the search study.
+        margin: Equivalence margin in accuracy (fraction).
+        importance_seeds: Seeds over which importances are repeated.
+        n_trees: Trees of the fANOVA forest.
+
+    Returns:
+        The analysis.
+    """
+    loaded = load_studies(storage, study_name)
+    frame = loaded.trials
+    decision = decide(loaded, margin)  # first: an unusable study fails before the slow fANOVA
+    curves = placement_curves(frame)
+    return Analysis(
+        loaded=loaded,
+        study_name=study_name,
+        source=decision.source,
+        comparison=decision.comparison,
+        compared=decision.compared,
+        source_notes=decision.notes,
+        importance=param_importances(loaded.study, seeds=importance_seeds, n_trees=n_trees),
+        isolation=isolation_table(frame),
+        curves=tuple(curves),
+        leaders=leader_by_budget(curves) if len(curves) == len(PLACEMENTS) else None,
+        edges=tuple(edge_warnings(frame, loaded.distributions)),
+        divergence=divergence(frame),
+        axis_params=numeric_params(loaded),
+    )

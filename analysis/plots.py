@@ -1,0 +1,242 @@
+"""Drawing only: each function takes a computed result and returns the Axes it drew on.
+
+Figures are made with `matplotlib.figure.Figure`, not pyplot, so nothing here touches a global
+backend or figure list: they render to PNG anywhere and are freed when dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from optuna.distributions import BaseDistribution
+
+from analysis.expected_max import ExpectedMaxCurve
+from analysis.loading import PLACEMENTS, SCIENTIFIC_PARAM
+from analysis.verdict import Comparison
+
+COLORS = {"before": "tab:blue", "after": "tab:orange"}
+METHOD_COLORS = {"fANOVA": "tab:gray", "PED-ANOVA": "tab:green"}
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (6.4, 4.0)) -> Axes:
+    if ax is not None:
+        return ax
+    return Figure(figsize=size, layout="constrained").add_subplot()
+
+
+def save(ax: Axes, path: str | Path) -> Path:
+    """Write the figure of `ax` as a PNG.
+
+    Args:
+        ax: Axes returned by one of the plot functions.
+        path: Target file.
+
+    Returns:
+        The path written.
+    """
+    ax.figure.savefig(path, dpi=120)
+    return Path(path)
+
+
+def plot_importance(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Horizontal bars of importance per parameter and method, with std over seeds as error bars.
+
+    Args:
+        table: `ImportanceResult.table` (may be empty).
+        ax: Axes to draw on; a new figure if None.
+
+    Returns:
+        The Axes.
+    """
+    params = sorted(
+        set(table["param"]), key=lambda p: -table.loc[table["param"] == p, "mean"].max()
+    )
+    ax = _axes(ax, (6.4, 1.2 + 0.6 * max(len(params), 1)))
+    methods = [m for m in METHOD_COLORS if m in set(table["method"])]
+    height = 0.8 / max(len(methods), 1)
+    positions = np.arange(len(params))
+    for index, method in enumerate(methods):
+        rows = table[table["method"] == method].set_index("param").reindex(params)
+        n_seeds = int(rows["n_seeds"].max())
+        ax.barh(
+            positions + (index - (len(methods) - 1) / 2) * height,
+            rows["mean"].fillna(0.0),
+            height=height,
+            xerr=rows["std"].fillna(0.0),
+            color=METHOD_COLORS[method],
+            label=f"{method} (± std over {n_seeds} seeds)",
+        )
+    ax.set_yticks(positions, params)
+    ax.invert_yaxis()  # most important on top
+    ax.set_xlabel("importance (normalized to sum to 1 per method)")
+    ax.set_title("Hyperparameter importance")
+    if methods:
+        ax.legend(loc="lower right")
+    else:
+        ax.text(0.5, 0.5, "too few COMPLETE trials", ha="center", transform=ax.transAxes)
+    return ax
+
+
+def plot_isolation(isolation: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Best validation accuracy of each placement, overall and per width multiplier.
+
+    Args:
+        isolation: Output of `analysis.isolation.isolation_table`.
+        ax: Axes to draw on; a new figure if None.
+
+    Returns:
+        The Axes.
+    """
+    ax = _axes(ax)
+    groups = list(dict.fromkeys(isolation["group"]))
+    positions = np.arange(len(groups))
+    for index, placement in enumerate(PLACEMENTS):
+        rows = isolation[isolation["bn_position"] == placement].set_index("group").reindex(groups)
+        x = positions + (index - 0.5) * 0.25
+        ax.plot(x, rows["best_value"], "o", ms=8, color=COLORS[placement], label=placement)
+        for xi, value, n in zip(x, rows["best_value"], rows["n_complete"], strict=True):
+            if not math.isnan(value):
+                ax.annotate(
+                    f"n={n}",
+                    (xi, value),
+                    textcoords="offset points",
+                    xytext=(0, 7),
+                    ha="center",
+                    fontsize=7,
+                )
+    if len(groups) > 1:
+        ax.axvline(0.5, color="0.8", lw=1)
+    ax.set_xticks(positions, groups)
+    ax.set_xlabel("width multiplier alpha ('all': every width)")
+    ax.set_ylabel("best validation accuracy")
+    ax.set_title("Isolation: best trial per placement, nuisance parameters tuned")
+    ax.legend(title=SCIENTIFIC_PARAM)
+    ax.margins(y=0.15)
+    return ax
+
+
+def plot_expected_max(curves: Sequence[ExpectedMaxCurve], ax: Axes | None = None) -> Axes:
+    """Expected best validation accuracy against the number of trials, with ± std bands.
+
+    Args:
+        curves: One curve per placement.
+        ax: Axes to draw on; a new figure if None.
+
+    Returns:
+        The Axes.
+    """
+    ax = _axes(ax)
+    for curve in curves:
+        color = COLORS.get(curve.placement)
+        ax.plot(curve.budgets, curve.mean, color=color, label=curve.placement)
+        ax.fill_between(
+            curve.budgets,
+            curve.mean - curve.std,
+            curve.mean + curve.std,
+            color=color,
+            alpha=0.2,
+            lw=0,
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("number of trials n (log scale)")
+    ax.set_ylabel("expected best validation accuracy")
+    ax.set_title("Expected best of n trials (band: ± std of the best)")
+    ax.legend(title=SCIENTIFIC_PARAM)
+    return ax
+
+
+def plot_axis(
+    frame: pd.DataFrame, param: str, distribution: BaseDistribution, ax: Axes | None = None
+) -> Axes:
+    """Validation accuracy of every trial against one numeric parameter, coloured by placement.
+
+    COMPLETE trials are filled, PRUNED hollow (at the value they were stopped with), FAILED
+    ones are crosses along the bottom edge; the dotted lines mark the search range.
+
+    Args:
+        frame: A trials table.
+        param: Numeric parameter (column of `frame`).
+        distribution: Its search-space distribution (range and log scale).
+        ax: Axes to draw on; a new figure if None.
+
+    Returns:
+        The Axes.
+    """
+    ax = _axes(ax)
+    styles = {"COMPLETE": {}, "PRUNED": {"facecolors": "none"}}
+    for placement in PLACEMENTS:
+        own = frame[frame[SCIENTIFIC_PARAM] == placement]
+        for state, style in styles.items():
+            rows = own[own["state"] == state]
+            if len(rows):
+                ax.scatter(
+                    rows[param],
+                    rows["value"],
+                    s=22,
+                    edgecolors=COLORS[placement],
+                    color=COLORS[placement],
+                    label=f"{placement}, {state.lower()}",
+                    **style,
+                )
+        failed = own[own["state"] == "FAIL"]
+        if len(failed):
+            ax.scatter(
+                failed[param],
+                np.zeros(len(failed)),
+                marker="x",
+                color=COLORS[placement],
+                transform=ax.get_xaxis_transform(),
+                clip_on=False,
+                label=f"{placement}, failed",
+            )
+    if getattr(distribution, "log", False):
+        ax.set_xscale("log")
+    for bound in (distribution.low, distribution.high):
+        ax.axvline(bound, color="0.6", ls=":", lw=1)
+    ax.set_xlabel(param + (" (log scale)" if getattr(distribution, "log", False) else ""))
+    ax.set_ylabel("validation accuracy")
+    ax.set_title(f"Validation accuracy against {param}")
+    ax.legend(fontsize=7, title=SCIENTIFIC_PARAM, title_fontsize=8)
+    return ax
+
+
+def plot_comparison(
+    compared: dict[str, pd.DataFrame], comparison: Comparison, source: str, ax: Axes | None = None
+) -> Axes:
+    """The accuracies behind the verdict, one column per placement, with their means.
+
+    Args:
+        compared: Placement -> rows with a `value` column (reruns or top search trials).
+        comparison: The comparison drawn from them.
+        source: "confirm" (test accuracy of reruns) or "search" (validation accuracy).
+        ax: Axes to draw on; a new figure if None.
+
+    Returns:
+        The Axes.
+    """
+    ax = _axes(ax, (5.0, 4.0))
+    rng = np.random.default_rng(0)  # jitter only, fixed so the picture does not change
+    for index, placement in enumerate(PLACEMENTS):
+        values = compared[placement]["value"].to_numpy(float)
+        jitter = rng.uniform(-0.08, 0.08, values.size)
+        ax.plot(index + jitter, values, "o", color=COLORS[placement], alpha=0.7, label=placement)
+        ax.hlines(values.mean(), index - 0.2, index + 0.2, color="black", lw=2)
+    ax.set_xticks(range(len(PLACEMENTS)), PLACEMENTS)
+    ax.set_xlim(-0.6, len(PLACEMENTS) - 0.4)
+    what = (
+        "test accuracy of reruns" if source == "confirm" else "validation accuracy, top-k trials"
+    )
+    ax.set_ylabel(what)
+    ax.set_xlabel(SCIENTIFIC_PARAM)
+    ax.set_title(
+        f"after - before = {100 * comparison.difference:+.2f} pp, 95% CI "
+        f"[{100 * comparison.ci_low:+.2f}, {100 * comparison.ci_high:+.2f}] pp",
+        fontsize=10,
+    )
+    return ax

@@ -1,0 +1,341 @@
+"""The words and numbers of the report: verdict sentence, verdict.json content, report.md text.
+
+Pure text from an `Analysis`; `analysis.writer` puts it on disk and in the dashboard.
+Accuracy differences are shown in percentage points (pp), stored as fractions.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from analysis.expected_max import describe_leaders
+from analysis.loading import PLACEMENTS, SCIENTIFIC_PARAM
+from analysis.pipeline import Analysis
+from analysis.verdict import ASSUMED_SEED_STD, DEFAULT_SEEDS, SEEDS_NEEDED_CAP
+
+MEANING = {
+    "matters": "the placements differ by at least the margin (95% interval excludes zero)",
+    "equivalent": "the placements are equivalent within the margin (TOST, 90% interval inside)",
+    "inconclusive": "the data cannot tell yet whether the placements differ by the margin",
+}
+
+
+def _pp(fraction: float) -> str:
+    return f"{100 * fraction:+.2f}"
+
+
+def source_label(analysis: Analysis) -> str:
+    """Return "provisional, from the search" or "from the confirmation reruns"."""
+    if analysis.source == "search":
+        return "provisional, from the search"
+    return "from the confirmation reruns"
+
+
+def verdict_sentence(analysis: Analysis) -> str:
+    """One line: the verdict, the difference, its 95% interval and the sample sizes.
+
+    Args:
+        analysis: The analysis.
+
+    Returns:
+        E.g. "Verdict (provisional, from the search): inconclusive - after minus before =
+        +0.31 pp, 95% CI [-0.80, +1.42] pp (n = 4 per placement)."
+    """
+    c = analysis.comparison
+    sizes = (
+        f"n = {c.n_before} per placement"
+        if c.n_before == c.n_after
+        else f"n = {c.n_before} before, {c.n_after} after"
+    )
+    return (
+        f"Verdict ({source_label(analysis)}): {c.verdict} - after minus before = "
+        f"{_pp(c.difference)} pp, 95% CI [{_pp(c.ci_low)}, {_pp(c.ci_high)}] pp ({sizes})."
+    )
+
+
+def recommendation(analysis: Analysis, storage_url: str) -> str:
+    """Say what the verdict means and what to do next.
+
+    Args:
+        analysis: The analysis.
+        storage_url: Storage as the user named it, for the command to run next.
+
+    Returns:
+        One or two sentences.
+    """
+    c = analysis.comparison
+    margin = f"±{100 * c.margin:.2f} pp"
+    if analysis.source == "search":
+        return (
+            f"Provisional: the best search trials are selected on validation accuracy, so their "
+            f"lead can be luck. Rerun each placement's best trial with several seeds to settle "
+            f"it: `python -m study.confirm --storage {storage_url} --study-name "
+            f"{analysis.study_name} --seeds {DEFAULT_SEEDS}`."
+        )
+    if c.verdict == "matters":
+        winner = "after" if c.difference > 0 else "before"
+        return (
+            f"BN {winner} the activation is better by {abs(100 * c.difference):.2f} pp "
+            f"(margin {margin})."
+        )
+    if c.verdict == "equivalent":
+        return f"Once tuned, the placement makes no practical difference (margin {margin})."
+    if c.seeds_needed is not None and c.seeds_needed > SEEDS_NEEDED_CAP:
+        return (
+            f"Even {SEEDS_NEEDED_CAP} seeds per placement would not settle it: the difference "
+            f"sits on the margin ({margin}). Treat it as too small to matter, or choose the "
+            f"margin you care about with `--margin`."
+        )
+    return (
+        f"About {c.seeds_needed} seeds per placement would settle it at the observed spread "
+        f"(80% power at the observed difference; margin {margin})."
+    )
+
+
+def verdict_record(analysis: Analysis) -> dict[str, Any]:
+    """The content of verdict.json: the contract's keys first, then the details.
+
+    Args:
+        analysis: The analysis.
+
+    Returns:
+        A JSON-serializable dict; accuracies and differences are fractions.
+    """
+    c = analysis.comparison
+    # Trial numbers in the study the values came from (NAME/confirm when source is "confirm").
+    compared = {p: [int(n) for n in analysis.compared[p]["number"]] for p in PLACEMENTS}
+    return {
+        "verdict": c.verdict,
+        "difference": c.difference,
+        "ci_low": c.ci_low,
+        "ci_high": c.ci_high,
+        "margin": c.margin,
+        "source": analysis.source,
+        "n_per_position": {"before": c.n_before, "after": c.n_after},
+        "provisional": analysis.source == "search",
+        "study_name": analysis.study_name,
+        "interval_method": "Welch t" if analysis.source == "confirm" else "permutation, top-k",
+        "tost_ci90_low": c.tost_low,
+        "tost_ci90_high": c.tost_high,
+        "tost_p_value": c.tost_p_value,
+        "p_value": c.welch_p_value,
+        "bootstrap_ci_low": c.bootstrap_low,
+        "bootstrap_ci_high": c.bootstrap_high,
+        "prob_after_greater": c.prob_after_greater,
+        "mean": {"before": c.mean_before, "after": c.mean_after},
+        "std": {"before": c.std_before, "after": c.std_after},
+        "seeds_needed": c.seeds_needed,
+        "recommended_confirm_seeds": DEFAULT_SEEDS,
+        "assumed_seed_std": ASSUMED_SEED_STD,
+        "compared_trials": compared,
+        "reproduced_search_trials": _reproduced(analysis),
+        "warnings": list(analysis.warnings),
+    }
+
+
+def _reproduced(analysis: Analysis) -> dict[str, list[int]] | None:
+    """Search trials the reruns reproduce (user attribute `source_trial`), per placement."""
+    if analysis.source != "confirm":
+        return None
+    reproduced = {}
+    for placement in PLACEMENTS:
+        rows = analysis.compared[placement]
+        column = rows["source_trial"] if "source_trial" in rows else pd.Series(dtype=float)
+        reproduced[placement] = sorted({int(n) for n in column.dropna()})
+    return reproduced
+
+
+def _table(frame: pd.DataFrame, floats: str = "{:.4f}") -> str:
+    """Render a small DataFrame as a GitHub markdown table."""
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    lines = [header, "|" + "---|" * len(frame.columns)]
+    for row in frame.itertuples(index=False):
+        cells = [
+            floats.format(v) if isinstance(v, float) and math.isfinite(v) else str(v) for v in row
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _comparison_section(analysis: Analysis) -> list[str]:
+    c = analysis.comparison
+    what = (
+        "test accuracy of the reruns of each placement's best trial (seeds vary)"
+        if analysis.source == "confirm"
+        else f"validation accuracy of the top {c.n_before} COMPLETE trials of each placement"
+    )
+    interval = (
+        "Welch t intervals"
+        if analysis.source == "confirm"
+        else "intervals from a permutation test over all COMPLETE trials "
+        "(the spread of the top trials alone understates the luck of the search)"
+    )
+    summary = pd.DataFrame(
+        {
+            SCIENTIFIC_PARAM: list(PLACEMENTS),
+            "n": [c.n_before, c.n_after],
+            "mean": [c.mean_before, c.mean_after],
+            "std": [c.std_before, c.std_after],
+        }
+    )
+    return [
+        "## The comparison behind the verdict",
+        "",
+        f"Compared: {what}; {interval}.",
+        "",
+        _table(summary),
+        "",
+        f"- difference (after - before): {_pp(c.difference)} pp",
+        f"- 95% interval: [{_pp(c.ci_low)}, {_pp(c.ci_high)}] pp (p = {c.welch_p_value:.3g})",
+        f"- 90% interval (TOST against ±{100 * c.margin:.2f} pp): "
+        f"[{_pp(c.tost_low)}, {_pp(c.tost_high)}] pp (TOST p = {c.tost_p_value:.3g})",
+        f"- bootstrap 95% interval: [{_pp(c.bootstrap_low)}, {_pp(c.bootstrap_high)}] pp",
+        f"- P(after > before) = {c.prob_after_greater:.2f} (Mann-Whitney U / (n_a n_b))",
+        "",
+        "![comparison](verdict.png)",
+        "",
+        "The figure shows each accuracy behind the verdict with the mean of each placement "
+        "as a black bar.",
+        "",
+    ]
+
+
+def _scientific_rank(importance: pd.DataFrame) -> str:
+    """Where `bn_position` ranks in each method, e.g. "`bn_position` ranks 4 of 4 by fANOVA"."""
+    parts = []
+    for method, rows in importance.groupby("method", sort=False):
+        params = list(rows["param"])  # sorted by decreasing mean
+        if SCIENTIFIC_PARAM in params:
+            parts.append(f"{params.index(SCIENTIFIC_PARAM) + 1} of {len(params)} by {method}")
+    return f" `{SCIENTIFIC_PARAM}` ranks " + " and ".join(parts) + "." if parts else ""
+
+
+def _evidence_sections(analysis: Analysis, axis_files: dict[str, str]) -> list[str]:
+    leaders = (
+        describe_leaders(analysis.leaders)
+        if analysis.leaders is not None
+        else "only one placement has finished trials"
+    )
+    quantile = analysis.importance.target_quantile
+    ped_anova = f"PED-ANOVA, top {quantile:.0%}" if quantile else "PED-ANOVA"
+    lines = [
+        "## Isolation: each placement with its nuisance parameters tuned",
+        "",
+        "![isolation](isolation.png)",
+        "",
+        "The figure shows the best validation accuracy of each placement over all COMPLETE "
+        "trials and per width multiplier alpha (n = COMPLETE trials in each cell).",
+        "",
+        _table(analysis.isolation),
+        "",
+        "## Expected best accuracy against the number of trials",
+        "",
+        "![expected max](expected_max.png)",
+        "",
+        f"The figure shows the expected best validation accuracy of n trials drawn without "
+        f"replacement from each placement's COMPLETE and PRUNED trials (Dodge et al. 2019, "
+        f"unbiased estimator of Tang et al. 2020), ± the std of that best: {leaders}.",
+        "",
+        "## Hyperparameter importance",
+        "",
+        "![importance](importance.png)",
+        "",
+        f"The figure shows how much each hyperparameter explains validation accuracy across the "
+        f"whole search (fANOVA) and among the best trials ({ped_anova}); `{SCIENTIFIC_PARAM}` is "
+        f"the scientific parameter, the others are nuisance."
+        + _scientific_rank(analysis.importance.table),
+        "",
+    ]
+    if len(analysis.importance.table):
+        lines += [_table(analysis.importance.table), ""]
+    lines += [f"- {note}" for note in analysis.importance.notes]
+    lines += ["", "## Validation accuracy along each numeric hyperparameter", ""]
+    for param, file_name in axis_files.items():
+        lines += [
+            f"![{param}]({file_name})",
+            "",
+            f"The figure shows every trial's validation accuracy against `{param}` by "
+            f"placement (hollow: pruned, crosses: failed; dotted: search range).",
+            "",
+        ]
+    return lines
+
+
+def _study_section(analysis: Analysis) -> list[str]:
+    frame = analysis.loaded.trials
+    states = frame.groupby([SCIENTIFIC_PARAM, "state"], dropna=False).size().unstack(fill_value=0)
+    config = analysis.loaded.config
+    lines = ["## The study", "", f"Study `{analysis.study_name}`, {len(frame)} trials:", ""]
+    lines += [_table(states.reset_index()), ""]
+    confirm = analysis.loaded.confirm
+    if confirm is not None:
+        lines += [
+            f"Confirmation study `{analysis.study_name}/confirm`: {len(confirm)} reruns "
+            f"({int((confirm['state'] == 'COMPLETE').sum())} COMPLETE).",
+            "",
+        ]
+    if config:
+        lines += ["Configuration (study user attribute `config`):", ""]
+        lines += [f"- {key}: {value}" for key, value in config.items()]
+        lines += [""]
+    return lines
+
+
+def report_markdown(analysis: Analysis, storage_url: str, axis_files: dict[str, str]) -> str:
+    """The whole report.md: verdict first, then the evidence, each figure with one sentence.
+
+    Args:
+        analysis: The analysis.
+        storage_url: Storage as the user named it.
+        axis_files: Numeric parameter -> PNG file name of its axis plot.
+
+    Returns:
+        Markdown text.
+    """
+    c = analysis.comparison
+    lines = [
+        f"# Does BN placement matter? Study `{analysis.study_name}`",
+        "",
+        f"**{verdict_sentence(analysis)}**",
+        "",
+        f"Meaning: {MEANING[c.verdict]}, with a margin of ±{100 * c.margin:.2f} pp. "
+        + recommendation(analysis, storage_url),
+        "",
+    ]
+    lines += [f"Note: {note}" for note in analysis.source_notes]
+    lines += ["## Warnings", ""]
+    lines += [f"- {warning}" for warning in analysis.warnings] or [
+        "- none: the best trials are away from the search-space edges and few trials diverged."
+    ]
+    lines += [""]
+    lines += _comparison_section(analysis)
+    lines += _evidence_sections(analysis, axis_files)
+    lines += _study_section(analysis)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def dashboard_note(analysis: Analysis, storage_url: str, report_path: str) -> str:
+    """The short markdown note attached to the study in optuna-dashboard.
+
+    Args:
+        analysis: The analysis.
+        storage_url: Storage as the user named it.
+        report_path: Where the full report was written.
+
+    Returns:
+        Markdown text.
+    """
+    lines = [
+        "## BN placement verdict",
+        "",
+        f"**{verdict_sentence(analysis)}**",
+        "",
+        recommendation(analysis, storage_url),
+        "",
+    ]
+    lines += [f"- Warning: {warning}" for warning in analysis.warnings]
+    lines += ["", f"Full report: `{report_path}` (written by `python -m analysis`)."]
+    return "\n".join(lines)

@@ -1,0 +1,227 @@
+"""Does BN placement matter? A verdict with its interval, from two arrays of accuracies.
+
+Pure statistics, no Optuna: `compare_placements` takes the accuracies of each placement (test
+accuracy of seeded reruns, or the validation accuracy of the best search trials) and decides:
+
+- "equivalent": the 90% Welch interval of the difference lies inside (-margin, +margin), i.e.
+  both one-sided tests of TOST reject at 5%. A non-significant difference is not enough.
+- "matters": the 95% Welch interval excludes zero and the difference is at least the margin,
+  so a statistically clear but practically negligible gap does not count as mattering.
+- "inconclusive": anything else, with a rough count of seeds per placement that would settle it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy.special import stdtr, stdtrit  # Student t cdf and quantile, without the overhead
+
+Verdict = Literal["matters", "equivalent", "inconclusive"]
+
+DEFAULT_MARGIN = 0.005  # half a percentage point: below this nobody would change their model
+# Seed-to-seed std of test accuracy assumed when sizing the reruns: Fashion-MNIST reruns of one
+# configuration typically spread by 0.002-0.003; we size for the upper end.
+ASSUMED_SEED_STD = 0.003
+# Reruns per placement. At ASSUMED_SEED_STD and DEFAULT_MARGIN, `python -m analysis.simulate`
+# (1000 simulations per cell) measured: "equivalent" when the truth is 0 in 36% / 67% / 86% / 94%
+# of comparisons with 4 / 6 / 8 / 10 seeds; "matters" when the truth is twice the margin in 97% /
+# 100% / 100% / 100%. 8 is the smallest count with 80% for both; 10 keeps 80% if the seed std
+# is nearer 0.0035 than 0.003. tests/analysis/test_calibration.py checks the 80%.
+DEFAULT_SEEDS = 10
+SEEDS_NEEDED_CAP = 1000  # beyond this the answer is "not with reruns alone"
+_POWER_QUANTILE = 0.8  # "power-style" seed count: 80% chance to settle at the observed effect
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The difference after minus before, its intervals and the verdict drawn from them.
+
+    Accuracies are fractions (0..1). `seeds_needed` is None unless the verdict is inconclusive;
+    it is SEEDS_NEEDED_CAP + 1 when even SEEDS_NEEDED_CAP seeds per placement would not do.
+    """
+
+    verdict: Verdict
+    difference: float
+    ci_low: float  # 95% Welch interval
+    ci_high: float
+    tost_low: float  # 90% Welch interval, the one TOST checks against the margin
+    tost_high: float
+    tost_p_value: float
+    welch_p_value: float
+    bootstrap_low: float  # 95% percentile bootstrap interval
+    bootstrap_high: float
+    prob_after_greater: float  # Mann-Whitney U / (n_after * n_before); ties count one half
+    margin: float
+    mean_before: float
+    mean_after: float
+    std_before: float
+    std_after: float
+    n_before: int
+    n_after: int
+    seeds_needed: int | None
+
+
+def _welch(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
+    """Return (difference, standard error, Welch-Satterthwaite degrees of freedom)."""
+    difference = float(after.mean() - before.mean())
+    var_before = before.var(ddof=1) / before.size
+    var_after = after.var(ddof=1) / after.size
+    standard_error = math.sqrt(var_before + var_after)
+    if standard_error == 0.0:
+        return difference, 0.0, float(before.size + after.size - 2)
+    dof = (var_before + var_after) ** 2 / (
+        var_before**2 / (before.size - 1) + var_after**2 / (after.size - 1)
+    )
+    return difference, standard_error, float(dof)
+
+
+def _interval(difference: float, standard_error: float, dof: float, level: float):
+    half_width = stdtrit(dof, 0.5 + level / 2) * standard_error
+    return difference - half_width, difference + half_width
+
+
+def _bootstrap_interval(
+    before: np.ndarray, after: np.ndarray, n_resamples: int, seed: int
+) -> tuple[float, float]:
+    rng = np.random.default_rng(seed)
+    means_before = rng.choice(before, (n_resamples, before.size)).mean(axis=1)
+    means_after = rng.choice(after, (n_resamples, after.size)).mean(axis=1)
+    low, high = np.quantile(means_after - means_before, [0.025, 0.975])
+    return float(low), float(high)
+
+
+def prob_greater(after: np.ndarray, before: np.ndarray) -> float:
+    """Empirical P(after > before) over all pairs, ties counting one half.
+
+    This is the Mann-Whitney U statistic of `after` divided by n_after * n_before.
+
+    Args:
+        after: Values of one group.
+        before: Values of the other.
+
+    Returns:
+        The probability, in [0, 1].
+    """
+    after, before = np.asarray(after)[:, None], np.asarray(before)[None, :]
+    return float(np.mean(after > before) + 0.5 * np.mean(after == before))
+
+
+def seeds_to_settle(
+    difference: float, std: float, margin: float, cap: int = SEEDS_NEEDED_CAP
+) -> int:
+    """Estimate how many seeds per placement would settle an inconclusive comparison.
+
+    Plug-in, power-style: if |difference| >= margin, the n at which the 95% interval would
+    exclude zero with 80% probability; otherwise the n at which the 90% interval would fit
+    inside the margin with 80% probability, both at the observed difference and std.
+
+    Args:
+        difference: Observed mean difference, after minus before.
+        std: Per-run standard deviation (pooled over both placements).
+        margin: Equivalence margin.
+        cap: Largest count worth reporting.
+
+    Returns:
+        Seeds per placement (at least 2), or cap + 1 when even cap would not settle it.
+    """
+    if abs(difference) >= margin:
+        distance, level = abs(difference), 0.95
+    else:
+        distance, level = margin - abs(difference), 0.90
+
+    def settles(n: int) -> bool:
+        dof = 2 * n - 2
+        critical = stdtrit(dof, 0.5 + level / 2) + stdtrit(dof, _POWER_QUANTILE)
+        return critical * std * math.sqrt(2.0 / n) < distance
+
+    if not settles(cap):
+        return cap + 1
+    low, high = 1, cap  # the half-width shrinks with n: bisect for the first n that settles
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if settles(middle) else (middle, high)
+    return high
+
+
+def compare_placements(
+    before: np.ndarray | list[float],
+    after: np.ndarray | list[float],
+    margin: float = DEFAULT_MARGIN,
+    *,
+    n_bootstrap: int = 2000,
+    seed: int = 0,
+) -> Comparison:
+    """Compare the accuracies of the two placements and decide whether placement matters.
+
+    Args:
+        before: Accuracies (fractions) with BN before the activation; at least 2 finite values.
+        after: Accuracies with BN after the activation; at least 2 finite values.
+        margin: Equivalence margin in accuracy (fraction), in (0, 1).
+        n_bootstrap: Resamples for the bootstrap interval.
+        seed: Seed of the bootstrap, so the same data always give the same report.
+
+    Returns:
+        The comparison and its verdict.
+    """
+    before = np.asarray(before, dtype=float)
+    after = np.asarray(after, dtype=float)
+    for name, values in (("before", before), ("after", after)):
+        if values.ndim != 1 or values.size < 2 or not np.all(np.isfinite(values)):
+            raise ValueError(
+                f"`{name}` must hold at least 2 finite accuracies, but got {values.tolist()}."
+            )
+    if not 0.0 < margin < 1.0:
+        raise ValueError(f"`margin` must be in (0, 1), but got {margin}.")
+
+    difference, standard_error, dof = _welch(before, after)
+    ci_low, ci_high = _interval(difference, standard_error, dof, 0.95)
+    tost_low, tost_high = _interval(difference, standard_error, dof, 0.90)
+    if standard_error == 0.0:
+        welch_p = 1.0 if difference == 0.0 else 0.0
+        tost_p = 0.0 if abs(difference) < margin else 1.0
+    else:
+        welch_p = float(2 * stdtr(dof, -abs(difference) / standard_error))
+        tost_p = float(
+            max(
+                stdtr(dof, -(difference + margin) / standard_error),
+                stdtr(dof, (difference - margin) / standard_error),
+            )
+        )
+    prob_after_greater = prob_greater(after, before)
+    bootstrap_low, bootstrap_high = _bootstrap_interval(before, after, n_bootstrap, seed)
+
+    verdict: Verdict
+    if -margin < tost_low and tost_high < margin:
+        verdict = "equivalent"
+    elif (ci_low > 0.0 or ci_high < 0.0) and abs(difference) >= margin:
+        verdict = "matters"
+    else:
+        verdict = "inconclusive"
+    pooled_std = math.sqrt((before.var(ddof=1) + after.var(ddof=1)) / 2)
+    seeds_needed = (
+        seeds_to_settle(difference, pooled_std, margin) if verdict == "inconclusive" else None
+    )
+    return Comparison(
+        verdict=verdict,
+        difference=difference,
+        ci_low=float(ci_low),
+        ci_high=float(ci_high),
+        tost_low=float(tost_low),
+        tost_high=float(tost_high),
+        tost_p_value=tost_p,
+        welch_p_value=welch_p,
+        bootstrap_low=bootstrap_low,
+        bootstrap_high=bootstrap_high,
+        prob_after_greater=prob_after_greater,
+        margin=margin,
+        mean_before=float(before.mean()),
+        mean_after=float(after.mean()),
+        std_before=float(before.std(ddof=1)),
+        std_after=float(after.std(ddof=1)),
+        n_before=int(before.size),
+        n_after=int(after.size),
+        seeds_needed=seeds_needed,
+    )

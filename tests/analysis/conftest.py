@@ -1,0 +1,63 @@
+"""One sqlite file of synthetic studies for the analysis tests (builders: analysis.simulate).
+
+Creating an Optuna sqlite schema and committing trials one by one takes seconds, so the file is
+built once per session and each test gets its own copy.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+from analysis.simulate import write_synthetic_study
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+SEARCH_ONLY = "bn/placement"  # with a "/" on purpose: the report folder must sanitize it
+CONFIRMED = "confirmed"  # 6 reruns per placement, "after" truly better by 1 pp
+ONE_RERUN = "one_rerun"  # a confirmation study too small to use
+NO_BN = "no_bn"  # no `bn_position` parameter
+LOPSIDED = "lopsided"  # a single COMPLETE "after" trial
+
+
+def _write_unusable(storage: optuna.storages.BaseStorage) -> None:
+    other = optuna.create_study(storage=storage, study_name=NO_BN, direction="maximize")
+    other.add_trial(
+        optuna.trial.create_trial(
+            value=0.5, params={"x": 0.1}, distributions={"x": FloatDistribution(0, 1)}
+        )
+    )
+    lopsided = optuna.create_study(storage=storage, study_name=LOPSIDED, direction="maximize")
+    placement = {"bn_position": CategoricalDistribution(["before", "after"])}
+    for value, position in [(0.9, "before"), (0.8, "before"), (0.85, "after")]:
+        lopsided.add_trial(
+            optuna.trial.create_trial(
+                value=value, params={"bn_position": position}, distributions=placement
+            )
+        )
+
+
+@pytest.fixture(scope="session")
+def studies_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared, never modified, sqlite file."""
+    path = tmp_path_factory.mktemp("studies") / "studies.db"
+    storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
+    write_synthetic_study(storage, SEARCH_ONLY, effect=0.0, n_trials=32, seed=3)
+    write_synthetic_study(storage, CONFIRMED, effect=0.01, n_trials=32, n_confirm_seeds=6, seed=4)
+    write_synthetic_study(storage, ONE_RERUN, effect=0.0, n_trials=24, n_confirm_seeds=1, seed=5)
+    _write_unusable(storage)
+    storage.remove_session()
+    storage.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def storage_url(studies_db: Path, tmp_path: Path) -> str:
+    """A sqlite URL to this test's own copy of the studies."""
+    copy = tmp_path / "studies.db"
+    shutil.copyfile(studies_db, copy)
+    return f"sqlite:///{copy}"

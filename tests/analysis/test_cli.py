@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import optuna_dashboard
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+
+SEARCH_ONLY, CONFIRMED, ONE_RERUN = "bn/placement", "confirmed", "one_rerun"  # see conftest.py
+CONTRACT_KEYS = {
+    "verdict",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "margin",
+    "source",
+    "n_per_position",
+}
+FIGURES = [
+    "importance.png",
+    "isolation.png",
+    "expected_max.png",
+    "learning_rate.png",
+    "verdict.png",
+]
+FAST = ["--importance-seeds", "2"]
+
+
+def _snapshot(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
+    return optuna.load_study(study_name=name, storage=url).get_trials(deepcopy=True)
+
+
+def test_search_only_study_end_to_end(storage_url, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    trials_before = _snapshot(storage_url, SEARCH_ONLY)
+
+    code = main(["--storage", storage_url, "--study-name", SEARCH_ONLY, *FAST])
+
+    out_dir = Path("reports") / "bn_placement"  # the "/" of the study name sanitized
+    stdout = capsys.readouterr().out.strip()
+    assert code == 0
+    assert stdout.startswith("Verdict (provisional, from the search): ")
+    assert stdout.endswith(f"Report: {out_dir / 'report.md'}")
+    for name in ["report.md", "verdict.json", "trials.csv", *FIGURES, "weight_decay.png"]:
+        assert (out_dir / name).stat().st_size > 0, name
+
+    verdict = json.loads((out_dir / "verdict.json").read_text())
+    assert CONTRACT_KEYS <= set(verdict)
+    assert verdict["source"] == "search" and verdict["provisional"] is True
+    assert verdict["verdict"] in {"matters", "equivalent", "inconclusive"}
+    assert verdict["ci_low"] <= verdict["difference"] <= verdict["ci_high"]
+    assert verdict["n_per_position"]["before"] == verdict["n_per_position"]["after"] >= 2
+
+    report = (out_dir / "report.md").read_text()
+    head = "\n".join(report.splitlines()[:5])
+    assert "Verdict (provisional, from the search)" in head and "python -m study.confirm" in head
+    for figure in FIGURES:
+        assert f"]({figure})" in report, figure
+    assert report.count("The figure shows") == report.count("![")
+
+    trials_csv = pd.read_csv(out_dir / "trials.csv")
+    assert len(trials_csv) == len(trials_before)
+    columns = {"state", "value", "bn_position", "learning_rate", "alpha", "best_val_accuracy"}
+    assert columns <= set(trials_csv.columns)
+
+    study = optuna.load_study(study_name=SEARCH_ONLY, storage=storage_url)
+    note = optuna_dashboard.get_note(study)
+    assert note.startswith("## BN placement verdict") and stdout.split(" Report:")[0] in note
+    assert _snapshot(storage_url, SEARCH_ONLY) == trials_before  # trials untouched
+
+
+def test_confirmed_study_takes_the_verdict_from_the_reruns(storage_url, tmp_path):
+    argv = ["--storage", storage_url, "--study-name", CONFIRMED, "--out", str(tmp_path), *FAST]
+
+    code = main(argv)
+
+    verdict = json.loads((tmp_path / "verdict.json").read_text())
+    assert code == 0
+    assert verdict["source"] == "confirm" and verdict["provisional"] is False
+    assert verdict["n_per_position"] == {"before": 6, "after": 6}
+    assert verdict["verdict"] == "matters" and verdict["difference"] > 0.005  # truth: +1 pp
+    assert len(verdict["reproduced_search_trials"]["after"]) == 1
+    assert "from the confirmation reruns" in (tmp_path / "report.md").read_text().splitlines()[2]
+
+
+def test_too_few_reruns_fall_back_to_the_search_with_a_note(storage_url, tmp_path):
+    argv = [
+        "--storage",
+        storage_url,
+        "--study-name",
+        ONE_RERUN,
+        "--out",
+        str(tmp_path),
+        "--no-note",
+    ]
+
+    code = main([*argv, *FAST])
+
+    assert code == 0
+    assert json.loads((tmp_path / "verdict.json").read_text())["source"] == "search"
+    assert "too few COMPLETE reruns (before: 1, after: 1" in (tmp_path / "report.md").read_text()
+    study = optuna.load_study(study_name=ONE_RERUN, storage=storage_url)
+    assert optuna_dashboard.get_note(study) == ""  # --no-note
+
+
+BAD_INPUT = [
+    # (arguments with {url} and {tmp} placeholders, expected message fragment)
+    (
+        ["--storage", "sqlite:///{tmp}/missing.db", "--study-name", "s"],
+        "must name an existing file",
+    ),
+    (["--storage", "nodriver://host/db", "--study-name", "s"], "Cannot open `--storage`"),
+    (["--storage", "{url}", "--study-name", "absent"], "'absent' is not there (studies: bn/"),
+    (["--storage", "{url}", "--study-name", "no_bn"], "must have trials with the parameter"),
+    (
+        ["--storage", "{url}", "--study-name", "lopsided"],
+        "at least 2 COMPLETE trials with a finite",
+    ),
+    (["--storage", "{url}", "--study-name", "lopsided", "--margin", "0"], "must be in (0, 1)"),
+    (["--storage", "{url}", "--study-name", "lopsided", "--margin", "1"], "but got 1.0"),
+    (["--storage", "{url}", "--study-name", "lopsided", "--margin", "-0.1"], "but got -0.1"),
+    (["--storage", "{url}", "--study-name", "lopsided", "--margin", "abc"], "invalid float value"),
+    (["--storage", "{url}", "--study-name", "x", "--importance-seeds", "0"], "must be at least 1"),
+    (["--study-name", "s"], "the following arguments are required: --storage"),
+]
+
+
+@pytest.mark.parametrize(("arguments", "message"), BAD_INPUT)
+def test_bad_input_is_one_line_and_exit_code_2(arguments, message, studies_db, tmp_path, capsys):
+    url = f"sqlite:///{studies_db}"  # the shared file: a failed analysis must not change it
+    argv = [a.format(url=url, tmp=tmp_path) for a in arguments]
+
+    code = main(argv)
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1 and "Traceback" not in captured.err
+    assert message in captured.err
+    assert not (tmp_path / "missing.db").exists()  # SQLAlchemy did not create it
+
+
+def test_module_entry_point_reports_bad_input_without_traceback(tmp_path):
+    missing = f"sqlite:///{tmp_path}/nope.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "analysis", "--storage", missing, "--study-name", "s"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("python -m analysis: error: `--storage` must name an existing")

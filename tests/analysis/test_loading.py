@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import sqlite3
+
+import optuna
+import pytest
+from optuna.distributions import FloatDistribution
+
+from analysis.loading import AnalysisError, complete_values, load_studies, open_storage
+from analysis.simulate import write_synthetic_study
+
+
+def test_missing_sqlite_file_is_an_error_and_is_not_created(tmp_path):
+    path = tmp_path / "missing.db"
+
+    with pytest.raises(AnalysisError, match="must name an existing file"):
+        open_storage(f"sqlite:///{path}")
+    assert not path.exists()
+
+
+def test_file_that_is_not_sqlite_is_an_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("not a database at all, just some text that is long enough" * 10)
+
+    with pytest.raises(AnalysisError, match="is not a sqlite database"):
+        open_storage(f"sqlite:///{path}")
+
+
+def test_sqlite_without_optuna_tables_is_left_alone(tmp_path):
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE things (x INTEGER)")
+
+    with pytest.raises(AnalysisError, match="holds no Optuna studies"):
+        open_storage(f"sqlite:///{path}")
+    with sqlite3.connect(path) as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == [("things",)]  # Optuna did not add its schema
+
+
+@pytest.mark.parametrize(
+    "url", ["nodriver://host/db", "sqlite:/relative.db", "not a url", "sqlite:///:memory:"]
+)
+def test_malformed_urls_are_errors(url):
+    with pytest.raises(AnalysisError, match="storage"):
+        open_storage(url)
+
+
+def test_loads_search_and_confirm_as_tidy_tables():
+    storage = optuna.storages.InMemoryStorage()
+    write_synthetic_study(storage, "s", effect=0.0, n_trials=12, n_confirm_seeds=3, seed=0)
+
+    loaded = load_studies(storage, "s")
+
+    assert list(loaded.trials.columns[:5]) == [
+        "number",
+        "state",
+        "value",
+        "duration_s",
+        "last_step",
+    ]
+    assert loaded.param_names == ("bn_position", "learning_rate", "alpha", "weight_decay")
+    assert {"best_val_accuracy", "seed", "failure_reason"} <= set(loaded.trials.columns)
+    assert len(loaded.trials) == 12
+    assert loaded.distributions["learning_rate"] == FloatDistribution(1e-4, 1.0, log=True)
+    assert loaded.config["dataset"] == "synthetic"
+    assert sorted(loaded.confirm["bn_position"].value_counts().items()) == [
+        ("after", 3),
+        ("before", 3),
+    ]
+
+
+def test_confirm_placement_can_come_from_the_source_trial():
+    storage = optuna.storages.InMemoryStorage()
+    study = write_synthetic_study(storage, "s", effect=0.0, n_trials=8, seed=0)
+    confirm = optuna.create_study(storage=storage, study_name="s/confirm", direction="maximize")
+    placement_of_trial_1 = study.trials[1].params["bn_position"]
+    confirm.add_trial(optuna.trial.create_trial(value=0.9, user_attrs={"source_trial": 1}))
+
+    loaded = load_studies(storage, "s")
+
+    assert list(loaded.confirm["bn_position"]) == [placement_of_trial_1]
+
+
+def test_missing_study_names_the_ones_available():
+    storage = optuna.storages.InMemoryStorage()
+    write_synthetic_study(storage, "present", effect=0.0, n_trials=4)
+
+    with pytest.raises(AnalysisError, match=r"'absent' is not there \(studies: present\)"):
+        load_studies(storage, "absent")
+
+
+def test_study_without_bn_position_is_an_error():
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage, study_name="other", direction="maximize")
+    study.add_trial(
+        optuna.trial.create_trial(
+            value=0.5, params={"x": 0.1}, distributions={"x": FloatDistribution(0, 1)}
+        )
+    )
+
+    with pytest.raises(AnalysisError, match="must have trials with the parameter `bn_position`"):
+        load_studies(storage, "other")
+
+
+def test_complete_values_are_finite_sorted_and_of_one_placement():
+    storage = optuna.storages.InMemoryStorage()
+    write_synthetic_study(storage, "s", effect=0.0, n_trials=20, seed=1)
+    frame = load_studies(storage, "s").trials
+
+    values = complete_values(frame, "after")
+    rows = frame.loc[values.index]
+
+    assert list(values) == sorted(values, reverse=True)
+    assert set(rows["bn_position"]) == {"after"} and set(rows["state"]) == {"COMPLETE"}

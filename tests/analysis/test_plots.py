@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import optuna
+import pytest
+from matplotlib.axes import Axes
+
+from analysis import plots
+from analysis.expected_max import placement_curves
+from analysis.importance import param_importances
+from analysis.isolation import isolation_table
+from analysis.loading import load_studies
+from analysis.pipeline import decide
+from analysis.simulate import write_synthetic_study
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    storage = optuna.storages.InMemoryStorage()
+    write_synthetic_study(storage, "s", effect=0.01, n_trials=30, n_confirm_seeds=4, seed=7)
+    return load_studies(storage, "s")
+
+
+def _legend(ax: Axes) -> list[str]:
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def test_importance_plot_has_a_bar_per_method_and_parameter(loaded):
+    table = param_importances(loaded.study, seeds=(0, 1), n_trees=8).table
+
+    ax = plots.plot_importance(table)
+
+    assert _legend(ax) == ["fANOVA (± std over 2 seeds)", "PED-ANOVA (± std over 2 seeds)"]
+    assert {tick.get_text() for tick in ax.get_yticklabels()} == set(loaded.param_names)
+    assert ax.get_xlabel().startswith("importance")
+
+
+def test_importance_plot_of_an_empty_table_says_why(loaded):
+    table = param_importances(loaded.study, seeds=(0,)).table.iloc[0:0]
+
+    ax = plots.plot_importance(table)
+
+    assert ax.get_legend() is None
+    assert any("too few COMPLETE trials" in text.get_text() for text in ax.texts)
+
+
+def test_isolation_plot(loaded):
+    ax = plots.plot_isolation(isolation_table(loaded.trials))
+
+    assert (
+        _legend(ax) == ["before", "after"]
+        and ax.get_legend().get_title().get_text() == "bn_position"
+    )
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["all", "0.35", "0.5", "0.75", "1.0"]
+    assert ax.get_ylabel() == "best validation accuracy"
+
+
+def test_expected_max_plot_has_a_band_per_placement(loaded):
+    ax = plots.plot_expected_max(placement_curves(loaded.trials))
+
+    assert _legend(ax) == ["before", "after"]
+    assert len(ax.collections) == 2  # the ± std bands
+    assert ax.get_xscale() == "log" and ax.get_ylabel() == "expected best validation accuracy"
+
+
+def test_axis_plot_is_log_scaled_and_marks_states(loaded):
+    ax = plots.plot_axis(loaded.trials, "learning_rate", loaded.distributions["learning_rate"])
+
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "learning_rate (log scale)"
+    assert {"before, complete", "after, complete", "after, failed"} <= set(_legend(ax))
+
+
+def test_comparison_plot_names_the_difference(loaded, tmp_path):
+    decision = decide(loaded)
+
+    ax = plots.plot_comparison(decision.compared, decision.comparison, decision.source)
+    path = plots.save(ax, tmp_path / "verdict.png")
+
+    assert ax.get_ylabel() == "test accuracy of reruns"
+    assert ax.get_title().startswith("after - before = +")
+    assert path.read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import optuna
+import pytest
+
+from analysis.pipeline import Analysis, analyze
+from analysis.report import (
+    dashboard_note,
+    recommendation,
+    report_markdown,
+    verdict_record,
+    verdict_sentence,
+)
+from analysis.simulate import write_synthetic_study
+from analysis.verdict import SEEDS_NEEDED_CAP
+from analysis.writer import default_out_dir, safe_name
+
+
+@pytest.fixture(scope="module")
+def analysis() -> Analysis:
+    storage = optuna.storages.InMemoryStorage()
+    write_synthetic_study(storage, "s", effect=0.01, n_trials=24, n_confirm_seeds=4, seed=2)
+    return analyze(storage, "s", importance_seeds=(0,), n_trees=8)
+
+
+def _with(analysis: Analysis, **changes) -> Analysis:
+    return dataclasses.replace(
+        analysis, comparison=dataclasses.replace(analysis.comparison, **changes)
+    )
+
+
+def test_verdict_sentence_in_percentage_points(analysis):
+    changed = _with(
+        analysis,
+        verdict="inconclusive",
+        difference=0.0031,
+        ci_low=-0.008,
+        ci_high=0.0142,
+        n_after=5,
+    )
+
+    assert verdict_sentence(changed) == (
+        "Verdict (from the confirmation reruns): inconclusive - after minus before = +0.31 pp, "
+        "95% CI [-0.80, +1.42] pp (n = 4 before, 5 after)."
+    )
+    provisional = dataclasses.replace(analysis, source="search")
+    assert verdict_sentence(provisional).startswith("Verdict (provisional, from the search): ")
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"verdict": "matters", "difference": -0.012},
+            "BN before the activation is better by 1.20 pp",
+        ),
+        ({"verdict": "equivalent"}, "makes no practical difference"),
+        ({"verdict": "inconclusive", "seeds_needed": 23}, "About 23 seeds per placement"),
+        ({"verdict": "inconclusive", "seeds_needed": SEEDS_NEEDED_CAP + 1}, "would not settle it"),
+    ],
+)
+def test_recommendation_follows_the_verdict(analysis, changes, expected):
+    assert expected in recommendation(_with(analysis, **changes), "sqlite:///x.db")
+
+
+def test_provisional_recommendation_gives_the_confirm_command(analysis):
+    text = recommendation(dataclasses.replace(analysis, source="search"), "sqlite:///x.db")
+
+    assert "`python -m study.confirm --storage sqlite:///x.db --study-name s --seeds 10`" in text
+
+
+def test_verdict_record_is_json_with_the_contract_keys(analysis):
+    record = json.loads(json.dumps(verdict_record(analysis)))
+
+    assert list(record)[:7] == [
+        "verdict",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "margin",
+        "source",
+        "n_per_position",
+    ]
+    assert record["n_per_position"] == {"before": 4, "after": 4}
+    assert record["reproduced_search_trials"]["before"] == [
+        int(analysis.compared["before"]["source_trial"].iloc[0])
+    ]
+
+
+def test_markdown_starts_with_the_verdict_and_the_note_is_short(analysis):
+    text = report_markdown(analysis, "sqlite:///x.db", {"learning_rate": "learning_rate.png"})
+    note = dashboard_note(analysis, "sqlite:///x.db", "reports/s/report.md")
+
+    assert text.splitlines()[0] == "# Does BN placement matter? Study `s`"
+    assert text.splitlines()[2] == f"**{verdict_sentence(analysis)}**"
+    assert "![learning_rate](learning_rate.png)" in text
+    assert verdict_sentence(analysis) in note and "reports/s/report.md" in note
+    assert len(note) < len(text) / 3
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("bn/placement", "bn_placement"), ("a b/c:d", "a_b_c_d"), ("../..", "study")],
+)
+def test_safe_names_for_folders(name, expected):
+    assert safe_name(name) == expected
+    assert default_out_dir(name).parts == ("reports", expected)

@@ -1,0 +1,304 @@
+"""`python -m study.confirm`: rerun each placement's best search trial with fresh seeds, on test.
+
+A search ranks trials by one seed's validation accuracy, so the winners' values are optimistic
+and say nothing about seed-to-seed spread. Retraining the best configuration of each placement
+with K new seeds and scoring each once on the held-out test split gives the per-placement
+samples the verdict in `analysis` is built for (Deep Learning Tuning Playbook: rerun the best
+trials to see trial variance).
+
+The reruns go to the study `NAME/confirm` in the same storage, one COMPLETE trial per
+(placement, seed) with the source trial's params; running again skips the pairs already there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from analysis.loading import CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
+from analysis.verdict import DEFAULT_SEEDS as DEFAULT_CONFIRM_SEEDS
+from study.config import DEFAULT_STORAGE, ConfigError, SearchConfig
+from study.data import DataError, make_dataset
+from study.storage import CONFIG_ATTR, open_storage
+
+if TYPE_CHECKING:
+    import keras
+    import keras_tuner
+
+    from study.data import Splits
+
+__all__ = ["CONFIRM_SEED_BASE", "DEFAULT_CONFIRM_SEEDS", "best_trials", "confirm_study_name",
+           "main", "rerun_seeds", "run_confirmation", "search_config", "summary",
+           "train_and_test"]
+
+# Search trial n trains with seed `config.seed + n`; reruns start far above so that no rerun
+# repeats a search trial's seed (for studies under about a thousand trials).
+CONFIRM_SEED_BASE = 1000
+
+
+def confirm_study_name(name: str) -> str:
+    """The name of the study holding the reruns of search study `name`."""
+    return f"{name}{CONFIRM_SUFFIX}"
+
+
+def rerun_seeds(count: int) -> list[int]:
+    """The seeds of `count` reruns: CONFIRM_SEED_BASE, CONFIRM_SEED_BASE + 1, ..."""
+    if count < 1:
+        raise ConfigError(f"`seeds` must be positive, but got {count}.")
+    return [CONFIRM_SEED_BASE + k for k in range(count)]
+
+
+def search_config(study: optuna.Study, storage_url: str) -> SearchConfig:
+    """Rebuilds the search's `SearchConfig` from the study's stored `config` attribute.
+
+    Args:
+        study: The search study.
+        storage_url: Where the study lives now (it may have moved since the search).
+
+    Returns:
+        The validated configuration; fields the record lacks keep their defaults.
+
+    Raises:
+        ConfigError: when the study has no stored configuration.
+    """
+    record = study.user_attrs.get(CONFIG_ATTR)
+    if not isinstance(record, dict):
+        raise ConfigError(f"`study_name` must name a study made by bnstudy, but "
+                          f"{study.study_name!r} has no stored configuration.")
+    fields = {field.name for field in dataclasses.fields(SearchConfig)}
+    known = {key: value for key, value in record.items() if key in fields}
+    known.update(storage=storage_url, study_name=study.study_name)
+    return SearchConfig(**known).validate()
+
+
+def best_trials(study: optuna.Study) -> dict[str, FrozenTrial]:
+    """The COMPLETE trial with the highest value for each placement.
+
+    Raises:
+        ConfigError: when a placement has no COMPLETE trial.
+    """
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    best = {}
+    for placement in PLACEMENTS:
+        own = [trial for trial in complete if trial.params.get(SCIENTIFIC_PARAM) == placement]
+        if not own:
+            raise ConfigError(
+                f"`study_name` must name a study with a COMPLETE trial for each placement, but "
+                f"{study.study_name!r} has none with {SCIENTIFIC_PARAM}={placement!r}; run "
+                "more of the search first.")
+        best[placement] = max(own, key=lambda trial: trial.value)
+    return best
+
+
+def train_and_test(build: Callable[[keras_tuner.HyperParameters], keras.Model],
+                   params: dict[str, object],
+                   splits: Splits, config: SearchConfig, seed: int) -> tuple[float, float, float]:
+    """Trains one configuration on the training split and evaluates it once on the test split.
+
+    Args:
+        build: The search space's `build(hp)`.
+        params: The configuration, as stored in the search trial.
+        splits: The search's data; the validation split is not used.
+        config: Epochs, batch size, image size and augmentation of the search.
+        seed: Seeds the weights, dropout and the tf.data shuffle and augmentation.
+
+    Returns:
+        (test accuracy, test loss, seconds spent in `fit`).
+
+    Raises:
+        ConfigError: when the search space asks for hyperparameters the trial does not have.
+    """
+    import keras
+    import keras_tuner
+
+    keras.backend.clear_session()  # one model at a time; graphs of earlier reruns would pile up
+    keras.utils.set_random_seed(seed)
+    hp = keras_tuner.HyperParameters()
+    hp.values = dict(params)  # Keras Tuner returns values already present instead of sampling
+    model: keras.Model = build(hp)
+    unknown = sorted(set(hp.values) - set(params))
+    if unknown:
+        raise ConfigError(f"`search_space` must be the one the study was run with, but "
+                          f"{config.search_space!r} asks for {unknown}, which the trial lacks.")
+    train = make_dataset(splits.train_images, splits.train_labels, image_size=config.image_size,
+                         batch_size=config.batch_size, training=True, augment=config.augment,
+                         seed=seed)
+    test = make_dataset(splits.test_images, splits.test_labels, image_size=config.image_size,
+                        batch_size=config.batch_size, training=False)
+    started = time.perf_counter()
+    model.fit(train, epochs=config.epochs, verbose=0)
+    seconds = time.perf_counter() - started
+    results = model.evaluate(test, verbose=0, return_dict=True)
+    return float(results["accuracy"]), float(results["loss"]), seconds
+
+
+def _load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study | None:
+    try:
+        return optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        return None
+
+
+def _done_pairs(confirm: optuna.Study | None, best: dict[str, FrozenTrial],
+                storage_url: str) -> set[tuple[str, int]]:
+    """(placement, seed) pairs already rerun; refuses reruns of another source trial."""
+    if confirm is None:
+        return set()
+    done = set()
+    for trial in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        placement = trial.params.get(SCIENTIFIC_PARAM)
+        source = trial.user_attrs.get("source_trial")
+        if placement in best and source != best[placement].number:
+            # Mixing reruns of two configurations would make the spread meaningless.
+            raise ConfigError(
+                f"`study_name` must name a search whose best trials are the ones already "
+                f"rerun, but {confirm.study_name!r} reruns trial {source} for "
+                f"{SCIENTIFIC_PARAM}={placement!r} and the search's best is now trial "
+                f"{best[placement].number}; start over with `optuna delete-study --storage "
+                f"{storage_url} --study-name {confirm.study_name}`.")
+        done.add((placement, trial.user_attrs.get("seed")))
+    return done
+
+
+def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
+                     stream: TextIO | None = None) -> optuna.Study:
+    """Reruns the best trial of each placement with `seeds` seeds and stores the test accuracy.
+
+    Everything is rebuilt from the search study's stored configuration: data, splits, epochs,
+    batch and image size, search space. Pairs (placement, seed) already COMPLETE in the
+    confirmation study are skipped, so an interrupted run continues where it stopped.
+
+    Args:
+        storage_url: The search's Optuna storage; a SQLite file must exist.
+        study_name: The search study; reruns go to `confirm_study_name(study_name)`.
+        seeds: Reruns per placement, seeded `rerun_seeds(seeds)`.
+        stream: Where progress lines go; None is stdout.
+
+    Returns:
+        The confirmation study (maximize test accuracy) with every rerun so far.
+
+    Raises:
+        ConfigError, DataError: for wrong arguments, before anything is written to storage.
+    """
+    stream = stream or sys.stdout
+    seed_list = rerun_seeds(seeds)
+    storage = open_storage(storage_url, create=False)
+    study = _load_study(storage, study_name)
+    if study is None:
+        names = sorted(frozen.study_name for frozen in storage.get_all_studies())
+        raise ConfigError(f"`study_name` must name a study in the storage, but {study_name!r} "
+                          f"is not there (studies: {', '.join(names) or 'none'}).")
+    config = search_config(study, storage_url)
+    best = best_trials(study)
+    name = confirm_study_name(study_name)
+    done = _done_pairs(_load_study(storage, name), best, storage_url)
+    # Seed-major order: an interrupted run leaves both placements with nearly equal reruns.
+    pairs = [(placement, seed) for seed in seed_list for placement in PLACEMENTS]
+    todo = [pair for pair in pairs if pair not in done]
+
+    def say(line: str) -> None:
+        print(line, file=stream, flush=True)
+
+    say(f"Confirming {study_name!r}: the best trial of each placement, rerun with "
+        f"{seeds} seed{'s' if seeds > 1 else ''} and tested once.")
+    for placement, trial in best.items():
+        params = " ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
+                          for key, value in trial.params.items() if key != SCIENTIFIC_PARAM)
+        say(f"  {SCIENTIFIC_PARAM}={placement}: trial {trial.number}, val_accuracy "
+            f"{trial.value:.4f} ({params})")
+    if not todo:
+        say(f"All {len(pairs)} reruns already finished.")
+        return optuna.load_study(study_name=name, storage=storage)
+    if len(todo) < len(pairs):
+        say(f"Resuming: {len(pairs) - len(todo)} of {len(pairs)} reruns already finished.")
+
+    from search_spaces import get_search_space
+    from study.runner import library_versions, load_data, space_context  # imports Keras
+
+    splits = load_data(config)
+    build = get_search_space(config.search_space, space_context(config, splits))
+    confirm = optuna.create_study(study_name=name, storage=storage, direction="maximize",
+                                  load_if_exists=True)
+    stored = confirm.user_attrs.get(CONFIG_ATTR)
+    stored = stored if isinstance(stored, dict) else {}
+    confirm.set_user_attr(CONFIG_ATTR, {
+        "search_study": study_name, "seed_base": CONFIRM_SEED_BASE,
+        "seeds": sorted(set(stored.get("seeds", [])) | set(seed_list)),
+        "source_trials": {placement: trial.number for placement, trial in best.items()},
+        "train_images": len(splits.train_images), "test_images": len(splits.test_images),
+        "epochs": config.epochs, "versions": library_versions()})
+    for placement, seed in todo:
+        source = best[placement]
+        say(f"Rerun {pairs.index((placement, seed)) + 1} of {len(pairs)}: "
+            f"{SCIENTIFIC_PARAM}={placement} seed={seed} (trial {source.number})")
+        accuracy, loss, seconds = train_and_test(build, source.params, splits, config, seed)
+        confirm.add_trial(optuna.trial.create_trial(
+            params=source.params, distributions=source.distributions, value=accuracy,
+            user_attrs={"seed": seed, "source_trial": source.number,
+                        SCIENTIFIC_PARAM: placement, "train_seconds": round(seconds, 3),
+                        "test_loss": loss}))
+        say(f"  -> test accuracy {accuracy:.4f} in {seconds:.1f} s")
+    return confirm
+
+
+def summary(confirm: optuna.Study, storage_url: str, study_name: str) -> str:
+    """Mean test accuracy ± std per placement, and the command that analyses the study."""
+    complete = confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    lines = [f"Study {confirm.study_name!r}: {len(complete)} reruns in {storage_url}"]
+    for placement in PLACEMENTS:
+        values = [trial.value for trial in complete
+                  if trial.params.get(SCIENTIFIC_PARAM) == placement]
+        if not values:
+            lines.append(f"  no rerun with BN {placement} the activation yet")
+            continue
+        if len(values) > 1:
+            spread = f" ± {statistics.stdev(values):.4f} (mean ± std of {len(values)} seeds)"
+        else:
+            spread = " (1 seed)"
+        lines.append(f"  BN {placement:6s} the activation: test accuracy "
+                     f"{statistics.fmean(values):.4f}{spread}")
+    lines += ["Analyse:",
+              f"  python -m analysis --storage {storage_url} --study-name {study_name}"]
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m study.confirm",
+        description="Retrain the best configuration of each BN placement with several seeds "
+                    "and test it once on the held-out test split; results go to the study "
+                    "NAME/confirm. Running the same command again resumes.")
+    parser.add_argument("--storage", default=DEFAULT_STORAGE,
+                        help=f"Optuna storage URL of the search (default: {DEFAULT_STORAGE})")
+    parser.add_argument("--study-name", required=True, help="name of the search study")
+    parser.add_argument("--seeds", type=int, default=DEFAULT_CONFIRM_SEEDS,
+                        help=f"reruns per placement (default: {DEFAULT_CONFIRM_SEEDS}, what "
+                             "the analysis' verdict is calibrated for)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the confirmation; returns the exit code (2 for a user mistake)."""
+    args = _parser().parse_args(argv)
+    try:
+        confirm = run_confirmation(args.storage, args.study_name, args.seeds)
+    except (ConfigError, DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted; run the same command again to resume.", file=sys.stderr)
+        return 130
+    print(summary(confirm, args.storage, args.study_name))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

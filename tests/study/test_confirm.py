@@ -1,0 +1,225 @@
+"""Confirmation reruns against a search study written directly into SQLite, no search run."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import time
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution
+from optuna.trial import TrialState
+
+import search_spaces
+import study.confirm as confirm_module
+import study.runner
+from study.config import ConfigError, preset
+from study.confirm import (
+    CONFIRM_SEED_BASE,
+    DEFAULT_CONFIRM_SEEDS,
+    confirm_study_name,
+    main,
+    rerun_seeds,
+    run_confirmation,
+)
+from study.storage import open_storage, open_study
+
+SEARCH = "s"
+DISTRIBUTIONS = {  # the bn_placement space, as the search stores it
+    "bn_position": CategoricalDistribution(["before", "after"]),
+    "learning_rate": FloatDistribution(1e-3, 2.0, log=True),
+    "alpha": CategoricalDistribution([0.35, 0.5, 0.75, 1.0]),
+}
+# (bn_position, learning_rate, val_accuracy): the second of each placement is its best.
+SEARCH_TRIALS = [("before", 0.01, 0.40), ("before", 0.1, 0.60),
+                 ("after", 0.02, 0.45), ("after", 0.2, 0.55)]
+BEST = {"before": 1, "after": 3}  # trial numbers
+
+
+def _search_study(url: str, trials=SEARCH_TRIALS) -> optuna.Study:
+    """A search study as `study.search` leaves it, with made-up finished trials."""
+    config = preset("smoke", train_size=256, val_size=128, epochs=1, storage=url,
+                    study_name=SEARCH)
+    study = open_study(config, open_storage(url), dataclasses.asdict(config))
+    for position, learning_rate, value in trials:
+        study.add_trial(optuna.trial.create_trial(
+            params={"bn_position": position, "learning_rate": learning_rate, "alpha": 0.35},
+            distributions=DISTRIBUTIONS, value=value))
+    return study
+
+
+@pytest.fixture
+def url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'search.db'}"
+    _search_study(url)
+    return url
+
+
+def _fake_training(calls: list):
+    def train_and_test(build, params, splits, config, seed):
+        calls.append((params["bn_position"], seed))
+        return 0.5 + seed % 10 / 100, 1.0, 0.1
+    return train_and_test
+
+
+def _confirm_trials(url: str) -> list[optuna.trial.FrozenTrial]:
+    return optuna.load_study(study_name=confirm_study_name(SEARCH), storage=url).trials
+
+
+def test_names_and_seeds():
+    assert confirm_study_name("bn") == "bn/confirm"
+    assert rerun_seeds(3) == [CONFIRM_SEED_BASE, CONFIRM_SEED_BASE + 1, CONFIRM_SEED_BASE + 2]
+    assert DEFAULT_CONFIRM_SEEDS >= 1
+    with pytest.raises(ConfigError, match=r"`seeds` must be positive, but got 0\."):
+        rerun_seeds(0)
+
+
+@pytest.fixture
+def quick_training(monkeypatch):
+    """Real training and testing, made quick: eager models and a 512-image test split.
+
+    Tracing MobileNetV2's train step in graph mode takes 20-30 s per model on a busy 2-core
+    CPU, eager `fit` of two batches about 3 s; the full test split would add 3 s per rerun.
+    """
+    load_data, get_search_space = study.runner.load_data, search_spaces.get_search_space
+
+    def small_test_split(config):
+        splits = load_data(config)
+        return dataclasses.replace(splits, test_images=splits.test_images[:512],
+                                   test_labels=splits.test_labels[:512])
+
+    def eager_space(name, context):
+        build = get_search_space(name, context)
+
+        def build_eager(hp):
+            model = build(hp)
+            model.run_eagerly = True
+            return model
+        return build_eager
+
+    monkeypatch.setattr(study.runner, "load_data", small_test_split)
+    monkeypatch.setattr(search_spaces, "get_search_space", eager_space)
+
+
+@pytest.mark.slow
+def test_reruns_best_trial_of_each_placement_then_resumes_without_training(url, quick_training,
+                                                                           monkeypatch):
+    stream = io.StringIO()
+
+    confirm = run_confirmation(url, SEARCH, 2, stream=stream)
+
+    trials = confirm.trials
+    assert len(trials) == 4
+    assert confirm.direction == optuna.study.StudyDirection.MAXIMIZE
+    search = optuna.load_study(study_name=SEARCH, storage=url)
+    for placement, number in BEST.items():
+        mine = [t for t in trials if t.params["bn_position"] == placement]
+        assert sorted(t.user_attrs["seed"] for t in mine) == rerun_seeds(2)
+        for trial in mine:
+            assert trial.state == TrialState.COMPLETE
+            assert trial.params == search.trials[number].params
+            assert trial.user_attrs["source_trial"] == number
+            assert trial.user_attrs["bn_position"] == placement
+            assert 0.0 <= trial.value <= 1.0
+    assert confirm.user_attrs["config"]["source_trials"] == BEST
+    assert "Rerun 4 of 4: bn_position=after seed=1001 (trial 3)" in stream.getvalue()
+
+    monkeypatch.setattr(confirm_module, "train_and_test", _fake_training(calls := []))
+    started = time.perf_counter()
+    again = run_confirmation(url, SEARCH, 2, stream=io.StringIO())
+
+    assert calls == []
+    assert len(again.trials) == 4
+    assert time.perf_counter() - started < 5
+
+
+def test_interrupted_run_continues_with_the_missing_pairs(url, monkeypatch):
+    monkeypatch.setattr(confirm_module, "train_and_test", _fake_training(calls := []))
+    confirm = optuna.create_study(study_name=confirm_study_name(SEARCH), storage=url,
+                                  direction="maximize")
+    source = optuna.load_study(study_name=SEARCH, storage=url).trials[BEST["before"]]
+    confirm.add_trial(optuna.trial.create_trial(
+        params=source.params, distributions=source.distributions, value=0.7,
+        user_attrs={"seed": CONFIRM_SEED_BASE, "source_trial": source.number}))
+    stream = io.StringIO()
+
+    run_confirmation(url, SEARCH, 2, stream=stream)
+
+    assert calls == [("after", 1000), ("before", 1001), ("after", 1001)]
+    assert len(_confirm_trials(url)) == 4
+    assert "Resuming: 1 of 4 reruns already finished." in stream.getvalue()
+
+
+def test_more_seeds_later_adds_only_the_new_ones(url, monkeypatch):
+    monkeypatch.setattr(confirm_module, "train_and_test", _fake_training(calls := []))
+
+    run_confirmation(url, SEARCH, 1, stream=io.StringIO())
+    run_confirmation(url, SEARCH, 2, stream=io.StringIO())
+
+    assert calls == [("before", 1000), ("after", 1000), ("before", 1001), ("after", 1001)]
+    confirm = optuna.load_study(study_name=confirm_study_name(SEARCH), storage=url)
+    assert confirm.user_attrs["config"]["seeds"] == [1000, 1001]
+
+
+def test_refuses_to_mix_reruns_of_another_source_trial(url, monkeypatch):
+    monkeypatch.setattr(confirm_module, "train_and_test", _fake_training([]))
+    run_confirmation(url, SEARCH, 1, stream=io.StringIO())
+    search = optuna.load_study(study_name=SEARCH, storage=url)
+    search.add_trial(optuna.trial.create_trial(
+        params={"bn_position": "after", "learning_rate": 0.5, "alpha": 0.35},
+        distributions=DISTRIBUTIONS, value=0.9))
+
+    with pytest.raises(ConfigError, match=r"reruns trial 3 for bn_position='after' and the "
+                                          r"search's best is now trial 4"):
+        run_confirmation(url, SEARCH, 2, stream=io.StringIO())
+
+
+def test_summary_shows_mean_and_std_per_placement_and_the_analysis_command(url, monkeypatch,
+                                                                          capsys):
+    monkeypatch.setattr(confirm_module, "train_and_test", _fake_training([]))
+
+    assert main(["--storage", url, "--study-name", SEARCH, "--seeds", "2"]) == 0
+
+    out = capsys.readouterr().out
+    assert "BN before the activation: test accuracy 0.5050 ± 0.0071 (mean ± std of 2 seeds)" \
+        in out
+    assert f"python -m analysis --storage {url} --study-name {SEARCH}" in out
+
+
+def _assert_one_line_error(capsys, argv, match):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert "Traceback" not in err
+    assert match in err
+
+
+def test_missing_sqlite_file_is_one_line_error_and_creates_nothing(tmp_path, capsys):
+    path = tmp_path / "absent" / "none.db"
+
+    _assert_one_line_error(capsys, ["--storage", f"sqlite:///{path}", "--study-name", SEARCH],
+                           "must name an existing SQLite file")
+
+    assert not path.exists() and not path.parent.exists()
+
+
+def test_unknown_study_is_one_line_error(url, capsys):
+    _assert_one_line_error(capsys, ["--storage", url, "--study-name", "nope"],
+                           "'nope' is not there (studies: s)")
+    assert optuna.get_all_study_names(storage=url) == [SEARCH]
+
+
+def test_zero_seeds_is_one_line_error(url, capsys):
+    _assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH, "--seeds", "0"],
+                           "`seeds` must be positive, but got 0.")
+    assert optuna.get_all_study_names(storage=url) == [SEARCH]
+
+
+def test_placement_without_complete_trial_is_one_line_error(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'half.db'}"
+    _search_study(url, trials=SEARCH_TRIALS[:2])
+
+    _assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH],
+                           "has none with bn_position='after'")
+    assert optuna.get_all_study_names(storage=url) == [SEARCH]

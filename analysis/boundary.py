@@ -129,7 +129,9 @@ def divergence(frame: pd.DataFrame) -> Divergence:
         frame["failure_reason"] if "failure_reason" in frame else pd.Series(index=frame.index)
     )
     diverged_reason = reasons.map(lambda r: isinstance(r, str) and r.startswith(DIVERGED_PREFIX))
-    diverged = (frame["state"] == "FAIL") & diverged_reason.astype(bool)
+    # The search stores a diverged trial as PRUNED (it ends early and the study goes on);
+    # the reason, not the state, says it diverged.
+    diverged = diverged_reason.astype(bool)
     nan_value = frame["state"].isin(["COMPLETE", "PRUNED"]) & frame["value"].isna()
     return Divergence(
         n_trials=len(frame),

@@ -79,6 +79,22 @@ def test_divergence_counts_fail_reasons_and_nan_values_per_placement():
     assert "3 of 6 trials diverged or ended with NaN" in divergence_warning(counts)
 
 
+def test_divergence_counts_trials_the_search_pruned_because_they_diverged():
+    frame = pd.DataFrame(
+        {
+            "state": ["PRUNED", "PRUNED", "COMPLETE"],
+            "value": [0.1, 0.6, 0.9],
+            "bn_position": ["before", "after", "after"],
+            "failure_reason": ["diverged: loss is nan at epoch 1", None, None],
+        }
+    )
+
+    counts = divergence(frame)
+
+    assert counts.n_diverged == 1
+    assert counts.diverged_by_placement == {"before": 1, "after": 0}
+
+
 def test_no_divergence_warning_when_stable_or_without_failure_reasons():
     frame = pd.DataFrame(
         {"state": ["COMPLETE"] * 4, "value": [0.9] * 4, "bn_position": ["before"] * 4}

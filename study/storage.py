@@ -7,7 +7,8 @@ from pathlib import Path
 import optuna
 
 from study.config import ConfigError, SearchConfig
-from study.samplers import make_pruner, make_sampler
+from study.pruning import make_pruner
+from study.samplers import make_sampler
 
 __all__ = ["CONFIG_ATTR", "open_storage", "open_study"]
 
@@ -64,7 +65,8 @@ def open_study(config: SearchConfig, storage: optuna.storages.BaseStorage,
     """
     name = config.resolved_study_name
     sampler = make_sampler(config.sampler, config.seed)
-    pruner = make_pruner(config.pruner, config.epochs)
+    pruner = make_pruner(config.pruner, config.epochs,
+                         per_value_of="bn_position" if config.balance else None)
     try:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler,
                                   pruner=pruner)

@@ -6,6 +6,7 @@ import optuna
 import pytest
 
 from study.config import ConfigError, preset
+from study.pruning import SameValuePruner
 from study.storage import CONFIG_ATTR, open_storage, open_study
 
 
@@ -20,7 +21,8 @@ def test_a_new_study_stores_its_configuration(tmp_path):
     assert study.direction == optuna.study.StudyDirection.MAXIMIZE
     assert study.user_attrs[CONFIG_ATTR]["dataset"] == "fashion_mnist"
     assert isinstance(study.sampler, optuna.samplers.TPESampler)
-    assert isinstance(study.pruner, optuna.pruners.MedianPruner)
+    assert isinstance(study.pruner, SameValuePruner)
+    assert isinstance(study.pruner.base, optuna.pruners.MedianPruner)
 
 
 def test_the_same_settings_resume_the_same_study(tmp_path):

@@ -107,8 +107,11 @@ def compare_top_trials(
         raise ValueError(f"`margin` must be in (0, 1), but got {margin}.")
     test = _PermutationTest(before, after, k, n_permutations, seed)
     difference = float(top_k_mean(after, k) - top_k_mean(before, k))
-    ci_low, ci_high = test.bound(0.95, upper=False), test.bound(0.95, upper=True)
-    tost_low, tost_high = test.bound(0.90, upper=False), test.bound(0.90, upper=True)
+    # A difference of accuracies lies in [-1, 1]; with too few trials no shift is rejected and
+    # the bisection ends at its search edge, so the interval is reported as that whole range.
+    ci_low, ci_high = (float(np.clip(test.bound(0.95, upper=u), -1.0, 1.0)) for u in (False, True))
+    tost_low, tost_high = (float(np.clip(test.bound(0.90, upper=u), -1.0, 1.0))
+                           for u in (False, True))
     greater, less = test.p_values(0.0)
     tost_p = max(test.p_values(-margin)[0], test.p_values(margin)[1])
 

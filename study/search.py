@@ -69,6 +69,7 @@ def summary(study, storage_url: str) -> str:
             lines.append(f"  no finished trial with BN {position} the activation yet")
     lines += ["Look further:",
               f"  optuna-dashboard {storage_url}",
+              f"  python -m study.confirm --storage {storage_url} --study-name {study.study_name}",
               f"  python -m analysis --storage {storage_url} --study-name {study.study_name}"]
     return "\n".join(lines)
 

@@ -48,3 +48,13 @@ def test_k_outside_two_to_smaller_pool_is_rejected(k):
         ValueError, match=rf"`k` must be in \[2, 11\] \(the smaller pool\), but got {k}"
     ):
         compare_top_trials(BEFORE, AFTER, k=k)
+
+
+def test_with_too_few_trials_the_interval_is_the_whole_feasible_range():
+    before = np.array([0.72, 0.73])
+    after = np.array([0.09, 0.71])
+
+    comparison = compare_top_trials(before, after, k=2, margin=0.005)
+
+    assert (comparison.ci_low, comparison.ci_high) == (-1.0, 1.0)
+    assert comparison.verdict == "inconclusive"

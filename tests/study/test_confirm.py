@@ -28,7 +28,7 @@ from study.storage import open_storage, open_study
 SEARCH = "s"
 DISTRIBUTIONS = {  # the bn_placement space, as the search stores it
     "bn_position": CategoricalDistribution(["before", "after"]),
-    "learning_rate": FloatDistribution(1e-3, 2.0, log=True),
+    "learning_rate": FloatDistribution(1e-4, 0.5, log=True),
     "alpha": CategoricalDistribution([0.35, 0.5, 0.75, 1.0]),
 }
 # (bn_position, learning_rate, val_accuracy): the second of each placement is its best.

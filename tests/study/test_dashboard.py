@@ -23,7 +23,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 STUDY = "bn_dashboard"
 DISTRIBUTIONS = {
     "bn_position": CategoricalDistribution(["before", "after"]),
-    "learning_rate": FloatDistribution(1e-3, 2.0, log=True),
+    "learning_rate": FloatDistribution(1e-4, 0.5, log=True),
     "alpha": CategoricalDistribution([0.35, 0.5, 0.75, 1.0]),
 }
 N_TRIALS = 12
@@ -37,7 +37,7 @@ def _write_study(url: str) -> None:
     for number in range(N_TRIALS):
         study.add_trial(optuna.trial.create_trial(
             params={"bn_position": ("before", "after")[number % 2],
-                    "learning_rate": 10 ** (-3 + number / 4), "alpha": 0.35},
+                    "learning_rate": 10 ** (-3 + number / 5), "alpha": 0.35},
             distributions=DISTRIBUTIONS, value=0.6 + number / 100,
             intermediate_values={1: 0.5, 2: 0.6}))
 

@@ -134,7 +134,7 @@ def train_and_test(build: Callable[[keras_tuner.HyperParameters], keras.Model],
     test = make_dataset(splits.test_images, splits.test_labels, image_size=config.image_size,
                         batch_size=config.batch_size, training=False)
     started = time.perf_counter()
-    model.fit(train, epochs=config.epochs, verbose=0)
+    model.fit(train, epochs=config.epochs, verbose=0, shuffle=False)  # tf.data shuffles
     seconds = time.perf_counter() - started
     results = model.evaluate(test, verbose=0, return_dict=True)
     return float(results["accuracy"]), float(results["loss"]), seconds

@@ -86,5 +86,6 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
         balanced_param="bn_position" if config.balance else None, seed=config.seed,
         images_per_epoch=len(splits.train_images),
         progress=Progress(config.n_trials, config.epochs, stream=stream))
-    tuner.search(train, validation_data=validation, epochs=config.epochs)
+    # shuffle=False: the tf.data pipeline already reshuffles every epoch, seeded.
+    tuner.search(train, validation_data=validation, epochs=config.epochs, shuffle=False)
     return study

@@ -45,6 +45,7 @@ class SearchConfig:
     seed: int = 0
     balance: bool = True  # equal share of trials for each `bn_position` value
     jit_compile: bool | str = "auto"  # "auto": Keras turns XLA on for GPUs and off on CPUs
+    deterministic: bool = False  # deterministic TF ops: reproducible trials, a little slower
 
     @property
     def resolved_study_name(self) -> str:

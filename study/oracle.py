@@ -14,12 +14,14 @@ from optuna.samplers import PartialFixedSampler
 from optuna.trial import TrialState
 
 from study.distributions import sample_values
+from study.heartbeat import Heartbeat, heartbeat_interval, retry_later
 
 __all__ = ["COUNTED_STATES", "OptunaOracle"]
 
 # Finished trials that use up the budget. FAIL is left out: a crashed or killed trial is
 # retried, and a surplus trial (see `_is_surplus`) never trained.
 COUNTED_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
+_MAX_POLL_SECONDS = 5.0
 _LIVE_STATES = (*COUNTED_STATES, TrialState.RUNNING)
 
 
@@ -56,6 +58,8 @@ class OptunaOracle(keras_tuner.Oracle):
         self.n_trials = n_trials
         self.balanced_param = balanced_param
         self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._heartbeat_interval = heartbeat_interval(study._storage)
+        self._heartbeats: dict[str, Heartbeat] = {}
         self._optuna_trials: dict[str, optuna.Trial] = {}
         self._pruned: set[str] = set()
         self.last_told: optuna.trial.FrozenTrial | None = None  # the trial ended last here
@@ -64,22 +68,46 @@ class OptunaOracle(keras_tuner.Oracle):
     # -- sampling -------------------------------------------------------------------------
 
     def populate_space(self, trial_id: str) -> dict[str, object]:
-        """Asks Optuna for the next trial, or says STOPPED once the study's budget is used."""
-        out_of_time = self._deadline is not None and time.monotonic() >= self._deadline
-        if out_of_time or (self.n_trials is not None
-                           and self._count(_LIVE_STATES) >= self.n_trials):
+        """Asks Optuna for the next trial; IDLE or STOPPED when the study's budget is taken.
+
+        Trials of killed workers are failed first (their heartbeat went stale) and their
+        parameters queued again, so they are retried by whoever asks next. While other
+        workers' running trials hold the rest of the budget, this worker waits (IDLE) when the
+        storage keeps heartbeats, since one of them may yet die and need a retry; without
+        heartbeats a dead trial cannot be told from a live one, so it stops.
+        """
+        if self._heartbeat_interval is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(self.study)
+        if self._deadline is not None and time.monotonic() >= self._deadline:
             return {"status": trial_module.TrialStatus.STOPPED}
+        if self.n_trials is not None and self._count(_LIVE_STATES) >= self.n_trials:
+            return self._wait_or_stop()
         value = self._least_used_value()
-        with self._fixed(value):
+        with self._fixed(value), warnings.catch_warnings():
+            # Optuna warns that heartbeats are meant for `optimize`; this oracle beats itself.
+            warnings.filterwarnings("ignore", "Heartbeat of storage is supposed")
             optuna_trial = self.study.ask()
             if self._is_surplus(optuna_trial):
                 optuna_trial.set_user_attr("failure_reason",
                                            "surplus: the budget was already used")
                 self.study.tell(optuna_trial, state=TrialState.FAIL)
-                return {"status": trial_module.TrialStatus.STOPPED}
+                return self._wait_or_stop()
             values = sample_values(optuna_trial, self.hyperparameters)
         self._optuna_trials[trial_id] = optuna_trial
+        if self._heartbeat_interval is not None:
+            self._heartbeats[trial_id] = Heartbeat(self.study._storage, optuna_trial._trial_id,
+                                                   self._heartbeat_interval).start()
         return {"status": trial_module.TrialStatus.RUNNING, "values": values}
+
+    def _wait_or_stop(self) -> dict[str, object]:
+        finished = self._count(COUNTED_STATES)
+        if self._heartbeat_interval is None or finished >= self.n_trials:
+            return {"status": trial_module.TrialStatus.STOPPED}
+        # Keras Tuner asks again at once after IDLE: pace the polling of the storage.
+        time.sleep(min(self._heartbeat_interval, _MAX_POLL_SECONDS))
+        return {"status": trial_module.TrialStatus.IDLE}
 
     @contextlib.contextmanager
     def _fixed(self, value: object | None) -> Iterator[None]:
@@ -170,6 +198,7 @@ class OptunaOracle(keras_tuner.Oracle):
     def end_trial(self, trial: keras_tuner.engine.trial.Trial) -> None:
         """Tells Optuna how the trial ended, then does Keras Tuner's own bookkeeping."""
         optuna_trial = self._optuna_trials.pop(trial.trial_id)
+        self._stop_heartbeat(trial.trial_id)
         if trial.status == trial_module.TrialStatus.COMPLETED and trial.trial_id in self._pruned:
             self._pruned.discard(trial.trial_id)
             self.last_told = self.study.tell(optuna_trial, state=TrialState.PRUNED)
@@ -181,6 +210,23 @@ class OptunaOracle(keras_tuner.Oracle):
             optuna_trial.set_user_attr("failure_reason", message[-1] if message else "")
             self.last_told = self.study.tell(optuna_trial, state=TrialState.FAIL)
         super().end_trial(trial)
+
+    def abandon_running(self, reason: str) -> None:
+        """Fails this process's running trials with `reason` and queues them to be retried.
+
+        Called when the search is interrupted (Ctrl-C): the study stays resumable, and the
+        interrupted configurations are the first ones the next run trains.
+        """
+        for trial_id, optuna_trial in list(self._optuna_trials.items()):
+            self._stop_heartbeat(trial_id)
+            optuna_trial.set_user_attr("failure_reason", reason)
+            retry_later(self.study, self.study.tell(optuna_trial, state=TrialState.FAIL))
+            del self._optuna_trials[trial_id]
+
+    def _stop_heartbeat(self, trial_id: str) -> None:
+        heartbeat = self._heartbeats.pop(trial_id, None)
+        if heartbeat is not None:
+            heartbeat.stop()
 
     # -- answers for the whole study ------------------------------------------------------
 

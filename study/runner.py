@@ -17,7 +17,8 @@ from study.progress import Progress
 from study.storage import open_storage, open_study
 from study.tuner import OptunaTuner
 
-__all__ = ["library_versions", "load_data", "run_search", "space_context"]
+__all__ = ["enable_deterministic_ops", "library_versions", "load_data", "run_search",
+           "space_context"]
 
 
 def library_versions() -> dict[str, str]:
@@ -31,6 +32,19 @@ def library_versions() -> dict[str, str]:
     if "tensorflow" in sys.modules:
         versions["tensorflow"] = sys.modules["tensorflow"].__version__
     return versions
+
+
+def enable_deterministic_ops() -> None:
+    """Makes TensorFlow ops deterministic, so that a trial's result depends on its seed alone.
+
+    Costs some speed (and turns XLA off); other backends are deterministic on CPU already.
+    """
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
 
 
 def load_data(config: SearchConfig) -> Splits:
@@ -74,9 +88,14 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
         "train_images": len(splits.train_images), "val_images": len(splits.val_images),
         "versions": library_versions()}
     study = open_study(config, storage, record)
-    train = make_dataset(splits.train_images, splits.train_labels, image_size=config.image_size,
-                         batch_size=config.batch_size, training=True, augment=config.augment,
-                         seed=config.seed)
+    if config.deterministic:
+        enable_deterministic_ops()
+
+    def training_data(seed: int) -> object:
+        return make_dataset(splits.train_images, splits.train_labels,
+                            image_size=config.image_size, batch_size=config.batch_size,
+                            training=True, augment=config.augment, seed=seed)
+
     validation = make_dataset(splits.val_images, splits.val_labels,
                               image_size=config.image_size, batch_size=config.batch_size,
                               training=False)
@@ -84,8 +103,9 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
     tuner = OptunaTuner(
         build, study=study, n_trials=config.n_trials, timeout=config.timeout,
         balanced_param="bn_position" if config.balance else None, seed=config.seed,
-        images_per_epoch=len(splits.train_images),
+        images_per_epoch=len(splits.train_images), training_data=training_data,
         progress=Progress(config.n_trials, config.epochs, stream=stream))
     # shuffle=False: the tf.data pipeline already reshuffles every epoch, seeded.
-    tuner.search(train, validation_data=validation, epochs=config.epochs, shuffle=False)
+    tuner.search(training_data(config.seed), validation_data=validation, epochs=config.epochs,
+                 shuffle=False)
     return study

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--pruner", help=f"one of {', '.join(PRUNERS)}")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--deterministic", action="store_const", const=True,
+                        help="deterministic TensorFlow ops, so each trial can be reproduced")
     parser.add_argument("--no-balance", dest="balance", action="store_const", const=False,
                         help="let the sampler choose bn_position too")
     return parser

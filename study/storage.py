@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import optuna
 
 from study.config import ConfigError, SearchConfig
+from study.heartbeat import stale_callback
 from study.pruning import make_pruner
 from study.samplers import make_sampler
 
@@ -16,13 +18,18 @@ CONFIG_ATTR = "config"  # study user attribute holding the run's full configurat
 _SQLITE_PREFIX = "sqlite:///"
 
 
-def open_storage(url: str, *, create: bool = True) -> optuna.storages.BaseStorage:
-    """Connects to an Optuna RDB storage.
+def open_storage(url: str, *, create: bool = True, heartbeat_interval: int = 30,
+                 grace_period: int = 120) -> optuna.storages.BaseStorage:
+    """Connects to an Optuna RDB storage, with trial heartbeats enabled.
 
     Args:
         url: A SQLAlchemy URL: `sqlite:///path.db` (embedded, the default) or
             `postgresql://user:password@host/db` for many machines.
         create: Whether a missing SQLite file may be created (with its folder).
+        heartbeat_interval: Seconds between a running trial's heartbeats.
+        grace_period: Seconds without a heartbeat after which a running trial is taken for
+            dead (its worker was killed), failed, and its parameters queued again. Optuna's
+            recommended ratio; long enough for a busy machine to miss a beat or two.
 
     Returns:
         The storage.
@@ -41,7 +48,11 @@ def open_storage(url: str, *, create: bool = True) -> optuna.storages.BaseStorag
     # SQLite: wait for a lock instead of failing at once when several workers write.
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period, heartbeat_stale_trial_callback=stale_callback())
     except Exception as error:  # SQLAlchemy raises many types for bad or unreachable URLs
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ConfigError(f"`storage` must be a reachable database URL such as "

@@ -36,6 +36,9 @@ class OptunaTuner(keras_tuner.Tuner):
         timeout: Seconds after which no new trial starts.
         seed: Base seed; trial `n` of the study trains with seed `seed + n`.
         images_per_epoch: Training images per epoch, to store images per second.
+        training_data: Makes a trial's training data from its seed, replacing the first
+            argument of `search`: the order of examples then depends on the trial alone, not
+            on how many trials this process ran before, so any trial can be reproduced.
         progress: Where concise progress lines go; None prints nothing.
         directory: Keras Tuner's folder for checkpoints; by default a private temporary folder
             per process (removed at exit), since the Optuna storage holds the study itself.
@@ -46,6 +49,7 @@ class OptunaTuner(keras_tuner.Tuner):
                  keras_tuner.HyperModel, *, study: optuna.Study, n_trials: int | None,
                  objective: str = "val_accuracy", balanced_param: str | None = "bn_position",
                  timeout: float | None = None, seed: int = 0, images_per_epoch: int | None = None,
+                 training_data: Callable[[int], object] | None = None,
                  progress: Progress | None = None, directory: str | None = None,
                  **kwargs: object) -> None:
         oracle = OptunaOracle(study, n_trials=n_trials, objective=objective, timeout=timeout,
@@ -57,6 +61,7 @@ class OptunaTuner(keras_tuner.Tuner):
                          project_name="keras_tuner", overwrite=True, **kwargs)
         self.seed = seed
         self.images_per_epoch = images_per_epoch
+        self.training_data = training_data
         self.progress = progress
         self._epoch_started = 0.0
         self._train_seconds = 0.0
@@ -64,11 +69,19 @@ class OptunaTuner(keras_tuner.Tuner):
         self._param_count = 0
 
     def search(self, *fit_args: object, **fit_kwargs: object) -> None:
-        """Runs trials until the study's budget is used; arguments go to `model.fit`."""
+        """Runs trials until the study's budget is used; arguments go to `model.fit`.
+
+        Ctrl-C stops at once: the running trial is stored as FAIL ("interrupted") and its
+        parameters are queued, so running the same search again resumes with it.
+        """
         fit_kwargs.setdefault("verbose", 0)
         if self.progress is not None:
             self.progress.search_started(self.oracle.remaining_trials())
-        super().search(*fit_args, **fit_kwargs)
+        try:
+            super().search(*fit_args, **fit_kwargs)
+        except KeyboardInterrupt:
+            self.oracle.abandon_running("interrupted by the user")
+            raise
 
     def on_trial_begin(self, trial: keras_tuner.engine.trial.Trial) -> None:
         """Seeds the trial and resets its measurements."""
@@ -109,8 +122,10 @@ class OptunaTuner(keras_tuner.Tuner):
     def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args: object,
                   **kwargs: object) -> list[keras.callbacks.History]:
         """Trains the trial's model, then stores its measurements as Optuna user attributes."""
-        histories = super().run_trial(trial, *args, **kwargs)
         number = self.oracle.optuna_trial(trial.trial_id).number
+        if self.training_data is not None:
+            args = (self.training_data(self.seed + number), *args[1:])
+        histories = super().run_trial(trial, *args, **kwargs)
         attrs = epoch_summary(self._history, self.oracle.objective.name)
         attrs.update(train_seconds=round(self._train_seconds, 3), param_count=self._param_count,
                      seed=self.seed + number)

@@ -100,6 +100,17 @@ class OptunaTuner(keras_tuner.Tuner):
             self._param_count = model.count_params()
         self._epoch_started = time.perf_counter()
 
+    def on_batch_end(self, trial: keras_tuner.engine.trial.Trial, model: keras.Model,
+                     batch: int, logs: dict[str, float] | None = None) -> None:
+        """Stops training at the first non-finite loss, instead of wasting the epoch's rest.
+
+        Keras Tuner's own callback already reads every batch's logs, so this costs nothing
+        more; `on_epoch_end` then records why the trial stopped.
+        """
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            model.stop_training = True
+
     def on_epoch_end(self, trial: keras_tuner.engine.trial.Trial, model: keras.Model,
                      epoch: int, logs: dict[str, float] | None = None) -> None:
         """Reports the epoch to Optuna and stops training when pruned or diverged."""

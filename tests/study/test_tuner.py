@@ -33,12 +33,21 @@ def _build(hp: keras_tuner.HyperParameters) -> keras.Model:
     return model
 
 
-def _search(study, build=_build, n_trials=2, **kwargs) -> OptunaTuner:
+def _search(study, build=_build, n_trials=2, callbacks=(), **kwargs) -> OptunaTuner:
     tuner = OptunaTuner(build, study=study, n_trials=n_trials, seed=7, images_per_epoch=64,
                         **kwargs)
     x, y = _data()
-    tuner.search(x, y, validation_data=_data(1), epochs=EPOCHS, batch_size=16)
+    tuner.search(x, y, validation_data=_data(1), epochs=EPOCHS, batch_size=16,
+                 callbacks=list(callbacks))
     return tuner
+
+
+BATCHES_TRAINED: list[int] = []  # module level: Keras Tuner deep-copies the callbacks
+
+
+class _CountBatches(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        BATCHES_TRAINED.append(batch)
 
 
 def test_every_trial_reports_each_epoch_and_stores_its_measurements():
@@ -97,12 +106,14 @@ def test_a_diverging_trial_stops_at_once_and_is_pruned_with_the_reason():
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         return model
 
-    _search(study, build=exploding, n_trials=1)
+    BATCHES_TRAINED.clear()
+    _search(study, build=exploding, n_trials=1, callbacks=[_CountBatches()])
 
     (trial,) = study.trials
     assert trial.state == TrialState.PRUNED
     assert trial.user_attrs["failure_reason"].startswith("diverged: loss is")
     assert trial.user_attrs["epochs_run"] == 1
+    assert BATCHES_TRAINED == [0]  # stopped after the first of its 4 batches
 
 
 def test_a_crashing_trial_is_failed_in_optuna_and_the_search_goes_on():

@@ -136,7 +136,8 @@ def build_mobilenet_v2(
         x = layers.Dropout(dropout_rate, name="top_dropout")(x)
     # Logits, no softmax: losses take `from_logits=True`, which is numerically safer. The name
     # matches keras.applications so its weights can be copied by layer name.
-    outputs = layers.Dense(num_classes, name="predictions")(x)
+    # float32 logits even under a mixed_float16 policy: the softmax in the loss needs the range.
+    outputs = layers.Dense(num_classes, name="predictions", dtype="float32")(x)
     if name is None:
         name = f"mobilenetv2_{alpha:0.2f}_{height}_bn_{bn_position}"
     return keras.Model(inputs, outputs, name=name)

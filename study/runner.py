@@ -6,19 +6,20 @@ import dataclasses
 import math
 import platform
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 import optuna
 
 from search_spaces import SpaceContext, get_search_space
-from study.config import SearchConfig
-from study.data import Splits, load_splits, make_dataset
+from study.config import ConfigError, SearchConfig
+from study.data import Splits, load_splits, make_dataset, prepare_arrays
 from study.progress import Progress
 from study.storage import open_storage, open_study
 from study.tuner import OptunaTuner
 
-__all__ = ["enable_deterministic_ops", "library_versions", "load_data", "run_search",
-           "space_context"]
+__all__ = ["TrainingInputs", "enable_deterministic_ops", "library_versions", "load_data",
+           "run_search", "space_context", "training_inputs"]
 
 
 def library_versions() -> dict[str, str]:
@@ -29,8 +30,9 @@ def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version(), "keras": keras.__version__,
                 "keras_tuner": keras_tuner.__version__, "optuna": optuna.__version__,
                 "backend": keras.backend.backend()}
-    if "tensorflow" in sys.modules:
-        versions["tensorflow"] = sys.modules["tensorflow"].__version__
+    tensorflow = sys.modules.get("tensorflow")  # None where it was blocked or is missing
+    if tensorflow is not None:
+        versions["tensorflow"] = tensorflow.__version__
     return versions
 
 
@@ -90,6 +92,58 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
     study = open_study(config, storage, record)
     if config.deterministic:
         enable_deterministic_ops()
+    if config.mixed_precision:
+        import keras
+
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    inputs = training_inputs(config, splits)
+    build = get_search_space(config.search_space, space_context(config, splits))
+    tuner = OptunaTuner(
+        build, study=study, n_trials=config.n_trials, timeout=config.timeout,
+        balanced_param="bn_position" if config.balance else None, seed=config.seed,
+        images_per_epoch=len(splits.train_images), training_data=inputs.training_data,
+        progress=Progress(config.n_trials, config.epochs, stream=stream))
+    tuner.search(*inputs.fit_args, epochs=config.epochs, **inputs.fit_kwargs)
+    return study
+
+
+def _has_tensorflow() -> bool:
+    try:
+        import tensorflow  # noqa: F401  (the tf.data pipeline imports it anyway)
+    except ImportError:
+        return False
+    return True
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingInputs:
+    """What `fit` is given: positional and keyword arguments, and a per-trial data maker."""
+
+    fit_args: tuple[object, ...]
+    fit_kwargs: dict[str, object]
+    training_data: Callable[[int], object] | None
+
+
+def training_inputs(config: SearchConfig, splits: Splits) -> TrainingInputs:
+    """A seeded tf.data pipeline where TensorFlow is installed, else arrays in memory.
+
+    GPU machines with JAX or PyTorch but no TensorFlow train from arrays: resized once with
+    numpy (`prepare_arrays`, the same values as the pipeline), shuffled by Keras.
+
+    Raises:
+        ConfigError: when augmentation is asked for without TensorFlow.
+    """
+    if not _has_tensorflow():
+        if config.augment:
+            raise ConfigError("`augment` needs TensorFlow's tf.data pipeline, which is not "
+                              "installed here, but got augment=True; pass --no-augment.")
+        train = prepare_arrays(splits.train_images, image_size=config.image_size)
+        validation = prepare_arrays(splits.val_images, image_size=config.image_size)
+        return TrainingInputs(
+            fit_args=(train, splits.train_labels),
+            fit_kwargs={"validation_data": (validation, splits.val_labels),
+                        "batch_size": config.batch_size, "shuffle": True},
+            training_data=None)
 
     def training_data(seed: int) -> object:
         return make_dataset(splits.train_images, splits.train_labels,
@@ -99,13 +153,7 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
     validation = make_dataset(splits.val_images, splits.val_labels,
                               image_size=config.image_size, batch_size=config.batch_size,
                               training=False)
-    build = get_search_space(config.search_space, space_context(config, splits))
-    tuner = OptunaTuner(
-        build, study=study, n_trials=config.n_trials, timeout=config.timeout,
-        balanced_param="bn_position" if config.balance else None, seed=config.seed,
-        images_per_epoch=len(splits.train_images), training_data=training_data,
-        progress=Progress(config.n_trials, config.epochs, stream=stream))
-    # shuffle=False: the tf.data pipeline already reshuffles every epoch, seeded.
-    tuner.search(training_data(config.seed), validation_data=validation, epochs=config.epochs,
-                 shuffle=False)
-    return study
+    # shuffle=False: the pipeline already reshuffles every epoch, seeded per trial.
+    return TrainingInputs(fit_args=(training_data(config.seed),),
+                          fit_kwargs={"validation_data": validation, "shuffle": False},
+                          training_data=training_data)

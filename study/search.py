@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--pruner", help=f"one of {', '.join(PRUNERS)}")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction,
+                        default=None, help="float16 compute (GPUs); on in the gpu preset")
+    parser.add_argument("--jit-compile", choices=("auto", "on", "off"),
+                        help="XLA compilation; auto: on with a GPU, off on CPU")
     parser.add_argument("--deterministic", action="store_const", const=True,
                         help="deterministic TensorFlow ops, so each trial can be reproduced")
     parser.add_argument("--no-balance", dest="balance", action="store_const", const=False,
@@ -50,6 +54,8 @@ def parse_config(argv: list[str] | None = None) -> SearchConfig:
     """
     args = vars(_parser().parse_args(argv))
     name = args.pop("preset")
+    if args["jit_compile"] is not None:
+        args["jit_compile"] = {"auto": "auto", "on": True, "off": False}[args["jit_compile"]]
     return preset(name, **args)
 
 

@@ -9,7 +9,7 @@ FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 DEMO_STORAGE := sqlite:///studies/bnstudy.db
 DEMO_STUDY := bn_placement_demo
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint postgres clean
 
 setup: $(STAMP) $(FASHION_MNIST)
 
@@ -22,7 +22,7 @@ $(FASHION_MNIST):
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,postgres]'
 	touch $(STAMP)
 
 demo: setup
@@ -33,8 +33,16 @@ demo: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
-test: lint
-	$(PY) -m pytest
+# The many-worker tests start a PostgreSQL server of their own (tests/conftest.py) from
+# Debian's binaries; only `make test` needs them. Installed when missing, so re-running is quick.
+postgres:
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
+# BNSTUDY_REQUIRE_POSTGRES turns the PostgreSQL tests' skip into a failure.
+test: lint postgres
+	BNSTUDY_REQUIRE_POSTGRES=1 $(PY) -m pytest
 
 clean:
 	rm -rf $(VENV) studies reports *.egg-info

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
+from pathlib import Path
 
 import optuna
 import pytest
@@ -12,6 +12,8 @@ from optuna.trial import TrialState
 
 from study.search import main
 
+WORKER = Path(__file__).with_name("worker.py")  # the oracle's loop, training faked
+ROOT = Path(__file__).parents[2]
 SMOKE = ["--preset", "smoke", "--n-trials", "4", "--epochs", "1", "--train-size", "512",
          "--val-size", "256"]
 
@@ -72,39 +74,12 @@ def test_a_wrong_argument_is_one_line_naming_it_and_exit_code_2(tmp_path, capsys
     assert not list(tmp_path.rglob("*.db"))  # nothing written to any storage
 
 
-_WORKER = textwrap.dedent("""
-    import sys, time
-    import keras_tuner, optuna
-    from keras_tuner.engine.trial import TrialStatus
-    from study.oracle import OptunaOracle
-    from study.storage import open_storage
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage, folder = open_storage(sys.argv[1]), sys.argv[2]
-    study = optuna.load_study(study_name="shared", storage=storage)
-    hp = keras_tuner.HyperParameters()
-    hp.Choice("bn_position", ["before", "after"])
-    hp.Float("learning_rate", 1e-3, 1.0, sampling="log")
-    oracle = OptunaOracle(study, n_trials=int(sys.argv[3]), hyperparameters=hp,
-                          balanced_param="bn_position")
-    oracle._set_project_dir(folder, "p")
-    while True:
-        trial = oracle.create_trial("worker")
-        if trial.status == TrialStatus.STOPPED:
-            break
-        time.sleep(0.05)  # "training"
-        oracle.update_trial(trial.trial_id, {"val_accuracy": 0.5})
-        trial.status = TrialStatus.COMPLETED
-        oracle.end_trial(trial)
-""")
-
-
 def test_two_processes_on_one_storage_stop_at_exactly_n_trials_in_total(tmp_path):
     url = f"sqlite:///{tmp_path}/shared.db"
     optuna.create_study(study_name="shared", storage=url, direction="maximize")
 
-    workers = [subprocess.Popen([sys.executable, "-c", _WORKER, url, str(tmp_path / f"w{i}"),
-                                 "12"]) for i in range(2)]
+    workers = [subprocess.Popen([sys.executable, str(WORKER), url, str(tmp_path / f"w{i}"), "12"],
+                                cwd=ROOT) for i in range(2)]
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
 
     study = optuna.load_study(study_name="shared", storage=url)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 import warnings
-from collections.abc import Iterator
 
 import keras_tuner
 import optuna
 from keras_tuner.engine import trial as trial_module
-from optuna.samplers import PartialFixedSampler
 from optuna.trial import TrialState
 
+from study.balance import BalancedSampler
 from study.distributions import sample_values
 from study.heartbeat import Heartbeat, heartbeat_interval, retry_later
 
@@ -38,10 +36,9 @@ class OptunaOracle(keras_tuner.Oracle):
             until the tuner is interrupted.
         objective: Name of the per-epoch metric to maximise, e.g. "val_accuracy".
         timeout: Seconds after which no new trial starts (the running one finishes).
-        balanced_param: A Choice hyperparameter whose values get an equal share of trials: each
-            new trial takes the value with the fewest live trials so far, and the sampler picks
-            the rest. Adaptive samplers can otherwise starve one value of a scientific
-            hyperparameter (Deep Learning Tuning Playbook). None disables it.
+        balanced_param: A Choice hyperparameter whose values get an equal share of trials, over
+            all workers (the study's sampler is wrapped in `BalancedSampler`; it picks the rest).
+            None disables it.
         **kwargs: Passed to `keras_tuner.Oracle` (seed, max_consecutive_failed_trials, ...).
     """
 
@@ -57,6 +54,8 @@ class OptunaOracle(keras_tuner.Oracle):
         self.study = study
         self.n_trials = n_trials
         self.balanced_param = balanced_param
+        if balanced_param is not None and not isinstance(study.sampler, BalancedSampler):
+            study.sampler = BalancedSampler(study.sampler, balanced_param)
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._heartbeat_interval = heartbeat_interval(study._storage)
         self._heartbeats: dict[str, Heartbeat] = {}
@@ -84,8 +83,7 @@ class OptunaOracle(keras_tuner.Oracle):
             return {"status": trial_module.TrialStatus.STOPPED}
         if self.n_trials is not None and self._count(_LIVE_STATES) >= self.n_trials:
             return self._wait_or_stop()
-        value = self._least_used_value()
-        with self._fixed(value), warnings.catch_warnings():
+        with warnings.catch_warnings():
             # Optuna warns that heartbeats are meant for `optimize`; this oracle beats itself.
             warnings.filterwarnings("ignore", "Heartbeat of storage is supposed")
             optuna_trial = self.study.ask()
@@ -108,43 +106,6 @@ class OptunaOracle(keras_tuner.Oracle):
         # Keras Tuner asks again at once after IDLE: pace the polling of the storage.
         time.sleep(min(self._heartbeat_interval, _MAX_POLL_SECONDS))
         return {"status": trial_module.TrialStatus.IDLE}
-
-    @contextlib.contextmanager
-    def _fixed(self, value: object | None) -> Iterator[None]:
-        """Makes the study's sampler give `value` to the balanced parameter, meanwhile.
-
-        Optuna samples both when a trial is asked (relative sampling) and when each value is
-        suggested, so the fixing sampler must stay in place until all values are drawn.
-        """
-        if value is None:
-            yield
-            return
-        base_sampler = self.study.sampler
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            fixing = PartialFixedSampler({self.balanced_param: value}, base_sampler)
-        self.study.sampler = fixing
-        try:
-            yield
-        finally:
-            self.study.sampler = base_sampler
-
-    def _least_used_value(self) -> object | None:
-        if self.balanced_param is None:
-            return None
-        hp = next((hp for hp in self.hyperparameters.space
-                   if hp.name == self.balanced_param), None)
-        if not isinstance(hp, keras_tuner.engine.hyperparameters.Choice):
-            return None
-        counts = {value: 0 for value in hp.values}
-        for trial in self.study.get_trials(deepcopy=False, states=_LIVE_STATES):
-            value = trial.params.get(self.balanced_param)
-            if value in counts:
-                counts[value] += 1
-        # Ties go to the value after the one used last, so a single worker alternates.
-        fewest = min(counts.values())
-        tied = [value for value, count in counts.items() if count == fewest]
-        return tied[sum(counts.values()) % len(tied)]
 
     def _is_surplus(self, optuna_trial: optuna.Trial) -> bool:
         """True when other workers took the last places of the budget between count and ask.

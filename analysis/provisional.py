@@ -19,7 +19,7 @@ from analysis.verdict import (
     ASSUMED_SEED_STD,
     DEFAULT_MARGIN,
     Comparison,
-    Verdict,
+    decide,
     prob_greater,
     seeds_to_settle,
 )
@@ -121,13 +121,7 @@ def compare_top_trials(
     bootstrap_low, bootstrap_high = np.quantile(bootstrap, [0.025, 0.975])
     top_before, top_after = before[:k], after[:k]
 
-    verdict: Verdict
-    if -margin < tost_low and tost_high < margin:
-        verdict = "equivalent"
-    elif (ci_low > 0.0 or ci_high < 0.0) and abs(difference) >= margin:
-        verdict = "matters"
-    else:
-        verdict = "inconclusive"
+    verdict = decide(difference, (ci_low, ci_high), (tost_low, tost_high), margin)
     return Comparison(
         verdict=verdict,
         difference=difference,

@@ -93,6 +93,27 @@ def _bootstrap_interval(
     return float(low), float(high)
 
 
+def decide(difference: float, ci95: tuple[float, float], ci90: tuple[float, float],
+           margin: float) -> Verdict:
+    """The three-way verdict, the same for reruns and for the provisional search comparison.
+
+    Args:
+        difference: Mean accuracy after minus before.
+        ci95: The 95% interval of the difference.
+        ci90: The 90% interval (two one-sided tests at 5% each).
+        margin: Differences inside (-margin, +margin) do not matter.
+
+    Returns:
+        "equivalent" when the 90% interval lies inside the margin; "matters" when the 95%
+        interval excludes zero and the difference reaches the margin; else "inconclusive".
+    """
+    if -margin < ci90[0] and ci90[1] < margin:
+        return "equivalent"
+    if (ci95[0] > 0.0 or ci95[1] < 0.0) and abs(difference) >= margin:
+        return "matters"
+    return "inconclusive"
+
+
 def prob_greater(after: np.ndarray, before: np.ndarray) -> float:
     """Empirical P(after > before) over all pairs, ties counting one half.
 
@@ -193,13 +214,7 @@ def compare_placements(
     prob_after_greater = prob_greater(after, before)
     bootstrap_low, bootstrap_high = _bootstrap_interval(before, after, n_bootstrap, seed)
 
-    verdict: Verdict
-    if -margin < tost_low and tost_high < margin:
-        verdict = "equivalent"
-    elif (ci_low > 0.0 or ci_high < 0.0) and abs(difference) >= margin:
-        verdict = "matters"
-    else:
-        verdict = "inconclusive"
+    verdict = decide(difference, (ci_low, ci_high), (tost_low, tost_high), margin)
     pooled_std = math.sqrt((before.var(ddof=1) + after.var(ddof=1)) / 2)
     seeds_needed = (
         seeds_to_settle(difference, pooled_std, margin) if verdict == "inconclusive" else None

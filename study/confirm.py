@@ -25,8 +25,9 @@ from optuna.trial import FrozenTrial, TrialState
 
 from analysis.loading import CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
 from analysis.verdict import DEFAULT_SEEDS as DEFAULT_CONFIRM_SEEDS
+from study.cli import run_command
 from study.config import DEFAULT_STORAGE, ConfigError, SearchConfig
-from study.data import DataError, make_dataset
+from study.data import make_dataset
 from study.storage import CONFIG_ATTR, open_storage
 
 if TYPE_CHECKING:
@@ -288,16 +289,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Runs the confirmation; returns the exit code (2 for a user mistake)."""
     args = _parser().parse_args(argv)
-    try:
-        confirm = run_confirmation(args.storage, args.study_name, args.seeds)
-    except (ConfigError, DataError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("Interrupted; run the same command again to resume.", file=sys.stderr)
-        return 130
-    print(summary(confirm, args.storage, args.study_name))
-    return 0
+
+    def confirm() -> str:
+        study = run_confirmation(args.storage, args.study_name, args.seeds)
+        return summary(study, args.storage, args.study_name)
+
+    return run_command(confirm)
 
 
 if __name__ == "__main__":

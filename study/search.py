@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from study.config import PRESETS, PRUNERS, SAMPLERS, ConfigError, SearchConfig, preset
-from study.data import DataError
+from study.cli import run_command
+from study.config import PRESETS, PRUNERS, SAMPLERS, SearchConfig, preset
 
 __all__ = ["main", "parse_config"]
 
@@ -83,20 +82,15 @@ def summary(study, storage_url: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs the search; returns the exit code (2 for a user mistake)."""
-    try:
+    """Runs the search; returns the exit code (2 for a user mistake, 130 when interrupted)."""
+
+    def search() -> str:
         config = parse_config(argv)
         from study.runner import run_search  # imports Keras: only once the settings are good
 
-        study = run_search(config)
-    except (ConfigError, DataError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("Interrupted; run the same command again to resume.", file=sys.stderr)
-        return 130
-    print(summary(study, config.storage))
-    return 0
+        return summary(run_search(config), config.storage)
+
+    return run_command(search)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from analysis.verdict import (
     DEFAULT_MARGIN,
     SEEDS_NEEDED_CAP,
     compare_placements,
+    decide,
     prob_greater,
     seeds_to_settle,
 )
@@ -114,3 +115,15 @@ def test_prob_greater_is_mann_whitney_u_over_pairs():
 
     expected = stats.mannwhitneyu(after, before).statistic / (7 * 5)
     assert prob_greater(after, before) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("difference", "ci95", "ci90", "expected"), [
+    (0.001, (-0.004, 0.006), (-0.003, 0.004), "equivalent"),
+    (0.010, (0.006, 0.014), (0.007, 0.013), "matters"),
+    (-0.010, (-0.014, -0.006), (-0.013, -0.007), "matters"),
+    (0.003, (0.001, 0.005), (0.0015, 0.0045), "equivalent"),  # real but inside the margin
+    (0.004, (0.001, 0.007), (0.0015, 0.0065), "inconclusive"),  # excludes 0, below margin
+    (0.010, (-0.02, 0.04), (-0.01, 0.03), "inconclusive"),
+])
+def test_decide_is_the_three_way_rule(difference, ci95, ci90, expected):
+    assert decide(difference, ci95, ci90, margin=0.005) == expected

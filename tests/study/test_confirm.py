@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import time
 
 import optuna
@@ -14,6 +15,7 @@ from optuna.trial import TrialState
 import search_spaces
 import study.confirm as confirm_module
 import study.runner
+from analysis.cli import main as analysis_main
 from study.config import ConfigError, preset
 from study.confirm import (
     CONFIRM_SEED_BASE,
@@ -132,6 +134,18 @@ def test_reruns_best_trial_of_each_placement_then_resumes_without_training(url, 
     assert calls == []
     assert len(again.trials) == 4
     assert time.perf_counter() - started < 5
+
+
+@pytest.mark.slow
+def test_the_analysis_reads_the_reruns_that_confirm_wrote(url, quick_training, tmp_path):
+    run_confirmation(url, SEARCH, 2, stream=io.StringIO())
+
+    assert analysis_main(["--storage", url, "--study-name", SEARCH, "--out",
+                          str(tmp_path / "report"), "--no-note"]) == 0
+
+    verdict = json.loads((tmp_path / "report" / "verdict.json").read_text())
+    assert verdict["source"] == "confirm"
+    assert verdict["n_per_position"] == {"before": 2, "after": 2}
 
 
 def test_interrupted_run_continues_with_the_missing_pairs(url, monkeypatch):

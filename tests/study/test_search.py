@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from analysis.cli import main as analysis_main
+from study.config import preset
 from study.search import main
 
 WORKER = Path(__file__).with_name("worker.py")  # the oracle's loop, training faked
@@ -46,6 +49,30 @@ def test_a_smoke_search_finishes_with_two_trials_per_placement_then_resumes(tmp_
     assert main(command) == 0  # the same command again: nothing left to do, nothing redone
     assert len(optuna.load_study(study_name="S", storage=url).trials) == 4
     assert "Resuming: 4 of 4 trials already finished." in capsys.readouterr().out
+
+    # The analysis reads what the search wrote, into every file it promises.
+    report = tmp_path / "report"
+    assert analysis_main(["--storage", url, "--study-name", "S", "--out", str(report),
+                          "--no-note"]) == 0
+    assert {"report.md", "verdict.json", "trials.csv", "importance.png", "isolation.png",
+            "expected_max.png", "learning_rate.png"} <= {p.name for p in report.iterdir()}
+    assert "Verdict (provisional, from the search)" in capsys.readouterr().out
+
+
+def test_resuming_a_study_of_another_search_space_is_refused_and_writes_nothing(tmp_path,
+                                                                               capsys):
+    url = f"sqlite:///{tmp_path}/x.db"
+    other = optuna.create_study(study_name="S", storage=url, direction="maximize")
+    other.set_user_attr("config", dataclasses.asdict(preset("smoke")) | {
+        "search_space": "another_space"})
+
+    assert main(["--storage", url, "--study-name", "S", "--train-size", "256",
+                 "--val-size", "128"]) == 2
+
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: `search_space` must match the study being resumed")
+    assert "'another_space'" in err and len(err.splitlines()) == 1
+    assert optuna.load_study(study_name="S", storage=url).trials == []
 
 
 @pytest.mark.parametrize(("flags", "message"), [

@@ -42,7 +42,7 @@ postgres:
 
 # BNSTUDY_REQUIRE_POSTGRES turns the PostgreSQL tests' skip into a failure.
 test: lint postgres
-	BNSTUDY_REQUIRE_POSTGRES=1 $(PY) -m pytest
+	BNSTUDY_REQUIRE_POSTGRES=1 $(PY) -m pytest --durations=10
 
 clean:
 	rm -rf $(VENV) studies reports *.egg-info

@@ -1,0 +1,122 @@
+"""Resident memory over many trials of the real `OptunaTuner` in one process.
+
+The bn_placement space with `alpha` fixed at 0.35 (an `hp.Fixed` declared before the space's
+own `Choice`, so every trial builds the small model and the run stays quick; placement and
+learning rate are still sampled), SQLite storage in a temporary folder, a tiny Fashion-MNIST
+subset, one epoch per trial, graph mode (the real code path: no `run_eagerly`). VmRSS from
+/proc/self/status is recorded after every trial; growth is RSS after the last trial minus RSS
+after trial `--settle` (the first trials load libraries and fill caches).
+
+    .venv/bin/python benchmarks/memory.py [--trials 30] [--train-size 256] [--settle 5] [--plain]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import _common  # noqa: F401  (environment before TensorFlow)
+from _common import machine_line, print_table, rss_mb, verdict
+
+TARGET_GROWTH_MB = 150.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=30)
+    parser.add_argument("--train-size", type=int, default=256)
+    parser.add_argument("--settle", type=int, default=5,
+                        help="trial after which memory should stay flat")
+    parser.add_argument("--plain", action="store_true",
+                        help="no tuner and no Optuna: the same build and fit in a plain loop, "
+                             "with Keras Tuner's clear_session + gc before each build, to see "
+                             "whether growth comes from Keras/TensorFlow or from the study code")
+    args = parser.parse_args(argv)
+    if not 1 <= args.settle < args.trials:
+        parser.error(f"`--settle` must be in [1, --trials), but got {args.settle}.")
+
+
+    import keras
+    import keras_tuner
+
+    from search_spaces import get_search_space
+    from study.config import preset
+    from study.data import make_dataset
+    from study.runner import load_data, space_context
+    from study.storage import open_storage, open_study
+    from study.tuner import OptunaTuner
+
+    started = time.perf_counter()
+    start_rss = rss_mb()
+    samples: list[tuple[int, float, float]] = []  # (trial, seconds since start, RSS MB)
+
+    def record() -> None:
+        samples.append((len(samples) + 1, time.perf_counter() - started, rss_mb()))
+        print(f"trial {samples[-1][0]}: {samples[-1][2]:,.0f} MB", file=sys.stderr, flush=True)
+
+    class RecordingTuner(OptunaTuner):
+        def on_trial_end(self, trial: keras_tuner.engine.trial.Trial) -> None:
+            super().on_trial_end(trial)
+            record()
+
+    with tempfile.TemporaryDirectory(prefix="bnstudy-bench-") as folder:
+        config = preset("smoke", storage=f"sqlite:///{Path(folder) / 'memory.db'}",
+                        study_name="memory", n_trials=args.trials, epochs=1,
+                        train_size=args.train_size, val_size=args.train_size, pruner="none")
+        splits = load_data(config)
+        study = open_study(config, open_storage(config.storage), dataclasses.asdict(config))
+        train = make_dataset(splits.train_images, splits.train_labels,
+                             image_size=config.image_size, batch_size=config.batch_size,
+                             training=True, seed=config.seed)
+        validation = make_dataset(splits.val_images, splits.val_labels,
+                                  image_size=config.image_size, batch_size=config.batch_size,
+                                  training=False)
+        space = get_search_space(config.search_space, space_context(config, splits))
+
+        def small_build(hp: keras_tuner.HyperParameters):
+            hp.Fixed("alpha", 0.35)  # the space's Choice("alpha") then returns 0.35
+            return space(hp)
+
+        if args.plain:
+            for number in range(args.trials):
+                keras.backend.clear_session()  # as Keras Tuner's `_try_build` does
+                gc.collect()
+                keras.utils.set_random_seed(number)
+                hp = keras_tuner.HyperParameters()
+                hp.Fixed("bn_position", ("before", "after")[number % 2])
+                model = small_build(hp)
+                model.fit(train, validation_data=validation, epochs=config.epochs, shuffle=False,
+                          verbose=0)
+                del model
+                record()
+        else:
+            tuner = RecordingTuner(small_build, study=study, n_trials=config.n_trials,
+                                   seed=config.seed, images_per_epoch=len(splits.train_images))
+            tuner.search(train, validation_data=validation, epochs=config.epochs,
+                         shuffle=False)
+
+    print(machine_line())
+    loop = "plain build + fit loop (no tuner)" if args.plain else "OptunaTuner"
+    print(f"{loop}, bn_placement space with alpha fixed at 0.35, {args.train_size} train / "
+          f"{args.train_size} val images, 1 epoch per trial, {len(samples)} trials; "
+          f"RSS before the first trial {start_rss:,.0f} MB\n")
+    shown = sorted({1, 2, 3, args.settle, *range(10, len(samples) + 1, 5), len(samples)})
+    rows = [[trial, round(seconds), rss] for trial, seconds, rss in samples if trial in shown]
+    print_table(["after trial", "elapsed s", "RSS MB"], rows)
+    settled, final = samples[args.settle - 1][2], samples[-1][2]
+    growth = final - settled
+    per_trial = growth / (len(samples) - args.settle)
+    print(f"\nRSS after trial {args.settle}: {settled:,.0f} MB; after trial {len(samples)}: "
+          f"{final:,.0f} MB; growth {growth:+,.0f} MB ({per_trial:+.1f} MB/trial); "
+          f"target growth < {TARGET_GROWTH_MB:.0f} MB: "
+          f"{verdict(growth, TARGET_GROWTH_MB, at_least=False)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -15,12 +15,13 @@ def _finished(study, bn_position, curve):
         intermediate_values=curve))
 
 
-def _slow_starter(study, bn_position="after"):
+def _slow_starter(study, bn_position="after", curve=((1, 0.1), (2, 0.65))):
     trial = study.ask(fixed_distributions=PLACEMENT)
     while trial.params["bn_position"] != bn_position:  # ask until the placement we want
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         trial = study.ask(fixed_distributions=PLACEMENT)
-    trial.report(0.3, 1)
+    for step, value in curve:
+        trial.report(value, step)
     return trial
 
 
@@ -47,9 +48,17 @@ def test_without_grouping_the_same_trial_would_have_been_pruned():
 def test_a_bad_trial_is_still_pruned_within_its_placement():
     study = optuna.create_study(direction="maximize", pruner=make_pruner("median", epochs=3))
     for _ in range(3):
-        _finished(study, "after", {1: 0.5, 2: 0.6, 3: 0.9})
+        _finished(study, "after", {1: 0.5, 2: 0.8, 3: 0.9})
 
     assert _slow_starter(study).should_prune()
+
+
+def test_no_trial_is_pruned_on_its_first_epoch():
+    study = optuna.create_study(direction="maximize", pruner=make_pruner("median", epochs=3))
+    for _ in range(3):
+        _finished(study, "after", {1: 0.5, 2: 0.8, 3: 0.9})
+
+    assert not _slow_starter(study, curve=((1, 0.0),)).should_prune()
 
 
 @pytest.mark.parametrize(("name", "kind"), [

@@ -10,9 +10,13 @@ import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.trial import FrozenTrial, TrialState
 
-__all__ = ["BalancedSampler"]
+__all__ = ["COUNTED_STATES", "LIVE_STATES", "BalancedSampler"]
 
-_LIVE_STATES = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
+# Finished trials that use up a study's budget. FAIL is left out: a crashed or killed trial is
+# retried, and a surplus trial never trained.
+COUNTED_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
+# Trials that hold a place in the budget and in the balance: finished, or training now.
+LIVE_STATES = (*COUNTED_STATES, TrialState.RUNNING)
 # A trial asked by another worker gets its parameters within milliseconds; one that has none
 # after this long lost its worker between ask and suggest, and is not waited for.
 _PENDING_SECONDS = 10.0
@@ -67,7 +71,7 @@ class BalancedSampler(optuna.samplers.BaseSampler):
     def _earlier_values(self, study: optuna.Study, number: int) -> list[object]:
         """The param's values in live trials numbered before `number`, once they all have one."""
         while True:
-            earlier = [t for t in study.get_trials(deepcopy=False, states=_LIVE_STATES)
+            earlier = [t for t in study.get_trials(deepcopy=False, states=LIVE_STATES)
                        if t.number < number]
             if not any(self._pending(t) for t in earlier):
                 return [t.params[self.param] for t in earlier if self.param in t.params]

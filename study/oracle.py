@@ -10,17 +10,13 @@ import optuna
 from keras_tuner.engine import trial as trial_module
 from optuna.trial import TrialState
 
-from study.balance import BalancedSampler
+from study.balance import COUNTED_STATES, LIVE_STATES, BalancedSampler
 from study.distributions import sample_values
 from study.heartbeat import Heartbeat, heartbeat_interval, retry_later
 
 __all__ = ["COUNTED_STATES", "OptunaOracle"]
 
-# Finished trials that use up the budget. FAIL is left out: a crashed or killed trial is
-# retried, and a surplus trial (see `_is_surplus`) never trained.
-COUNTED_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
 _MAX_POLL_SECONDS = 5.0
-_LIVE_STATES = (*COUNTED_STATES, TrialState.RUNNING)
 
 
 class OptunaOracle(keras_tuner.Oracle):
@@ -81,7 +77,7 @@ class OptunaOracle(keras_tuner.Oracle):
                 optuna.storages.fail_stale_trials(self.study)
         if self._deadline is not None and time.monotonic() >= self._deadline:
             return {"status": trial_module.TrialStatus.STOPPED}
-        if self.n_trials is not None and self._count(_LIVE_STATES) >= self.n_trials:
+        if self.n_trials is not None and self._count(LIVE_STATES) >= self.n_trials:
             return self._wait_or_stop()
         with warnings.catch_warnings():
             # Optuna warns that heartbeats are meant for `optimize`; this oracle beats itself.
@@ -115,7 +111,7 @@ class OptunaOracle(keras_tuner.Oracle):
         """
         if self.n_trials is None:
             return False
-        earlier = [trial for trial in self.study.get_trials(deepcopy=False, states=_LIVE_STATES)
+        earlier = [trial for trial in self.study.get_trials(deepcopy=False, states=LIVE_STATES)
                    if trial.number <= optuna_trial.number]
         return len(earlier) > self.n_trials
 

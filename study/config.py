@@ -62,20 +62,11 @@ class SearchConfig:
         Raises:
             ConfigError: naming the first wrong argument and the value received.
         """
-        if self.preset not in PRESETS:
-            raise ConfigError(f"`preset` must be one of {sorted(PRESETS)}, "
-                              f"but got {self.preset!r}.")
         from search_spaces import SEARCH_SPACES  # the registry only; no Keras import
 
-        if self.search_space not in SEARCH_SPACES:
-            raise ConfigError(f"`search_space` must be one of {sorted(SEARCH_SPACES)}, "
-                              f"but got {self.search_space!r}.")
-        if self.sampler not in SAMPLERS:
-            raise ConfigError(f"`sampler` must be one of {list(SAMPLERS)}, "
-                              f"but got {self.sampler!r}.")
-        if self.pruner not in PRUNERS:
-            raise ConfigError(f"`pruner` must be one of {list(PRUNERS)}, "
-                              f"but got {self.pruner!r}.")
+        for name, allowed in (("preset", sorted(PRESETS)), ("search_space", sorted(SEARCH_SPACES)),
+                              ("sampler", list(SAMPLERS)), ("pruner", list(PRUNERS))):
+            _check_choice(name, getattr(self, name), allowed)
         for name in ("n_trials", "epochs", "batch_size", "train_size", "val_size"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -119,7 +110,11 @@ def preset(name: str, **overrides: object) -> SearchConfig:
     Raises:
         ConfigError: for an unknown preset or a wrong setting.
     """
-    if name not in PRESETS:
-        raise ConfigError(f"`preset` must be one of {sorted(PRESETS)}, but got {name!r}.")
+    _check_choice("preset", name, sorted(PRESETS))
     changes = {key: value for key, value in overrides.items() if value is not None}
     return dataclasses.replace(PRESETS[name], **changes).validate()
+
+
+def _check_choice(name: str, value: object, allowed: list[object]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"`{name}` must be one of {allowed}, but got {value!r}.")

@@ -28,6 +28,7 @@ from analysis.verdict import DEFAULT_SEEDS as DEFAULT_CONFIRM_SEEDS
 from study.cli import run_command
 from study.config import DEFAULT_STORAGE, ConfigError, SearchConfig
 from study.data import make_dataset
+from study.progress import format_params
 from study.storage import CONFIG_ATTR, open_storage
 
 if TYPE_CHECKING:
@@ -211,8 +212,8 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     say(f"Confirming {study_name!r}: the best trial of each placement, rerun with "
         f"{seeds} seed{'s' if seeds > 1 else ''} and tested once.")
     for placement, trial in best.items():
-        params = " ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
-                          for key, value in trial.params.items() if key != SCIENTIFIC_PARAM)
+        params = format_params({key: value for key, value in trial.params.items()
+                                if key != SCIENTIFIC_PARAM})
         say(f"  {SCIENTIFIC_PARAM}={placement}: trial {trial.number}, val_accuracy "
             f"{trial.value:.4f} ({params})")
     if not todo:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import keras_tuner
-import optuna
+if TYPE_CHECKING:  # annotations only: the CLIs import format_params before Keras is needed
+    import keras_tuner
+    import optuna
 
 __all__ = ["Progress", "format_params"]
 

@@ -6,6 +6,7 @@ import argparse
 
 from study.cli import run_command
 from study.config import PRESETS, PRUNERS, SAMPLERS, SearchConfig, preset
+from study.progress import format_params
 
 __all__ = ["main", "parse_config"]
 
@@ -68,8 +69,8 @@ def summary(study, storage_url: str) -> str:
         mine = [t for t in complete if t.params.get("bn_position") == position]
         if mine:
             best = max(mine, key=lambda t: t.value)
-            params = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                              for k, v in best.params.items() if k != "bn_position")
+            params = format_params({k: v for k, v in best.params.items()
+                                    if k != "bn_position"})
             lines.append(f"  best with BN {position:6s} the activation: val_accuracy "
                          f"{best.value:.4f} (trial {best.number}: {params})")
         else:

@@ -27,6 +27,7 @@ from analysis.loading import CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
 from analysis.verdict import DEFAULT_SEEDS as DEFAULT_CONFIRM_SEEDS
 from study.cli import run_command
 from study.config import DEFAULT_STORAGE, ConfigError, SearchConfig
+from study.custom_gradients import released_custom_gradients
 from study.data import make_dataset
 from study.progress import format_params
 from study.storage import CONFIG_ATTR, open_storage
@@ -125,20 +126,22 @@ def train_and_test(build: Callable[[keras_tuner.HyperParameters], keras.Model],
     keras.utils.set_random_seed(seed)
     hp = keras_tuner.HyperParameters()
     hp.values = dict(params)  # Keras Tuner returns values already present instead of sampling
-    model: keras.Model = build(hp)
-    unknown = sorted(set(hp.values) - set(params))
-    if unknown:
-        raise ConfigError(f"`search_space` must be the one the study was run with, but "
-                          f"{config.search_space!r} asks for {unknown}, which the trial lacks.")
     train = make_dataset(splits.train_images, splits.train_labels, image_size=config.image_size,
                          batch_size=config.batch_size, training=True, augment=config.augment,
                          seed=seed)
     test = make_dataset(splits.test_images, splits.test_labels, image_size=config.image_size,
                         batch_size=config.batch_size, training=False)
-    started = time.perf_counter()
-    model.fit(train, epochs=config.epochs, verbose=0, shuffle=False)  # tf.data shuffles
-    seconds = time.perf_counter() - started
-    results = model.evaluate(test, verbose=0, return_dict=True)
+    with released_custom_gradients():  # else every rerun's train step stays in memory
+        model: keras.Model = build(hp)
+        unknown = sorted(set(hp.values) - set(params))
+        if unknown:
+            raise ConfigError(f"`search_space` must be the one the study was run with, but "
+                              f"{config.search_space!r} asks for {unknown}, which the trial "
+                              f"lacks.")
+        started = time.perf_counter()
+        model.fit(train, epochs=config.epochs, verbose=0, shuffle=False)  # tf.data shuffles
+        seconds = time.perf_counter() - started
+        results = model.evaluate(test, verbose=0, return_dict=True)
     return float(results["accuracy"]), float(results["loss"]), seconds
 
 

@@ -13,6 +13,7 @@ import keras
 import keras_tuner
 import optuna
 
+from study.custom_gradients import released_custom_gradients
 from study.oracle import OptunaOracle
 from study.progress import Progress
 
@@ -136,7 +137,8 @@ class OptunaTuner(keras_tuner.Tuner):
         number = self.oracle.optuna_trial(trial.trial_id).number
         if self.training_data is not None:
             args = (self.training_data(self.seed + number), *args[1:])
-        histories = super().run_trial(trial, *args, **kwargs)
+        with released_custom_gradients():  # else each trial's graph stays in memory
+            histories = super().run_trial(trial, *args, **kwargs)
         attrs = epoch_summary(self._history, self.oracle.objective.name)
         attrs.update(train_seconds=round(self._train_seconds, 3), param_count=self._param_count,
                      seed=self.seed + number)

@@ -57,6 +57,7 @@ class OptunaOracle(keras_tuner.Oracle):
         self._heartbeats: dict[str, Heartbeat] = {}
         self._optuna_trials: dict[str, optuna.Trial] = {}
         self._pruned: set[str] = set()
+        self._local_ids: dict[int, str] = {}  # Optuna number -> Keras Tuner id, trials run here
         self.last_told: optuna.trial.FrozenTrial | None = None  # the trial ended last here
         self.verbose = 0  # Keras Tuner's tables are replaced by `study.progress`
 
@@ -155,6 +156,7 @@ class OptunaOracle(keras_tuner.Oracle):
     def end_trial(self, trial: keras_tuner.engine.trial.Trial) -> None:
         """Tells Optuna how the trial ended, then does Keras Tuner's own bookkeeping."""
         optuna_trial = self._optuna_trials.pop(trial.trial_id)
+        self._local_ids[optuna_trial.number] = trial.trial_id
         self._stop_heartbeat(trial.trial_id)
         if trial.status == trial_module.TrialStatus.COMPLETED and trial.trial_id in self._pruned:
             self._pruned.discard(trial.trial_id)
@@ -201,10 +203,11 @@ class OptunaOracle(keras_tuner.Oracle):
 
     def _as_keras_tuner_trial(self, frozen: optuna.trial.FrozenTrial
                               ) -> keras_tuner.engine.trial.Trial:
+        """The Keras Tuner view of a stored trial; one run here keeps its id (and checkpoint)."""
         hyperparameters = self.hyperparameters.copy()
         hyperparameters.values = dict(frozen.params)
-        kt_trial = trial_module.Trial(hyperparameters=hyperparameters,
-                                      trial_id=str(frozen.number),
+        trial_id = self._local_ids.get(frozen.number, str(frozen.number))
+        kt_trial = trial_module.Trial(hyperparameters=hyperparameters, trial_id=trial_id,
                                       status=trial_module.TrialStatus.COMPLETED)
         kt_trial.score = frozen.value
         return kt_trial

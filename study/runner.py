@@ -102,7 +102,8 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
         build, study=study, n_trials=config.n_trials, timeout=config.timeout,
         balanced_param="bn_position" if config.balance else None, seed=config.seed,
         images_per_epoch=len(splits.train_images), training_data=inputs.training_data,
-        progress=Progress(config.n_trials, config.epochs, stream=stream))
+        progress=Progress(config.n_trials, config.epochs, stream=stream),
+        keep_best_weights=False)  # the study keeps the results; confirm retrains from them
     tuner.search(*inputs.fit_args, epochs=config.epochs, **inputs.fit_kwargs)
     return study
 

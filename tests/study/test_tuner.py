@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import keras
 import keras_tuner
@@ -138,6 +139,43 @@ def test_best_hyperparameters_come_from_the_study():
 
     (best,) = tuner.get_best_hyperparameters()
     assert best.values == study.best_trial.params
+
+
+def _weight_files(tuner: OptunaTuner) -> list[str]:
+    return sorted(path.name for path in Path(tuner.project_dir).rglob("*.weights.h5"))
+
+
+def test_best_models_are_kept_by_default_as_in_keras_tuner():
+    study = optuna.create_study(direction="maximize")
+    tuner = _search(study, n_trials=2)
+
+    assert len(_weight_files(tuner)) == 2
+    (model,) = tuner.get_best_models()
+    assert model.count_params() == 10
+
+
+def test_without_best_weights_no_checkpoint_is_written_and_best_models_says_why():
+    study = optuna.create_study(direction="maximize")
+    tuner = _search(study, n_trials=2, keep_best_weights=False)
+
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
+    assert _weight_files(tuner) == []
+    with pytest.raises(ValueError, match="keep_best_weights=False"):
+        tuner.get_best_models()
+
+
+def test_best_models_says_so_when_the_best_trial_was_trained_by_another_process():
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(  # as another worker would have stored it
+        params={"bn_position": "after", "learning_rate": 0.05}, value=2.0,
+        distributions={"bn_position": optuna.distributions.CategoricalDistribution(
+                           ["before", "after"]),
+                       "learning_rate": optuna.distributions.FloatDistribution(
+                           1e-2, 1e-1, log=True)}))
+    tuner = _search(study, n_trials=2)
+
+    with pytest.raises(ValueError, match="trained elsewhere"):
+        tuner.get_best_models()
 
 
 def test_epoch_summary():

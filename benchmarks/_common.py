@@ -94,9 +94,10 @@ def machine_line() -> str:
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     versions = [f"python {platform.python_version()}"]
-    for module in ("tensorflow", "keras", "keras_tuner", "optuna"):
-        if module in sys.modules:
-            versions.append(f"{module} {sys.modules[module].__version__}")
+    for module in ("tensorflow", "jax", "keras", "keras_tuner", "optuna"):
+        version = getattr(sys.modules.get(module), "__version__", None)  # None: not loaded
+        if version is not None:
+            versions.append(f"{module} {version}")
     return (f"machine: {os.cpu_count()} CPUs ({model}), {memory_gb:.1f} GB RAM, "
             f"load average {load}; {', '.join(versions)}; "
             f"{time.strftime('%Y-%m-%d %H:%M')}")

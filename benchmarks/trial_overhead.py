@@ -6,10 +6,10 @@ each trial's wall time, from before `oracle.create_trial` to the end of `on_tria
 - create_trial (Optuna ask, sampling, storage), on_trial_begin (seed, storage reads);
 - build and compile (the space's `build`), and Keras Tuner's clear_session + gc before it;
 - fit: first epoch, later epochs (train + validation each), fit set-up and wind-down;
-  Keras Tuner's best-epoch checkpoint (weights written to disk whenever val_accuracy improves)
-  and the per-epoch `oracle.report` happen inside fit and are shown separately; "fit edges" is
-  fit minus its epochs: fit set-up, wind-down and the checkpoints (they run after the epoch's
-  timer stops);
+  Keras Tuner's best-epoch checkpoint (weights written to disk whenever val_accuracy improves;
+  only with --keep-best-weights, as `study.search` skips it) and the per-epoch `oracle.report`
+  happen inside fit and are shown separately; "fit edges" is fit minus its epochs: fit set-up,
+  wind-down and the checkpoints (they run after the epoch's timer stops);
 - after fit: user attributes, `update_trial`, `end_trial` (Optuna tell), Keras Tuner's save.
 overhead = total - fit. Tracing = first epoch - median later epoch (the train and test steps are
 traced in the first epoch; nothing else differs).
@@ -20,6 +20,7 @@ short trial cheaper: default, `steps_per_execution`, `run_eagerly`, grappler off
 `jit_compile=True` (XLA; with --jit, slow on CPU).
 
     .venv/bin/python benchmarks/trial_overhead.py [--trials 3] [--option-reps 1] [--jit]
+        [--keep-best-weights] [--no-freeze]
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="fresh models per compile option in part 2 (0 skips part 2)")
     parser.add_argument("--steps-per-execution", type=int, default=32)
     parser.add_argument("--jit", action="store_true", help="also time jit_compile=True")
+    parser.add_argument("--keep-best-weights", action="store_true",
+                        help="save Keras Tuner's best-epoch checkpoints (study.search does not)")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="skip the gc.freeze() that run_search does before the trials")
     args = parser.parse_args(argv)
 
     from study.config import preset
@@ -56,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         config = preset("smoke", storage=f"sqlite:///{Path(folder) / 'overhead.db'}",
                         study_name="overhead", n_trials=args.trials)
         splits = load_data(config)
-        trials = _run_timed_search(config, splits)
+        trials = _run_timed_search(config, splits, keep_best_weights=args.keep_best_weights,
+                                   freeze=not args.no_freeze)
     rows, overheads, shares, tracings = [], [], [], []
     for number, parts in enumerate(trials):
         epochs = parts["epochs"]
@@ -94,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _run_timed_search(config, splits) -> list[dict]:
+def _run_timed_search(config, splits, *, keep_best_weights: bool, freeze: bool) -> list[dict]:
     """Runs the study's real search path with timers around each step of every trial."""
     import keras
     from keras_tuner.src.engine import tuner_utils
@@ -102,7 +108,7 @@ def _run_timed_search(config, splits) -> list[dict]:
     from search_spaces import get_search_space
     from study.data import make_dataset
     from study.progress import Progress
-    from study.runner import space_context
+    from study.runner import freeze_loaded_objects, space_context
     from study.storage import open_storage, open_study
     from study.tuner import OptunaTuner
 
@@ -135,6 +141,7 @@ def _run_timed_search(config, splits) -> list[dict]:
         def pre_create_trial(self):
             current.clear()
             current["epochs"] = []
+            current["checkpoint"] = 0.0  # stays 0 without --keep-best-weights
             current["started"] = time.perf_counter()
 
         def on_trial_begin(self, trial):
@@ -180,7 +187,10 @@ def _run_timed_search(config, splits) -> list[dict]:
     build = get_search_space(config.search_space, space_context(config, splits))
     tuner = TimedTuner(build, study=study, n_trials=config.n_trials, seed=config.seed,
                        images_per_epoch=len(splits.train_images),
-                       progress=Progress(config.n_trials, config.epochs, stream=io.StringIO()))
+                       progress=Progress(config.n_trials, config.epochs, stream=io.StringIO()),
+                       keep_best_weights=keep_best_weights)
+    if freeze:
+        freeze_loaded_objects()  # as run_search does
     tuner.search(train, validation_data=validation, epochs=config.epochs, shuffle=False)
     keras.backend.clear_session()
     return trials

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 import platform
 import sys
@@ -18,8 +19,8 @@ from study.progress import Progress
 from study.storage import open_storage, open_study
 from study.tuner import OptunaTuner
 
-__all__ = ["TrainingInputs", "enable_deterministic_ops", "library_versions", "load_data",
-           "run_search", "space_context", "training_inputs"]
+__all__ = ["TrainingInputs", "enable_deterministic_ops", "freeze_loaded_objects",
+           "library_versions", "load_data", "run_search", "space_context", "training_inputs"]
 
 
 def library_versions() -> dict[str, str]:
@@ -49,6 +50,19 @@ def enable_deterministic_ops() -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+def freeze_loaded_objects() -> None:
+    """Hides every object alive now from the garbage collector's full collections (gc.freeze).
+
+    TensorFlow, Keras and the data leave about 480,000 long-lived objects, and every full
+    collection between trials (Keras Tuner runs two before each build) walks them all: 0.3 s
+    each on a 2-core CPU. Frozen, they are skipped; a collection then walks what the trials
+    made. Call it once, after set-up, in a process that runs trials to its end: objects alive
+    now are never collected afterwards.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def load_data(config: SearchConfig) -> Splits:
     """The dataset's splits as the config asks; TFDS sets are resized at load time."""
     # Fashion-MNIST stays 28x28 in memory and is resized per batch; TFDS images can differ in
@@ -68,13 +82,15 @@ def space_context(config: SearchConfig, splits: Splits) -> SpaceContext:
 
 
 def run_search(config: SearchConfig, *, stream: TextIO | None = None,
-               splits: Splits | None = None) -> optuna.Study:
+               splits: Splits | None = None, freeze_objects: bool = False) -> optuna.Study:
     """Creates or resumes the study and runs trials until its budget or timeout is used.
 
     Args:
         config: The validated run settings.
         stream: Where progress lines go (default stdout); None is stdout, not silence.
         splits: Data already loaded with `load_data(config)`, to skip loading it again.
+        freeze_objects: Call `freeze_loaded_objects()` before the first trial (about 1 s less
+            per trial); for a process that ends with the search, like the CLI's.
 
     Returns:
         The study, with every trial of every process so far.
@@ -104,6 +120,8 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
         images_per_epoch=len(splits.train_images), training_data=inputs.training_data,
         progress=Progress(config.n_trials, config.epochs, stream=stream),
         keep_best_weights=False)  # the study keeps the results; confirm retrains from them
+    if freeze_objects:
+        freeze_loaded_objects()
     tuner.search(*inputs.fit_args, epochs=config.epochs, **inputs.fit_kwargs)
     return study
 

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         config = parse_config(argv)
         from study.runner import run_search  # imports Keras: only once the settings are good
 
-        return summary(run_search(config), config.storage)
+        return summary(run_search(config, freeze_objects=True), config.storage)
 
     return run_command(search)
 

@@ -1,7 +1,8 @@
-"""Fixtures shared by the whole suite: a private PostgreSQL server for many-worker tests."""
+"""Fixtures for the whole suite: a private PostgreSQL server, and a clean garbage collector."""
 
 from __future__ import annotations
 
+import gc
 import glob
 import importlib.util
 import os
@@ -18,6 +19,14 @@ DATABASE = "bnstudy"
 # Set by `make test` (and so by CI): there a missing server fails the tests instead of
 # skipping them, so the PostgreSQL tests cannot pass by not running.
 REQUIRE_POSTGRES = "BNSTUDY_REQUIRE_POSTGRES"
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_objects() -> Iterator[None]:
+    """Undoes the CLI's `gc.freeze()` after each test that runs it in this process, so that one
+    test's leftovers stay collectable and the next test starts as a fresh CLI process would."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="session")

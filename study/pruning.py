@@ -7,9 +7,12 @@ from collections.abc import Container, Sequence
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-__all__ = ["PRUNERS", "SameValuePruner", "make_pruner"]
+__all__ = ["FIRST_PRUNABLE_EPOCH", "MEDIAN_STARTUP_TRIALS", "PRUNERS", "SameValuePruner",
+           "make_pruner"]
 
 PRUNERS = ("median", "successive_halving", "hyperband", "none")
+MEDIAN_STARTUP_TRIALS = 2  # finished trials of a placement before the median prunes any of it
+FIRST_PRUNABLE_EPOCH = 2  # the median pruner never stops a trial after its first epoch
 
 
 class SameValuePruner(optuna.pruners.BasePruner):
@@ -78,8 +81,8 @@ def make_pruner(name: str, epochs: int, *, per_value_of: str | None = "bn_positi
         # 0.09-0.17 after epoch 1 (BN statistics not yet settled), no better than ones that
         # went nowhere, so the first epoch says nothing about a trial.
         # Steps count epochs from 1, and Optuna prunes from step == n_warmup_steps on.
-        base: optuna.pruners.BasePruner = optuna.pruners.MedianPruner(n_startup_trials=2,
-                                                                      n_warmup_steps=2)
+        base: optuna.pruners.BasePruner = optuna.pruners.MedianPruner(
+            n_startup_trials=MEDIAN_STARTUP_TRIALS, n_warmup_steps=FIRST_PRUNABLE_EPOCH)
     elif name == "successive_halving":
         base = optuna.pruners.SuccessiveHalvingPruner(min_resource=1)
     elif name == "hyperband":

@@ -28,7 +28,6 @@ from analysis.verdict import DEFAULT_SEEDS as DEFAULT_CONFIRM_SEEDS
 from study.cli import run_command
 from study.config import DEFAULT_STORAGE, ConfigError, SearchConfig
 from study.custom_gradients import released_custom_gradients
-from study.data import make_dataset
 from study.progress import format_params
 from study.storage import CONFIG_ATTR, open_storage
 
@@ -36,7 +35,7 @@ if TYPE_CHECKING:
     import keras
     import keras_tuner
 
-    from study.data import Splits
+    from study.runner import TrainingInputs
 
 __all__ = ["CONFIRM_SEED_BASE", "DEFAULT_CONFIRM_SEEDS", "best_trials", "confirm_study_name",
            "main", "rerun_seeds", "run_confirmation", "search_config", "summary",
@@ -102,16 +101,17 @@ def best_trials(study: optuna.Study) -> dict[str, FrozenTrial]:
 
 
 def train_and_test(build: Callable[[keras_tuner.HyperParameters], keras.Model],
-                   params: dict[str, object],
-                   splits: Splits, config: SearchConfig, seed: int) -> tuple[float, float, float]:
+                   params: dict[str, object], inputs: TrainingInputs, config: SearchConfig,
+                   seed: int) -> tuple[float, float, float]:
     """Trains one configuration on the training split and evaluates it once on the test split.
 
     Args:
         build: The search space's `build(hp)`.
         params: The configuration, as stored in the search trial.
-        splits: The search's data; the validation split is not used.
-        config: Epochs, batch size, image size and augmentation of the search.
-        seed: Seeds the weights, dropout and the tf.data shuffle and augmentation.
+        inputs: The training split and the test split (`training_inputs(..., held_out="test")`):
+            a tf.data pipeline, or arrays where TensorFlow is missing.
+        config: Epochs of the search.
+        seed: Seeds the weights, dropout and the order (and augmentation) of the examples.
 
     Returns:
         (test accuracy, test loss, seconds spent in `fit`).
@@ -126,11 +126,6 @@ def train_and_test(build: Callable[[keras_tuner.HyperParameters], keras.Model],
     keras.utils.set_random_seed(seed)
     hp = keras_tuner.HyperParameters()
     hp.values = dict(params)  # Keras Tuner returns values already present instead of sampling
-    train = make_dataset(splits.train_images, splits.train_labels, image_size=config.image_size,
-                         batch_size=config.batch_size, training=True, augment=config.augment,
-                         seed=seed)
-    test = make_dataset(splits.test_images, splits.test_labels, image_size=config.image_size,
-                        batch_size=config.batch_size, training=False)
     with released_custom_gradients():  # else every rerun's train step stays in memory
         model: keras.Model = build(hp)
         unknown = sorted(set(hp.values) - set(params))
@@ -139,9 +134,10 @@ def train_and_test(build: Callable[[keras_tuner.HyperParameters], keras.Model],
                               f"{config.search_space!r} asks for {unknown}, which the trial "
                               f"lacks.")
         started = time.perf_counter()
-        model.fit(train, epochs=config.epochs, verbose=0, shuffle=False)  # tf.data shuffles
+        model.fit(*inputs.seeded_train(seed), epochs=config.epochs, verbose=0,
+                  shuffle=inputs.shuffle, **inputs.batching)
         seconds = time.perf_counter() - started
-        results = model.evaluate(test, verbose=0, return_dict=True)
+        results = model.evaluate(*inputs.held_out, verbose=0, return_dict=True, **inputs.batching)
     return float(results["accuracy"]), float(results["loss"]), seconds
 
 
@@ -225,10 +221,11 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     if len(todo) < len(pairs):
         say(f"Resuming: {len(pairs) - len(todo)} of {len(pairs)} reruns already finished.")
 
-    from search_spaces import get_search_space
-    from study.runner import library_versions, load_data, space_context  # imports Keras
+    from search_spaces import get_search_space  # these two import Keras
+    from study.runner import library_versions, load_data, space_context, training_inputs
 
     splits = load_data(config)
+    inputs = training_inputs(config, splits, held_out="test")
     build = get_search_space(config.search_space, space_context(config, splits))
     confirm = optuna.create_study(study_name=name, storage=storage, direction="maximize",
                                   load_if_exists=True)
@@ -244,7 +241,7 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         source = best[placement]
         say(f"Rerun {pairs.index((placement, seed)) + 1} of {len(pairs)}: "
             f"{SCIENTIFIC_PARAM}={placement} seed={seed} (trial {source.number})")
-        accuracy, loss, seconds = train_and_test(build, source.params, splits, config, seed)
+        accuracy, loss, seconds = train_and_test(build, source.params, inputs, config, seed)
         confirm.add_trial(optuna.trial.create_trial(
             params=source.params, distributions=source.distributions, value=accuracy,
             user_attrs={"seed": seed, "source_trial": source.number,

@@ -136,43 +136,75 @@ def _has_tensorflow() -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingInputs:
-    """What `fit` is given: positional and keyword arguments, and a per-trial data maker."""
+    """What `fit` and `evaluate` are given, from a tf.data pipeline or from arrays alike.
 
-    fit_args: tuple[object, ...]
-    fit_kwargs: dict[str, object]
+    Attributes:
+        train: `fit`'s positional arguments: (dataset,) or (images, labels).
+        held_out: `evaluate`'s positional arguments for the held-out split, in the same form.
+        batching: {"batch_size": n} for arrays; empty for datasets, which are batched.
+        shuffle: Whether `fit` shuffles (arrays); a pipeline reshuffles itself.
+        training_data: Makes the training dataset for a seed (pipelines), else None.
+    """
+
+    train: tuple[object, ...]
+    held_out: tuple[object, ...]
+    batching: dict[str, object]
+    shuffle: bool
     training_data: Callable[[int], object] | None
 
+    @property
+    def fit_args(self) -> tuple[object, ...]:
+        return self.train
 
-def training_inputs(config: SearchConfig, splits: Splits) -> TrainingInputs:
+    @property
+    def fit_kwargs(self) -> dict[str, object]:
+        """`fit`'s keyword arguments, with the held-out split as `validation_data`."""
+        validation = self.held_out[0] if len(self.held_out) == 1 else self.held_out
+        return {"validation_data": validation, "shuffle": self.shuffle, **self.batching}
+
+    def seeded_train(self, seed: int) -> tuple[object, ...]:
+        """`fit`'s positional arguments for a run seeded `seed` (the pipeline's order)."""
+        return self.train if self.training_data is None else (self.training_data(seed),)
+
+
+def training_inputs(config: SearchConfig, splits: Splits, *, held_out: str = "val"
+                    ) -> TrainingInputs:
     """A seeded tf.data pipeline where TensorFlow is installed, else arrays in memory.
 
     GPU machines with JAX or PyTorch but no TensorFlow train from arrays: resized once with
     numpy (`prepare_arrays`, the same values as the pipeline), shuffled by Keras.
 
+    Args:
+        config: Image size, batch size, augmentation and seed.
+        splits: The data.
+        held_out: The split to validate or test on: "val" (the search) or "test" (the
+            confirmation reruns).
+
     Raises:
         ConfigError: when augmentation is asked for without TensorFlow.
     """
-    if not _has_tensorflow():
-        if config.augment:
-            raise ConfigError("`augment` needs TensorFlow's tf.data pipeline, which is not "
-                              "installed here, but got augment=True; pass --no-augment.")
-        train = prepare_arrays(splits.train_images, image_size=config.image_size)
-        validation = prepare_arrays(splits.val_images, image_size=config.image_size)
+    if held_out not in ("val", "test"):
+        raise ValueError(f"`held_out` must be 'val' or 'test', but got {held_out!r}.")
+    has_tensorflow = _has_tensorflow()
+    if config.augment and not has_tensorflow:
+        raise ConfigError("`augment` needs TensorFlow's tf.data pipeline, which is not "
+                          "installed here, but got augment=True; pass --no-augment.")
+    held_images, held_labels = ((splits.val_images, splits.val_labels) if held_out == "val"
+                                else (splits.test_images, splits.test_labels))
+    if not has_tensorflow:
         return TrainingInputs(
-            fit_args=(train, splits.train_labels),
-            fit_kwargs={"validation_data": (validation, splits.val_labels),
-                        "batch_size": config.batch_size, "shuffle": True},
-            training_data=None)
+            train=(prepare_arrays(splits.train_images, image_size=config.image_size),
+                   splits.train_labels),
+            held_out=(prepare_arrays(held_images, image_size=config.image_size), held_labels),
+            batching={"batch_size": config.batch_size}, shuffle=True, training_data=None)
 
     def training_data(seed: int) -> object:
         return make_dataset(splits.train_images, splits.train_labels,
                             image_size=config.image_size, batch_size=config.batch_size,
                             training=True, augment=config.augment, seed=seed)
 
-    validation = make_dataset(splits.val_images, splits.val_labels,
-                              image_size=config.image_size, batch_size=config.batch_size,
-                              training=False)
-    # shuffle=False: the pipeline already reshuffles every epoch, seeded per trial.
-    return TrainingInputs(fit_args=(training_data(config.seed),),
-                          fit_kwargs={"validation_data": validation, "shuffle": False},
-                          training_data=training_data)
+    held_out_data = make_dataset(held_images, held_labels, image_size=config.image_size,
+                                 batch_size=config.batch_size, training=False)
+    # shuffle=False: the pipeline already reshuffles every epoch, seeded per run.
+    return TrainingInputs(train=(training_data(config.seed),), held_out=(held_out_data,),
+                          batching={}, shuffle=False, training_data=training_data)

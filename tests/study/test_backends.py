@@ -1,7 +1,8 @@
-"""The search on Keras' JAX backend on a machine without TensorFlow, as on some GPU hosts."""
+"""Search and confirmation on Keras' JAX backend without TensorFlow, as on some GPU hosts."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -9,12 +10,33 @@ from pathlib import Path
 
 import optuna
 import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState
+
+from study.config import preset
+from study.storage import open_storage, open_study
 
 # Blocks TensorFlow (and TFDS) before anything imports them, then runs the real CLI.
 _WITHOUT_TENSORFLOW = ("import sys; sys.modules['tensorflow'] = None; "
                        "sys.modules['tensorflow_datasets'] = None; "
                        "from study.search import main; raise SystemExit(main(sys.argv[1:]))")
+# The same for study.confirm, with the test split cut to 256 images to keep the test short.
+_CONFIRM_WITHOUT_TENSORFLOW = """
+import dataclasses, sys
+sys.modules["tensorflow"] = None
+sys.modules["tensorflow_datasets"] = None
+import study.runner as runner
+load = runner.load_data
+
+def small_test_split(config):
+    splits = load(config)
+    return dataclasses.replace(splits, test_images=splits.test_images[:256],
+                               test_labels=splits.test_labels[:256])
+
+runner.load_data = small_test_split
+from study.confirm import main
+raise SystemExit(main(sys.argv[1:]))
+"""
 
 
 @pytest.mark.slow
@@ -32,6 +54,34 @@ def test_a_search_runs_on_jax_from_arrays_without_tensorflow(tmp_path):
     study = optuna.load_study(study_name="j", storage=url)
     assert [t.state for t in study.trials] == [TrialState.COMPLETE]
     versions = study.user_attrs["config"]["versions"]
+    assert versions["backend"] == "jax" and "tensorflow" not in versions
+
+
+@pytest.mark.slow
+def test_confirmation_reruns_on_jax_from_arrays_without_tensorflow(tmp_path):
+    url = f"sqlite:///{tmp_path}/jax.db"
+    config = preset("smoke", train_size=256, val_size=128, epochs=1, storage=url,
+                    study_name="s")
+    search = open_study(config, open_storage(url), dataclasses.asdict(config))
+    for placement, value in (("before", 0.6), ("after", 0.5)):  # as a search leaves them
+        search.add_trial(optuna.trial.create_trial(
+            params={"bn_position": placement, "learning_rate": 0.05, "alpha": 0.35},
+            distributions={"bn_position": CategoricalDistribution(["before", "after"]),
+                           "learning_rate": FloatDistribution(1e-4, 0.5, log=True),
+                           "alpha": CategoricalDistribution([0.35, 0.5, 0.75, 1.0])},
+            value=value))
+    command = [sys.executable, "-c", _CONFIRM_WITHOUT_TENSORFLOW, "--storage", url,
+               "--study-name", "s", "--seeds", "1"]
+
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                            cwd=Path(__file__).parents[2],
+                            env=os.environ | {"KERAS_BACKEND": "jax"})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    confirm = optuna.load_study(study_name="s/confirm", storage=url)
+    assert sorted(t.params["bn_position"] for t in confirm.trials) == ["after", "before"]
+    assert all(t.state == TrialState.COMPLETE and 0 <= t.value <= 1 for t in confirm.trials)
+    versions = confirm.user_attrs["config"]["versions"]
     assert versions["backend"] == "jax" and "tensorflow" not in versions
 
 

@@ -59,7 +59,7 @@ def url(tmp_path) -> str:
 
 
 def _fake_training(calls: list):
-    def train_and_test(build, params, splits, config, seed):
+    def train_and_test(build, params, inputs, config, seed):
         calls.append((params["bn_position"], seed))
         return 0.5 + seed % 10 / 100, 1.0, 0.1
     return train_and_test

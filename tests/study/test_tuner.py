@@ -133,32 +133,26 @@ def test_a_crashing_trial_is_failed_in_optuna_and_the_search_goes_on():
     assert study.trials[0].user_attrs["failure_reason"] == "ValueError: cannot build this one"
 
 
-def test_best_hyperparameters_come_from_the_study():
+def test_best_hyperparameters_come_from_the_study_and_best_models_from_its_checkpoints():
     study = optuna.create_study(direction="maximize")
     tuner = _search(study, n_trials=2)
 
     (best,) = tuner.get_best_hyperparameters()
     assert best.values == study.best_trial.params
+    assert len(_weight_files(tuner)) == 2  # kept by default, as in Keras Tuner
+    (model,) = tuner.get_best_models()
+    assert model.count_params() == 10
 
 
 def _weight_files(tuner: OptunaTuner) -> list[str]:
     return sorted(path.name for path in Path(tuner.project_dir).rglob("*.weights.h5"))
 
 
-def test_best_models_are_kept_by_default_as_in_keras_tuner():
-    study = optuna.create_study(direction="maximize")
-    tuner = _search(study, n_trials=2)
-
-    assert len(_weight_files(tuner)) == 2
-    (model,) = tuner.get_best_models()
-    assert model.count_params() == 10
-
-
 def test_without_best_weights_no_checkpoint_is_written_and_best_models_says_why():
     study = optuna.create_study(direction="maximize")
-    tuner = _search(study, n_trials=2, keep_best_weights=False)
+    tuner = _search(study, n_trials=1, keep_best_weights=False)
 
-    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE]
     assert _weight_files(tuner) == []
     with pytest.raises(ValueError, match="keep_best_weights=False"):
         tuner.get_best_models()

@@ -122,7 +122,7 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
         keep_best_weights=False)  # the study keeps the results; confirm retrains from them
     if freeze_objects:
         freeze_loaded_objects()
-    tuner.search(*inputs.fit_args, epochs=config.epochs, **inputs.fit_kwargs)
+    tuner.search(*inputs.train, epochs=config.epochs, **inputs.fit_kwargs)
     return study
 
 
@@ -151,10 +151,6 @@ class TrainingInputs:
     batching: dict[str, object]
     shuffle: bool
     training_data: Callable[[int], object] | None
-
-    @property
-    def fit_args(self) -> tuple[object, ...]:
-        return self.train
 
     @property
     def fit_kwargs(self) -> dict[str, object]:

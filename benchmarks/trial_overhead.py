@@ -116,12 +116,14 @@ def _run_timed_search(config, splits, *, keep_best_weights: bool, freeze: bool) 
     current: dict = defaultdict(float)
 
     def timed(function, key):
+        """Adds each call's seconds to current[key]; current[key + "_ended"] is its last end."""
         def wrapper(*args, **kwargs):
             start = time.perf_counter()
             try:
                 return function(*args, **kwargs)
             finally:
-                current[key] += time.perf_counter() - start
+                current[key + "_ended"] = time.perf_counter()
+                current[key] += current[key + "_ended"] - start
         return wrapper
 
     save_model = tuner_utils.SaveBestEpoch._save_model
@@ -135,7 +137,7 @@ def _run_timed_search(config, splits, *, keep_best_weights: bool, freeze: bool) 
             super().__init__(*args, **kwargs)
             self.oracle.create_trial = timed(self.oracle.create_trial, "create_trial")
             self.oracle.report = timed(self.oracle.report, "report")
-            self.hypermodel.fit = self._timed_fit(self.hypermodel.fit)
+            self.hypermodel.fit = timed(self.hypermodel.fit, "fit")  # one fit per trial
             self.hypermodel.build = timed(self.hypermodel.build, "space_build")
 
         def pre_create_trial(self):
@@ -151,16 +153,6 @@ def _run_timed_search(config, splits, *, keep_best_weights: bool, freeze: bool) 
             model = timed(super()._try_build, "build")(hp)
             current["params"] = f"{hp.values['bn_position']}/{hp.values['alpha']}"
             return model
-
-        def _timed_fit(self, fit):
-            def wrapper(*args, **kwargs):
-                start = time.perf_counter()
-                try:
-                    return fit(*args, **kwargs)
-                finally:
-                    current["fit_ended"] = time.perf_counter()
-                    current["fit"] = current["fit_ended"] - start
-            return wrapper
 
         def on_epoch_begin(self, trial, model, epoch, logs=None):
             current["epoch_started"] = time.perf_counter()

@@ -16,18 +16,18 @@ from optuna.trial import TrialState
 from study.config import preset
 from study.storage import open_storage, open_study
 
-# Blocks TensorFlow (and TFDS) before anything imports them, then runs the real CLI.
-_WITHOUT_TENSORFLOW = ("import sys; sys.modules['tensorflow'] = None; "
-                       "sys.modules['tensorflow_datasets'] = None; "
+# Blocks TensorFlow (and TFDS) before anything imports them.
+_BLOCK_TENSORFLOW = ("import sys; sys.modules['tensorflow'] = None; "
+                     "sys.modules['tensorflow_datasets'] = None\n")
+# Then runs the real CLI.
+_WITHOUT_TENSORFLOW = (_BLOCK_TENSORFLOW +
                        "from study.search import main; raise SystemExit(main(sys.argv[1:]))")
 # The same for study.confirm. What is tested is its data path without TensorFlow (arrays, the
 # test split, fit and evaluate); MobileNetV2 on JAX is the search test's. So the space builds a
 # tiny model (compiling MobileNetV2 for JAX takes 15-20 s per model on this CPU), and the test
 # split is cut to 256 images.
-_CONFIRM_WITHOUT_TENSORFLOW = """
-import dataclasses, sys
-sys.modules["tensorflow"] = None
-sys.modules["tensorflow_datasets"] = None
+_CONFIRM_WITHOUT_TENSORFLOW = _BLOCK_TENSORFLOW + """
+import dataclasses
 import keras, search_spaces, study.runner as runner
 load = runner.load_data
 
@@ -101,7 +101,7 @@ def test_confirmation_reruns_on_jax_from_arrays_without_tensorflow(tmp_path):
 
 def test_augmentation_without_tensorflow_is_refused_with_the_fix(monkeypatch):
     import study.runner as runner
-    from study.config import ConfigError, preset
+    from study.config import ConfigError
 
     monkeypatch.setattr(runner, "_has_tensorflow", lambda: False)
     with pytest.raises(ConfigError, match="`augment` needs TensorFlow.*pass --no-augment"):

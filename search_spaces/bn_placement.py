@@ -16,8 +16,13 @@ import keras_tuner
 
 from search_spaces.context import SpaceContext
 from study.model import BN_POSITIONS, build_mobilenet_v2
+from study.schedules import cosine_decay_optimizer
 
-__all__ = ["build"]
+__all__ = ["ARCHITECTURE_PARAMS", "build"]
+
+# The hyperparameters that change the graph; the learning rate only changes the value of an
+# optimizer variable, so trials of one (placement, width) reuse one compiled model.
+ARCHITECTURE_PARAMS = ("bn_position", "alpha")
 
 WEIGHT_DECAY = 4e-5  # the MobileNetV2 paper's value
 SGD_MOMENTUM = 0.9
@@ -40,10 +45,9 @@ def build(hp: keras_tuner.HyperParameters, context: SpaceContext) -> keras.Model
     alpha = hp.Choice("alpha", [0.35, 0.5, 0.75, 1.0])
     model = build_mobilenet_v2(context.input_shape, context.num_classes, alpha=alpha,
                                bn_position=bn_position)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate,
-                                                      decay_steps=max(1, context.total_steps))
-    optimizer = keras.optimizers.SGD(schedule, momentum=SGD_MOMENTUM, nesterov=True,
-                                     weight_decay=WEIGHT_DECAY)
+    optimizer = cosine_decay_optimizer(
+        keras.optimizers.SGD, learning_rate, decay_steps=max(1, context.total_steps),
+        momentum=SGD_MOMENTUM, nesterov=True, weight_decay=WEIGHT_DECAY)
     model.compile(optimizer=optimizer,
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"], jit_compile=context.jit_compile)

@@ -7,7 +7,12 @@ subset, one epoch per trial, graph mode (the real code path: no `run_eagerly`). 
 /proc/self/status is recorded after every trial; growth is RSS after the last trial minus RSS
 after trial `--settle` (the first trials load libraries and fill caches).
 
-    .venv/bin/python benchmarks/memory.py [--trials 30] [--train-size 256] [--settle 5] [--plain]
+    .venv/bin/python benchmarks/memory.py [--trials 30] [--train-size 256] [--settle 5]
+        [--plain | --reuse]
+
+`--reuse` gives the tuner the space's architecture parameters, so trials of an architecture
+already trained reuse its compiled model (`study.compiled_models`); the default builds every
+trial's model afresh, as with `--reuse-compiled off`.
 """
 
 from __future__ import annotations
@@ -36,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="no tuner and no Optuna: the same build and fit in a plain loop, "
                              "with Keras Tuner's clear_session + gc before each build, to see "
                              "whether growth comes from Keras/TensorFlow or from the study code")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse compiled models per architecture (bn_position, alpha)")
     args = parser.parse_args(argv)
+    if args.plain and args.reuse:
+        parser.error("`--plain` and `--reuse` exclude each other.")
     if not 1 <= args.settle < args.trials:
         parser.error(f"`--settle` must be in [1, --trials), but got {args.settle}.")
 
@@ -44,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     import keras
     import keras_tuner
 
-    from search_spaces import get_search_space
+    from search_spaces import architecture_params, get_search_space
     from study.config import preset
     from study.data import make_dataset
     from study.runner import load_data, space_context
@@ -96,12 +105,15 @@ def main(argv: list[str] | None = None) -> int:
                 record()
         else:
             tuner = RecordingTuner(small_build, study=study, n_trials=config.n_trials,
-                                   seed=config.seed, images_per_epoch=len(splits.train_images))
+                                   seed=config.seed, images_per_epoch=len(splits.train_images),
+                                   reuse_compiled=args.reuse,
+                                   architecture_params=architecture_params(config.search_space))
             tuner.search(train, validation_data=validation, epochs=config.epochs,
                          shuffle=False)
 
     print(machine_line())
-    loop = "plain build + fit loop (no tuner)" if args.plain else "OptunaTuner"
+    loop = ("plain build + fit loop (no tuner)" if args.plain else
+            f"OptunaTuner, compiled models {'reused' if args.reuse else 'built every trial'}")
     print(f"{loop}, bn_placement space with alpha fixed at 0.35, {args.train_size} train / "
           f"{args.train_size} val images, 1 epoch per trial, {len(samples)} trials; "
           f"RSS before the first trial {start_rss:,.0f} MB\n")

@@ -17,7 +17,6 @@ import dataclasses
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 import optuna
@@ -29,12 +28,11 @@ from study.cli import run_command
 from study.config import DEFAULT_STORAGE, ConfigError, SearchConfig
 from study.custom_gradients import released_custom_gradients
 from study.progress import format_params
+from study.seeding import seed_trial
 from study.storage import CONFIG_ATTR, open_storage
 
 if TYPE_CHECKING:
-    import keras
-    import keras_tuner
-
+    from study.compiled_models import TrialModels
     from study.runner import TrainingInputs
 
 __all__ = ["CONFIRM_SEED_BASE", "DEFAULT_CONFIRM_SEEDS", "best_trials", "confirm_study_name",
@@ -100,13 +98,13 @@ def best_trials(study: optuna.Study) -> dict[str, FrozenTrial]:
     return best
 
 
-def train_and_test(build: Callable[[keras_tuner.HyperParameters], keras.Model],
-                   params: dict[str, object], inputs: TrainingInputs, config: SearchConfig,
-                   seed: int) -> tuple[float, float, float]:
+def train_and_test(models: TrialModels, params: dict[str, object], inputs: TrainingInputs,
+                   config: SearchConfig, seed: int) -> tuple[float, float, float]:
     """Trains one configuration on the training split and evaluates it once on the test split.
 
     Args:
-        build: The search space's `build(hp)`.
+        models: The search space's models (`TrialModels`): with reuse on, a rerun of an
+            architecture already trained here reuses its compiled model, re-initialised.
         params: The configuration, as stored in the search trial.
         inputs: The training split and the test split (`training_inputs(..., held_out="test")`):
             a tf.data pipeline, or arrays where TensorFlow is missing.
@@ -122,12 +120,13 @@ def train_and_test(build: Callable[[keras_tuner.HyperParameters], keras.Model],
     import keras
     import keras_tuner
 
-    keras.backend.clear_session()  # one model at a time; graphs of earlier reruns would pile up
-    keras.utils.set_random_seed(seed)
+    if not models.reuse:
+        keras.backend.clear_session()  # one model at a time; earlier reruns' graphs would pile up
+    seed_trial(seed, tensorflow_seed=CONFIRM_SEED_BASE)  # keeps reused models' kernels
     hp = keras_tuner.HyperParameters()
     hp.values = dict(params)  # Keras Tuner returns values already present instead of sampling
     with released_custom_gradients():  # else every rerun's train step stays in memory
-        model: keras.Model = build(hp)
+        model: keras.Model = models.build_for_trial(hp)
         unknown = sorted(set(hp.values) - set(params))
         if unknown:
             raise ConfigError(f"`search_space` must be the one the study was run with, but "
@@ -170,7 +169,7 @@ def _done_pairs(confirm: optuna.Study | None, best: dict[str, FrozenTrial],
 
 
 def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
-                     stream: TextIO | None = None) -> optuna.Study:
+                     stream: TextIO | None = None, reuse_compiled: bool = True) -> optuna.Study:
     """Reruns the best trial of each placement with `seeds` seeds and stores the test accuracy.
 
     Everything is rebuilt from the search study's stored configuration: data, splits, epochs,
@@ -182,6 +181,8 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         study_name: The search study; reruns go to `confirm_study_name(study_name)`.
         seeds: Reruns per placement, seeded `rerun_seeds(seeds)`.
         stream: Where progress lines go; None is stdout.
+        reuse_compiled: Reruns of one configuration reuse its compiled model, re-initialised
+            with each seed (`study.compiled_models`); off builds and compiles every rerun.
 
     Returns:
         The confirmation study (maximize test accuracy) with every rerun so far.
@@ -221,12 +222,26 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     if len(todo) < len(pairs):
         say(f"Resuming: {len(pairs) - len(todo)} of {len(pairs)} reruns already finished.")
 
-    from search_spaces import get_search_space  # these two import Keras
-    from study.runner import library_versions, load_data, space_context, training_inputs
+    from search_spaces import architecture_params, get_search_space  # these import Keras
+    from study.compiled_models import (
+        TrialModels,
+        enable_jax_compilation_cache,
+        jax_cache_dir,
+    )
+    from study.runner import (
+        dtype_policy,
+        library_versions,
+        load_data,
+        space_context,
+        training_inputs,
+    )
 
     splits = load_data(config)
     inputs = training_inputs(config, splits, held_out="test")
-    build = get_search_space(config.search_space, space_context(config, splits))
+    enable_jax_compilation_cache(jax_cache_dir(storage_url))
+    models = TrialModels(get_search_space(config.search_space, space_context(config, splits)),
+                         dtype_policy=dtype_policy(config), reuse=reuse_compiled,
+                         architecture_params=architecture_params(config.search_space))
     confirm = optuna.create_study(study_name=name, storage=storage, direction="maximize",
                                   load_if_exists=True)
     stored = confirm.user_attrs.get(CONFIG_ATTR)
@@ -241,12 +256,13 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         source = best[placement]
         say(f"Rerun {pairs.index((placement, seed)) + 1} of {len(pairs)}: "
             f"{SCIENTIFIC_PARAM}={placement} seed={seed} (trial {source.number})")
-        accuracy, loss, seconds = train_and_test(build, source.params, inputs, config, seed)
+        accuracy, loss, seconds = train_and_test(models, source.params, inputs, config, seed)
         confirm.add_trial(optuna.trial.create_trial(
             params=source.params, distributions=source.distributions, value=accuracy,
             user_attrs={"seed": seed, "source_trial": source.number,
                         SCIENTIFIC_PARAM: placement, "train_seconds": round(seconds, 3),
-                        "test_loss": loss}))
+                        "test_loss": loss, "compiled_model": models.last_build,
+                        "dtype_policy": models.dtype_policy}))
         say(f"  -> test accuracy {accuracy:.4f} in {seconds:.1f} s")
     return confirm
 
@@ -284,6 +300,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", type=int, default=DEFAULT_CONFIRM_SEEDS,
                         help=f"reruns per placement (default: {DEFAULT_CONFIRM_SEEDS}, what "
                              "the analysis' verdict is calibrated for)")
+    parser.add_argument("--reuse-compiled", choices=("on", "off"), default="on",
+                        help="reruns of one configuration reuse its compiled model, "
+                             "re-initialised (default: on)")
     return parser
 
 
@@ -292,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
 
     def confirm() -> str:
-        study = run_confirmation(args.storage, args.study_name, args.seeds)
+        study = run_confirmation(args.storage, args.study_name, args.seeds,
+                                 reuse_compiled=args.reuse_compiled == "on")
         return summary(study, args.storage, args.study_name)
 
     return run_command(confirm)

@@ -12,15 +12,17 @@ from typing import TextIO
 
 import optuna
 
-from search_spaces import SpaceContext, get_search_space
+from search_spaces import SpaceContext, architecture_params, get_search_space
+from study.compiled_models import enable_jax_compilation_cache, jax_cache_dir
 from study.config import ConfigError, SearchConfig
 from study.data import Splits, load_splits, make_dataset, prepare_arrays
 from study.progress import Progress
 from study.storage import open_storage, open_study
 from study.tuner import OptunaTuner
 
-__all__ = ["TrainingInputs", "enable_deterministic_ops", "freeze_loaded_objects",
-           "library_versions", "load_data", "run_search", "space_context", "training_inputs"]
+__all__ = ["TrainingInputs", "dtype_policy", "enable_deterministic_ops",
+           "freeze_loaded_objects", "library_versions", "load_data", "run_search",
+           "space_context", "training_inputs"]
 
 
 def library_versions() -> dict[str, str]:
@@ -61,6 +63,12 @@ def freeze_loaded_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def dtype_policy(config: SearchConfig) -> str:
+    """The Keras dtype policy of every model the run builds."""
+    # float16 compute with float32 weights; the model keeps its logits in float32.
+    return "mixed_float16" if config.mixed_precision else "float32"
 
 
 def load_data(config: SearchConfig) -> Splits:
@@ -108,10 +116,7 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
     study = open_study(config, storage, record)
     if config.deterministic:
         enable_deterministic_ops()
-    if config.mixed_precision:
-        import keras
-
-        keras.mixed_precision.set_global_policy("mixed_float16")
+    enable_jax_compilation_cache(jax_cache_dir(config.storage))
     inputs = training_inputs(config, splits)
     build = get_search_space(config.search_space, space_context(config, splits))
     tuner = OptunaTuner(
@@ -119,7 +124,9 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
         balanced_param="bn_position" if config.balance else None, seed=config.seed,
         images_per_epoch=len(splits.train_images), training_data=inputs.training_data,
         progress=Progress(config.n_trials, config.epochs, stream=stream),
-        keep_best_weights=False)  # the study keeps the results; confirm retrains from them
+        keep_best_weights=False,  # the study keeps the results; confirm retrains from them
+        architecture_params=architecture_params(config.search_space),
+        reuse_compiled=config.reuse_compiled, dtype_policy=dtype_policy(config))
     if freeze_objects:
         freeze_loaded_objects()
     tuner.search(*inputs.train, epochs=config.epochs, **inputs.fit_kwargs)

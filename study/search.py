@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
                         default=None, help="float16 compute (GPUs); on in the gpu preset")
     parser.add_argument("--jit-compile", choices=("auto", "on", "off"),
                         help="XLA compilation; auto: on with a GPU, off on CPU")
+    parser.add_argument("--reuse-compiled", choices=("on", "off"),
+                        help="trials of an architecture already compiled in this process "
+                             "reuse its model, re-initialised (default: on)")
     parser.add_argument("--deterministic", action="store_const", const=True,
                         help="deterministic TensorFlow ops, so each trial can be reproduced")
     parser.add_argument("--no-balance", dest="balance", action="store_const", const=False,
@@ -56,6 +59,8 @@ def parse_config(argv: list[str] | None = None) -> SearchConfig:
     name = args.pop("preset")
     if args["jit_compile"] is not None:
         args["jit_compile"] = {"auto": "auto", "on": True, "off": False}[args["jit_compile"]]
+    if args["reuse_compiled"] is not None:
+        args["reuse_compiled"] = args["reuse_compiled"] == "on"
     return preset(name, **args)
 
 

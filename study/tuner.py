@@ -14,9 +14,11 @@ import keras
 import keras_tuner
 import optuna
 
+from study.compiled_models import TrialModels
 from study.custom_gradients import released_custom_gradients
 from study.oracle import OptunaOracle
 from study.progress import Progress
+from study.seeding import seed_trial
 
 __all__ = ["OptunaTuner", "epoch_summary"]
 
@@ -47,6 +49,14 @@ class OptunaTuner(keras_tuner.Tuner):
         keep_best_weights: Save each trial's best-epoch weights, as Keras Tuner does, so that
             `get_best_models` works in this process. Saving costs 0.4-0.8 s per improving
             epoch on CPU; a study that retrains from the best hyperparameters can skip it.
+        architecture_params: The hyperparameters that change the model's graph; the others
+            must only change values held in model or optimizer variables. Given, a trial on
+            an architecture this process already compiled reuses that model, re-initialised
+            (`study.compiled_models`); None builds and compiles every trial's model.
+        reuse_compiled: Whether to reuse compiled models (with `architecture_params`).
+        dtype_policy: Keras dtype policy of every trial's model, e.g. "mixed_float16"; None
+            takes the global policy when the tuner is made. Set before each build, since
+            Keras Tuner's `clear_session()` resets the global policy.
         **kwargs: Passed to `keras_tuner.Tuner`.
     """
 
@@ -56,13 +66,18 @@ class OptunaTuner(keras_tuner.Tuner):
                  timeout: float | None = None, seed: int = 0, images_per_epoch: int | None = None,
                  training_data: Callable[[int], object] | None = None,
                  progress: Progress | None = None, directory: str | None = None,
-                 keep_best_weights: bool = True, **kwargs: object) -> None:
+                 keep_best_weights: bool = True,
+                 architecture_params: tuple[str, ...] | None = None,
+                 reuse_compiled: bool = True, dtype_policy: str | None = None,
+                 **kwargs: object) -> None:
         oracle = OptunaOracle(study, n_trials=n_trials, objective=objective, timeout=timeout,
                               balanced_param=balanced_param, seed=seed)
         if directory is None:
             directory = tempfile.mkdtemp(prefix="bnstudy-tuner-")
             atexit.register(shutil.rmtree, directory, ignore_errors=True)
-        super().__init__(oracle=oracle, hypermodel=hypermodel, directory=directory,
+        models = TrialModels(hypermodel, dtype_policy=dtype_policy, reuse=reuse_compiled,
+                             architecture_params=architecture_params)
+        super().__init__(oracle=oracle, hypermodel=models, directory=directory,
                          project_name="keras_tuner", overwrite=True, **kwargs)
         self.seed = seed
         self.images_per_epoch = images_per_epoch
@@ -70,9 +85,11 @@ class OptunaTuner(keras_tuner.Tuner):
         self.progress = progress
         self.keep_best_weights = keep_best_weights
         self._epoch_started = 0.0
-        self._train_seconds = 0.0
+        self._epoch_seconds: list[float] = []
         self._history: list[dict[str, float]] = []
         self._param_count = 0
+        self._dtype_policy = ""
+        self._building_for_trial = False
 
     def search(self, *fit_args: object, **fit_kwargs: object) -> None:
         """Runs trials until the study's budget is used; arguments go to `model.fit`.
@@ -92,9 +109,10 @@ class OptunaTuner(keras_tuner.Tuner):
     def on_trial_begin(self, trial: keras_tuner.engine.trial.Trial) -> None:
         """Seeds the trial and resets its measurements."""
         number = self.oracle.optuna_trial(trial.trial_id).number
-        # Seeded per trial so that any trial can be reproduced on its own.
-        keras.utils.set_random_seed(self.seed + number)
-        self._train_seconds = 0.0
+        # Seeded per trial so that any trial can be reproduced on its own; TensorFlow's global
+        # seed stays the study's, since changing it would recompile reused models' steps.
+        seed_trial(self.seed + number, tensorflow_seed=self.seed)
+        self._epoch_seconds = []
         self._history = []
         if self.progress is not None:
             self.progress.trial_started(number, trial.hyperparameters.values,
@@ -104,6 +122,7 @@ class OptunaTuner(keras_tuner.Tuner):
                        epoch: int, logs: dict[str, float] | None = None) -> None:
         if epoch == 0:
             self._param_count = model.count_params()
+            self._dtype_policy = model.dtype_policy.name
         self._epoch_started = time.perf_counter()
 
     def on_batch_end(self, trial: keras_tuner.engine.trial.Trial, model: keras.Model,
@@ -120,7 +139,7 @@ class OptunaTuner(keras_tuner.Tuner):
     def on_epoch_end(self, trial: keras_tuner.engine.trial.Trial, model: keras.Model,
                      epoch: int, logs: dict[str, float] | None = None) -> None:
         """Reports the epoch to Optuna and stops training when pruned or diverged."""
-        self._train_seconds += time.perf_counter() - self._epoch_started
+        self._epoch_seconds.append(time.perf_counter() - self._epoch_started)
         logs = dict(logs or {})
         self._history.append(logs)
         objective = self.oracle.objective.name
@@ -145,11 +164,14 @@ class OptunaTuner(keras_tuner.Tuner):
         with released_custom_gradients():  # else each trial's graph stays in memory
             histories = super().run_trial(trial, *args, **kwargs)
         attrs = epoch_summary(self._history, self.oracle.objective.name)
-        attrs.update(train_seconds=round(self._train_seconds, 3), param_count=self._param_count,
-                     seed=self.seed + number)
-        if self.images_per_epoch and self._train_seconds > 0:
+        train_seconds = sum(self._epoch_seconds)
+        attrs.update(train_seconds=round(train_seconds, 3), param_count=self._param_count,
+                     seed=self.seed + number,
+                     epoch_seconds=[round(seconds, 3) for seconds in self._epoch_seconds],
+                     compiled_model=self.hypermodel.last_build, dtype_policy=self._dtype_policy)
+        if self.images_per_epoch and train_seconds > 0:
             images = self.images_per_epoch * attrs["epochs_run"]
-            attrs["images_per_second"] = round(images / self._train_seconds, 1)
+            attrs["images_per_second"] = round(images / train_seconds, 1)
         self.oracle.set_user_attrs(trial.trial_id, attrs)
         return histories
 
@@ -159,7 +181,19 @@ class OptunaTuner(keras_tuner.Tuner):
         if not self.keep_best_weights:
             kwargs["callbacks"] = [callback for callback in kwargs.get("callbacks", [])
                                    if type(callback).__name__ != "SaveBestEpoch"]
-        return super()._build_and_fit_model(trial, *args, **kwargs)
+        self._building_for_trial = True
+        try:
+            return super()._build_and_fit_model(trial, *args, **kwargs)
+        finally:
+            self._building_for_trial = False
+
+    def _try_build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        # Keras Tuner clears the session before every build, which would also drop what the
+        # cached models compiled; a trial that may reuse one skips it. Models for
+        # `get_best_models` are always built fresh, so two of them never share one object.
+        if self._building_for_trial and self.hypermodel.reuse:
+            return self.hypermodel.build_for_trial(hp)
+        return super()._try_build(hp)
 
     def load_model(self, trial: keras_tuner.engine.trial.Trial) -> keras.Model:
         """The trial's model at its best epoch, as Keras Tuner's `get_best_models` expects."""

@@ -58,7 +58,7 @@ def test_a_search_runs_on_jax_from_arrays_without_tensorflow(tmp_path):
     url = f"sqlite:///{tmp_path}/jax.db"
     command = [sys.executable, "-c", _WITHOUT_TENSORFLOW, "--storage", url, "--study-name",
                "j", "--n-trials", "1", "--epochs", "1", "--train-size", "256",
-               "--val-size", "128"]
+               "--val-size", "128", "--mixed-precision"]
 
     result = subprocess.run(command, capture_output=True, text=True, timeout=600,
                             cwd=Path(__file__).parents[2],
@@ -69,6 +69,10 @@ def test_a_search_runs_on_jax_from_arrays_without_tensorflow(tmp_path):
     assert [t.state for t in study.trials] == [TrialState.COMPLETE]
     versions = study.user_attrs["config"]["versions"]
     assert versions["backend"] == "jax" and "tensorflow" not in versions
+    # The policy reaches the trial's model, not only the global setting before the search.
+    assert study.trials[0].user_attrs["dtype_policy"] == "mixed_float16"
+    # XLA's programs are kept beside the study for the next worker or rerun.
+    assert any((tmp_path / "jax_cache").iterdir())
 
 
 @pytest.mark.slow

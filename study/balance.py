@@ -35,11 +35,18 @@ class BalancedSampler(optuna.samplers.BaseSampler):
     Args:
         base: The sampler for the other parameters (TPE, random, Sobol...).
         param: The categorical parameter to balance, e.g. "bn_position".
+        study: The study whose trials are counted; None counts the trials of whatever study
+            the sampler is handed. Give it: with Optuna's `HyperbandPruner` a sampler is
+            handed a view holding only the trials of the new trial's bracket
+            (`optuna.pruners._filter_study`), and counting there balances each bracket, not
+            the study (seen: 4 trials against 2 in 6).
     """
 
-    def __init__(self, base: optuna.samplers.BaseSampler, param: str) -> None:
+    def __init__(self, base: optuna.samplers.BaseSampler, param: str, *,
+                 study: optuna.Study | None = None) -> None:
         self.base = base
         self.param = param
+        self.study = study
 
     def reseed_rng(self) -> None:
         self.base.reseed_rng()
@@ -58,7 +65,9 @@ class BalancedSampler(optuna.samplers.BaseSampler):
         if param_name != self.param or not isinstance(param_distribution,
                                                       CategoricalDistribution):
             return self.base.sample_independent(study, trial, param_name, param_distribution)
-        return balanced_choice(self._earlier_values(study, trial.number),
+        # The whole study's trials, never a pruner's view of them (see `study` above).
+        counted = study if self.study is None else self.study
+        return balanced_choice(self._earlier_values(counted, trial.number),
                                param_distribution.choices)
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:

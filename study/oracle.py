@@ -51,7 +51,7 @@ class OptunaOracle(keras_tuner.Oracle):
         self.n_trials = n_trials
         self.balanced_param = balanced_param
         if balanced_param is not None and not isinstance(study.sampler, BalancedSampler):
-            study.sampler = BalancedSampler(study.sampler, balanced_param)
+            study.sampler = BalancedSampler(study.sampler, balanced_param, study=study)
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._heartbeat_interval = heartbeat_interval(study._storage)
         self._heartbeats: dict[str, Heartbeat] = {}

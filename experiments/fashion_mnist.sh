@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The published answer in results/fashion_mnist/: search, confirm and analysis on Fashion-MNIST
+# with the `cpu` preset. Resumable: run it again (in a new session too) and every step goes on
+# from what the storage holds. The live storage is studies/fashion_mnist.db; a consistent copy
+# of it (SQLite's backup API) is written to results/fashion_mnist/study.db every
+# $SNAPSHOT_SECONDS and after each step, and restored from there when the live one is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RESULTS=results/fashion_mnist
+LIVE=studies/fashion_mnist.db
+STUDY=fashion_mnist
+SEEDS=${SEEDS:-8}  # reruns per placement in study.confirm
+SNAPSHOT_SECONDS=${SNAPSHOT_SECONDS:-600}
+PY=.venv/bin/python
+LOG=$RESULTS/steps.log
+
+make setup
+mkdir -p "$RESULTS" studies
+snapshot() { "$PY" -m study.snapshot "$LIVE" "$RESULTS/study.db" >/dev/null; }
+step() { echo "$(date -u '+%Y-%m-%d %H:%M:%S UTC') $*" | tee -a "$LOG"; }
+
+if [ ! -f "$LIVE" ] && [ -f "$RESULTS/study.db" ]; then
+  "$PY" -m study.snapshot "$RESULTS/study.db" "$LIVE" >/dev/null
+  step "restored $LIVE from $RESULTS/study.db"
+fi
+
+( while sleep "$SNAPSHOT_SECONDS"; do [ -f "$LIVE" ] && snapshot; done ) &
+snapshot_loop=$!
+trap 'kill $snapshot_loop 2>/dev/null || true' EXIT
+
+step "search started: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+"$PY" -m study.search --preset cpu --study-name "$STUDY" --storage "sqlite:///$LIVE"
+snapshot
+step "search ended"
+
+step "confirm started: $SEEDS seeds per placement"
+"$PY" -m study.confirm --study-name "$STUDY" --storage "sqlite:///$LIVE" --seeds "$SEEDS"
+snapshot
+step "confirm ended"
+
+step "analysis started"
+"$PY" -m analysis --study-name "$STUDY" --storage "sqlite:///$RESULTS/study.db" --out "$RESULTS"
+step "analysis ended"

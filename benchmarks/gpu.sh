@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU figures, within 8 minutes: training throughput at the blog's setting (MobileNetV2 alpha
 # 1.0, 224x224, both placements, mixed precision off and on; gpu_throughput.py), then a short
-# GPU study (4 trials of the gpu preset on Fashion-MNIST at 224x224) and its analysis.
+# GPU study (16 trials of the gpu preset on Fashion-MNIST at 224x224, compiled models reused
+# per architecture) and its analysis.
 #
 #   bash benchmarks/gpu.sh [OUT_DIR]        # default OUT_DIR: $OUT, else reports/gpu
 #
@@ -46,7 +47,7 @@ echo "== 2. short study ($((SECONDS - started)) s so far)"
 storage="sqlite:///$out/gpu.db"
 # shellcheck disable=SC2086
 timeout 210 $python -m study.search --preset gpu --dataset fashion_mnist --no-augment \
-  --storage "$storage" --study-name gpu_short --n-trials 4 --epochs 2 --train-size 4096 \
+  --storage "$storage" --study-name gpu_short --n-trials 16 --epochs 2 --train-size 4096 \
   --val-size 1024 --timeout 120 ${STUDY_ARGS:-} | tee "$out/study.log" \
   || echo "study stopped early (exit $?)"
 $python - "$storage" <<'EOF' | tee -a "$out/study.log"
@@ -59,7 +60,8 @@ for t in study.trials:
     a = t.user_attrs
     print(f"trial {t.number}: {t.state.name}, {t.params}, value {t.value}, "
           f"{a.get('epochs_run')} epochs, train {a.get('train_seconds')} s, "
-          f"{a.get('images_per_second')} img/s, wall "
+          f"{a.get('images_per_second')} img/s, {a.get('compiled_model')} model, epochs "
+          f"{a.get('epoch_seconds')} s (epoch 1 - epoch 2 = compile time), wall "
           f"{(t.datetime_complete - t.datetime_start).total_seconds():.1f} s")
 EOF
 

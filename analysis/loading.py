@@ -19,9 +19,8 @@ from optuna.distributions import BaseDistribution
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
-SCIENTIFIC_PARAM = "bn_position"
-PLACEMENTS = ("before", "after")
-CONFIRM_SUFFIX = "/confirm"
+from study.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SCIENTIFIC_PARAM
+
 # Columns every trials table starts with; parameters and user attributes follow.
 BASE_COLUMNS = ("number", "state", "value", "duration_s", "last_step")
 
@@ -184,13 +183,13 @@ def load_studies(storage: str | BaseStorage, study_name: str) -> LoadedStudies:
     frame = trials_frame(trials, param_names)
     confirm_study = _load_study(storage, study_name + CONFIRM_SUFFIX)
     confirm = None if confirm_study is None else _confirm_frame(confirm_study, frame)
-    config = study.user_attrs.get("config", {})
+    config = study.user_attrs.get(CONFIG_ATTR, {})
     return LoadedStudies(
         study=study,
         trials=frame,
         distributions=_distributions(trials),
         param_names=param_names,
-        config=config if isinstance(config, dict) else {"config": config},
+        config=config if isinstance(config, dict) else {CONFIG_ATTR: config},
         confirm=confirm,
     )
 

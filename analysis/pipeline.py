@@ -27,16 +27,10 @@ from analysis.boundary import (
 from analysis.expected_max import ExpectedMaxCurve, leader_by_budget, placement_curves
 from analysis.importance import ImportanceResult, param_importances
 from analysis.isolation import isolation_table
-from analysis.loading import (
-    PLACEMENTS,
-    SCIENTIFIC_PARAM,
-    AnalysisError,
-    LoadedStudies,
-    complete_values,
-    load_studies,
-)
+from analysis.loading import AnalysisError, LoadedStudies, complete_values, load_studies
 from analysis.provisional import N_PERMUTATIONS, compare_top_trials
 from analysis.verdict import DEFAULT_MARGIN, Comparison, compare_placements
+from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
 
 MIN_PER_PLACEMENT = 2  # a standard deviation needs two values
 TOP_FRACTION = 0.25  # "the good trials" of the provisional verdict: the top quarter

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 from optuna.distributions import BaseDistribution
 
 from analysis.expected_max import ExpectedMaxCurve
-from analysis.loading import PLACEMENTS, SCIENTIFIC_PARAM
 from analysis.verdict import Comparison
+from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
 
 COLORS = {"before": "tab:blue", "after": "tab:orange"}
 METHOD_COLORS = {"fANOVA": "tab:gray", "PED-ANOVA": "tab:green"}

@@ -12,9 +12,9 @@ from typing import Any
 import pandas as pd
 
 from analysis.expected_max import describe_leaders
-from analysis.loading import PLACEMENTS, SCIENTIFIC_PARAM
 from analysis.pipeline import Analysis
 from analysis.verdict import ASSUMED_SEED_STD, DEFAULT_SEEDS, SEEDS_NEEDED_CAP
+from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
 
 MEANING = {
     "matters": "the placements differ by at least the margin (95% interval excludes zero)",

@@ -19,8 +19,14 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from analysis.loading import CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
 from analysis.verdict import ASSUMED_SEED_STD, DEFAULT_MARGIN, compare_placements
+from study.contract import (
+    CONFIG_ATTR,
+    CONFIRM_SUFFIX,
+    DIVERGED_PREFIX,
+    PLACEMENTS,
+    SCIENTIFIC_PARAM,
+)
 
 DISTRIBUTIONS = {
     SCIENTIFIC_PARAM: CategoricalDistribution(list(PLACEMENTS)),
@@ -58,7 +64,7 @@ def _trial(rng: np.random.Generator, params: dict, accuracy: float, seed: int) -
     if params["learning_rate"] > 0.3 and rng.random() < 0.5:
         epoch = int(rng.integers(0, EPOCHS))
         state, value = TrialState.FAIL, None
-        user_attrs["failure_reason"] = f"diverged: loss is nan at epoch {epoch}"
+        user_attrs["failure_reason"] = f"{DIVERGED_PREFIX}: loss is nan at epoch {epoch}"
         steps = epoch
     elif accuracy < 0.8 and rng.random() < 0.5:
         steps = 2
@@ -140,7 +146,7 @@ def write_synthetic_study(
         The search study.
     """
     study = optuna.create_study(storage=storage, study_name=study_name, direction="maximize")
-    study.set_user_attr("config", {"dataset": "synthetic", "epochs": EPOCHS, "seed": seed})
+    study.set_user_attr(CONFIG_ATTR, {"dataset": "synthetic", "epochs": EPOCHS, "seed": seed})
     study.add_trials(synthetic_search_trials(n_trials, effect, trial_noise=trial_noise, seed=seed))
     if n_confirm_seeds:
         confirm = optuna.create_study(

@@ -19,6 +19,8 @@ from typing import Literal
 import numpy as np
 from scipy.special import stdtr, stdtrit  # Student t cdf and quantile, without the overhead
 
+from study.contract import DEFAULT_CONFIRM_SEEDS
+
 Verdict = Literal["matters", "equivalent", "inconclusive"]
 
 DEFAULT_MARGIN = 0.005  # half a percentage point: below this nobody would change their model
@@ -30,7 +32,7 @@ ASSUMED_SEED_STD = 0.003
 # of comparisons with 4 / 6 / 8 / 10 seeds; "matters" when the truth is twice the margin in 97% /
 # 100% / 100% / 100%. 8 is the smallest count with 80% for both; 10 keeps 80% if the seed std
 # is nearer 0.0035 than 0.003. tests/analysis/test_calibration.py checks the 80%.
-DEFAULT_SEEDS = 10
+DEFAULT_SEEDS = DEFAULT_CONFIRM_SEEDS  # 10, what study.confirm reruns by default
 SEEDS_NEEDED_CAP = 1000  # beyond this the answer is "not with reruns alone"
 _POWER_QUANTILE = 0.8  # "power-style" seed count: 80% chance to settle at the observed effect
 

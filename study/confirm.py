@@ -22,14 +22,19 @@ from typing import TYPE_CHECKING, TextIO
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from analysis.loading import CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
-from analysis.verdict import DEFAULT_SEEDS as DEFAULT_CONFIRM_SEEDS
 from study.cli import run_command
 from study.config import DEFAULT_STORAGE, ConfigError, SearchConfig
+from study.contract import (
+    CONFIG_ATTR,
+    CONFIRM_SUFFIX,
+    DEFAULT_CONFIRM_SEEDS,
+    PLACEMENTS,
+    SCIENTIFIC_PARAM,
+)
 from study.custom_gradients import released_custom_gradients
 from study.progress import format_params
 from study.seeding import seed_trial
-from study.storage import CONFIG_ATTR, open_storage
+from study.storage import open_storage
 
 if TYPE_CHECKING:
     from study.compiled_models import TrialModels

@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 import keras
 from keras import layers
 
-BN_POSITIONS = ("before", "after")
+from study.contract import PLACEMENTS
+
+BN_POSITIONS = PLACEMENTS  # "before" or "after" the activation, as the study stores them
 # Keras' own lower bound: the network downsamples by 32, so 32x32 ends in a 1x1 feature map.
 MIN_IMAGE_SIZE = 32
 

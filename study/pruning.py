@@ -9,6 +9,8 @@ from collections.abc import Container, Sequence
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from study.contract import SCIENTIFIC_PARAM
+
 __all__ = ["FIRST_PRUNABLE_EPOCH", "MEDIAN_STARTUP_TRIALS", "PRUNERS", "SameValuePruner",
            "make_pruner"]
 
@@ -66,7 +68,7 @@ class _SameValueView:
         return getattr(self._study, name)
 
 
-def make_pruner(name: str, epochs: int, *, per_value_of: str | None = "bn_position"
+def make_pruner(name: str, epochs: int, *, per_value_of: str | None = SCIENTIFIC_PARAM
                 ) -> optuna.pruners.BasePruner:
     """The pruner called `name`, for trials of `epochs` epochs (one step per epoch).
 

@@ -15,6 +15,7 @@ import optuna
 from search_spaces import SpaceContext, architecture_params, get_search_space
 from study.compiled_models import enable_jax_compilation_cache, jax_cache_dir
 from study.config import ConfigError, SearchConfig
+from study.contract import SCIENTIFIC_PARAM
 from study.data import Splits, load_splits, make_dataset, prepare_arrays
 from study.progress import Progress
 from study.storage import open_storage, open_study
@@ -121,7 +122,7 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
     build = get_search_space(config.search_space, space_context(config, splits))
     tuner = OptunaTuner(
         build, study=study, n_trials=config.n_trials, timeout=config.timeout,
-        balanced_param="bn_position" if config.balance else None, seed=config.seed,
+        balanced_param=SCIENTIFIC_PARAM if config.balance else None, seed=config.seed,
         images_per_epoch=len(splits.train_images), training_data=inputs.training_data,
         progress=Progress(config.n_trials, config.epochs, stream=stream),
         keep_best_weights=False,  # the study keeps the results; confirm retrains from them

@@ -6,6 +6,7 @@ import argparse
 
 from study.cli import run_command
 from study.config import PRESETS, PRUNERS, SAMPLERS, SearchConfig, preset
+from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
 from study.progress import format_params
 
 __all__ = ["main", "parse_config"]
@@ -70,12 +71,12 @@ def summary(study, storage_url: str) -> str:
 
     lines = [f"Study {study.study_name!r}: {len(study.trials)} trials in {storage_url}"]
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    for position in ("before", "after"):
-        mine = [t for t in complete if t.params.get("bn_position") == position]
+    for position in PLACEMENTS:
+        mine = [t for t in complete if t.params.get(SCIENTIFIC_PARAM) == position]
         if mine:
             best = max(mine, key=lambda t: t.value)
             params = format_params({k: v for k, v in best.params.items()
-                                    if k != "bn_position"})
+                                    if k != SCIENTIFIC_PARAM})
             lines.append(f"  best with BN {position:6s} the activation: val_accuracy "
                          f"{best.value:.4f} (trial {best.number}: {params})")
         else:

@@ -8,13 +8,13 @@ from pathlib import Path
 import optuna
 
 from study.config import ConfigError, SearchConfig
+from study.contract import CONFIG_ATTR, SCIENTIFIC_PARAM
 from study.heartbeat import stale_callback
 from study.pruning import make_pruner
 from study.samplers import make_sampler
 
-__all__ = ["CONFIG_ATTR", "open_storage", "open_study"]
+__all__ = ["open_storage", "open_study"]
 
-CONFIG_ATTR = "config"  # study user attribute holding the run's full configuration
 _SQLITE_PREFIX = "sqlite:///"
 
 
@@ -77,7 +77,7 @@ def open_study(config: SearchConfig, storage: optuna.storages.BaseStorage,
     name = config.resolved_study_name
     sampler = make_sampler(config.sampler, config.seed)
     pruner = make_pruner(config.pruner, config.epochs,
-                         per_value_of="bn_position" if config.balance else None)
+                         per_value_of=SCIENTIFIC_PARAM if config.balance else None)
     try:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler,
                                   pruner=pruner)

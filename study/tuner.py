@@ -15,6 +15,7 @@ import keras_tuner
 import optuna
 
 from study.compiled_models import TrialModels
+from study.contract import DIVERGED_PREFIX, SCIENTIFIC_PARAM
 from study.custom_gradients import released_custom_gradients
 from study.oracle import OptunaOracle
 from study.progress import Progress
@@ -62,7 +63,8 @@ class OptunaTuner(keras_tuner.Tuner):
 
     def __init__(self, hypermodel: Callable[[keras_tuner.HyperParameters], keras.Model] |
                  keras_tuner.HyperModel, *, study: optuna.Study, n_trials: int | None,
-                 objective: str = "val_accuracy", balanced_param: str | None = "bn_position",
+                 objective: str = "val_accuracy",
+                 balanced_param: str | None = SCIENTIFIC_PARAM,
                  timeout: float | None = None, seed: int = 0, images_per_epoch: int | None = None,
                  training_data: Callable[[int], object] | None = None,
                  progress: Progress | None = None, directory: str | None = None,
@@ -148,7 +150,8 @@ class OptunaTuner(keras_tuner.Tuner):
         should_prune = self.oracle.report(trial.trial_id, value, step)
         loss = float(logs.get("loss", 0.0))
         if not math.isfinite(loss):
-            self.oracle.stop_early(trial.trial_id, f"diverged: loss is {loss} at epoch {step}")
+            self.oracle.stop_early(trial.trial_id,
+                                   f"{DIVERGED_PREFIX}: loss is {loss} at epoch {step}")
             should_prune = True
         if should_prune:
             model.stop_training = True

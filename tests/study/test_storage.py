@@ -6,8 +6,9 @@ import optuna
 import pytest
 
 from study.config import ConfigError, preset
+from study.contract import CONFIG_ATTR
 from study.pruning import SameValuePruner
-from study.storage import CONFIG_ATTR, open_storage, open_study
+from study.storage import open_storage, open_study
 
 
 def _config(tmp_path, **overrides):

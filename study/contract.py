@@ -1,0 +1,22 @@
+"""What a study stores and `analysis` reads: names and values both sides must spell alike.
+
+`study` writes trials, user attributes and the study's configuration into Optuna storage;
+`analysis` reads them back. Both import these names from here, so that neither side has a
+copy to drift and `study` never needs to import `analysis`. Light on purpose: no Keras, no
+pandas.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CONFIG_ATTR", "CONFIRM_SUFFIX", "DEFAULT_CONFIRM_SEEDS", "DIVERGED_PREFIX",
+           "PLACEMENTS", "SCIENTIFIC_PARAM"]
+
+SCIENTIFIC_PARAM = "bn_position"  # the hyperparameter the study is about
+PLACEMENTS = ("before", "after")  # its values: BN before ReLU6 (the published model), or after
+CONFIRM_SUFFIX = "/confirm"  # study NAME's seeded reruns live in the study NAME/confirm
+CONFIG_ATTR = "config"  # study user attribute holding the run's full configuration
+# A trial stopped for a non-finite loss is PRUNED with failure_reason "diverged: ...".
+DIVERGED_PREFIX = "diverged"
+# Reruns per placement in `study.confirm`: the count the verdict of `analysis.verdict` is
+# calibrated for (see DEFAULT_SEEDS there).
+DEFAULT_CONFIRM_SEEDS = 10

@@ -11,8 +11,10 @@ after trial `--settle` (the first trials load libraries and fill caches).
         [--plain | --reuse]
 
 `--reuse` gives the tuner the space's architecture parameters, so trials of an architecture
-already trained reuse its compiled model (`study.compiled_models`); the default builds every
-trial's model afresh, as with `--reuse-compiled off`.
+already trained reuse its compiled model (`study.compiled_models`), and samples `alpha` too, so
+that all 8 architectures of the space fill the cache: RSS then shows what the cache holds and
+that it stops growing once full. The default builds every trial's model afresh, as with
+`--reuse-compiled off`.
 """
 
 from __future__ import annotations
@@ -62,16 +64,18 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     start_rss = rss_mb()
-    samples: list[tuple[int, float, float]] = []  # (trial, seconds since start, RSS MB)
+    # (trial, seconds since start, RSS MB, compiled models kept)
+    samples: list[tuple[int, float, float, int]] = []
 
-    def record() -> None:
-        samples.append((len(samples) + 1, time.perf_counter() - started, rss_mb()))
-        print(f"trial {samples[-1][0]}: {samples[-1][2]:,.0f} MB", file=sys.stderr, flush=True)
+    def record(cached: int = 0) -> None:
+        samples.append((len(samples) + 1, time.perf_counter() - started, rss_mb(), cached))
+        print(f"trial {samples[-1][0]}: {samples[-1][2]:,.0f} MB, {cached} cached models",
+              file=sys.stderr, flush=True)
 
     class RecordingTuner(OptunaTuner):
         def on_trial_end(self, trial: keras_tuner.engine.trial.Trial) -> None:
             super().on_trial_end(trial)
-            record()
+            record(self.hypermodel.cached_models())
 
     with tempfile.TemporaryDirectory(prefix="bnstudy-bench-") as folder:
         config = preset("smoke", storage=f"sqlite:///{Path(folder) / 'memory.db'}",
@@ -104,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                 del model
                 record()
         else:
-            tuner = RecordingTuner(small_build, study=study, n_trials=config.n_trials,
+            tuner = RecordingTuner(space if args.reuse else small_build, study=study,
+                                   n_trials=config.n_trials,
                                    seed=config.seed, images_per_epoch=len(splits.train_images),
                                    reuse_compiled=args.reuse,
                                    architecture_params=architecture_params(config.search_space))
@@ -114,12 +119,24 @@ def main(argv: list[str] | None = None) -> int:
     print(machine_line())
     loop = ("plain build + fit loop (no tuner)" if args.plain else
             f"OptunaTuner, compiled models {'reused' if args.reuse else 'built every trial'}")
-    print(f"{loop}, bn_placement space with alpha fixed at 0.35, {args.train_size} train / "
+    widths = "alpha sampled (8 architectures)" if args.reuse else "alpha fixed at 0.35"
+    print(f"{loop}, bn_placement space with {widths}, {args.train_size} train / "
           f"{args.train_size} val images, 1 epoch per trial, {len(samples)} trials; "
           f"RSS before the first trial {start_rss:,.0f} MB\n")
     shown = sorted({1, 2, 3, args.settle, *range(10, len(samples) + 1, 5), len(samples)})
-    rows = [[trial, round(seconds), rss] for trial, seconds, rss in samples if trial in shown]
-    print_table(["after trial", "elapsed s", "RSS MB"], rows)
+    rows = [[trial, round(seconds), rss, cached] for trial, seconds, rss, cached in samples
+            if trial in shown or (args.reuse and trial > 1 and cached != samples[trial - 2][3])]
+    print_table(["after trial", "elapsed s", "RSS MB", "compiled models kept"], rows)
+    if args.reuse:  # growth is measured once the cache is as full as it gets
+        full = next(trial for trial, *_, cached in samples if cached == samples[-1][3])
+        args.settle = max(args.settle, full)
+        print(f"\ncache full ({samples[-1][3]} models) after trial {full}; RSS then "
+              f"{samples[full - 1][2] - start_rss:+,.0f} MB over the first trial's start "
+              f"({(samples[full - 1][2] - start_rss) / samples[-1][3]:,.0f} MB per model, "
+              "libraries and data warm-up included)")
+    if args.settle >= len(samples):
+        print("the cache filled at the last trial: run more trials to see growth after it")
+        return 0
     settled, final = samples[args.settle - 1][2], samples[-1][2]
     growth = final - settled
     per_trial = growth / (len(samples) - args.settle)

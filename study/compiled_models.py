@@ -22,6 +22,7 @@ built fresh every trial, as Keras Tuner does.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -35,8 +36,10 @@ __all__ = ["COMPILED_NEW", "COMPILED_REUSED", "DEFAULT_MAX_MODELS", "JAX_CACHE_E
 
 COMPILED_NEW = "new"
 COMPILED_REUSED = "reused"
-# The default space has 8 architectures. Measured with benchmarks/memory.py --reuse: a cached
-# MobileNetV2 with its traced steps holds about 100-150 MB on TensorFlow, so 8 stay near 1 GB.
+# The default space has 8 architectures, so a whole study fits. Measured with
+# benchmarks/memory.py --reuse (TensorFlow, 32x32): all 8 compiled MobileNetV2s with their
+# traced steps took RSS 2.7 GB above its start, about 330 MB a model; a 24 GB machine keeps
+# them easily, and the least recently used goes first in larger spaces.
 DEFAULT_MAX_MODELS = 8
 JAX_CACHE_ENV = "BNSTUDY_JAX_CACHE"
 
@@ -108,6 +111,11 @@ class TrialModels(keras_tuner.HyperModel):
             return fresh
         self._models.move_to_end(key)
         reinitialize(cached, fresh)
+        # Keras Tuner's gc.collect() before each build is skipped with its clear_session(); a
+        # model is a web of reference cycles, so without a collection the fresh models and
+        # their weights pile up until Python's rare full collection (measured: +26 MB a trial).
+        del fresh
+        gc.collect()
         self.last_build = COMPILED_REUSED
         return cached
 
@@ -126,8 +134,10 @@ class TrialModels(keras_tuner.HyperModel):
 def reinitialize(model: keras.Model, fresh: keras.Model) -> None:
     """Gives a compiled model the state of `fresh`, a newly built model of the same architecture.
 
-    Weights (trainable and not: BatchNorm moving statistics too) and optimizer variables (step
-    count, momenta, learning-rate variables) are copied from `fresh`; metrics are reset. The
+    Weights (trainable and not: BatchNorm moving statistics too) and the optimizer variables
+    made at construction (step count, learning-rate variables, loss scale) are copied from
+    `fresh`; the optimizer's slots (momenta) are zeroed, as Keras' optimizers start them;
+    metrics are reset. The
     model's compiled train and test steps are kept, so training it does not trace again.
 
     Raises:
@@ -136,10 +146,17 @@ def reinitialize(model: keras.Model, fresh: keras.Model) -> None:
     _assign_all("weights", model.variables, fresh.variables)
     if getattr(fresh, "optimizer", None) is None or getattr(model, "optimizer", None) is None:
         raise ValueError("`model` and `fresh` must both be compiled, but one has no optimizer.")
-    for one in (model, fresh):
-        if not one.optimizer.built:
-            one.optimizer.build(one.trainable_variables)
-    _assign_all("optimizer variables", model.optimizer.variables, fresh.optimizer.variables)
+    # The fresh optimizer is not built: building it only to copy its zero slots leaked about
+    # 5 MB a trial on TensorFlow (measured). Its variables are the ones made at construction
+    # (step count, learning rates, loss scale); the reused optimizer's others are its slots
+    # (momenta, moment estimates), which Keras' optimizers start at zero.
+    fresh_by_name: dict[str, list[keras.Variable]] = {}
+    for variable in fresh.optimizer.variables:  # names repeat (a loss-scale optimizer's own
+        fresh_by_name.setdefault(variable.name, []).append(variable)  # and its inner one's)
+    for variable in model.optimizer.variables:
+        same_name = fresh_by_name.get(variable.name)
+        variable.assign(same_name.pop(0).value if same_name
+                        else keras.ops.zeros_like(variable.value))
     model.reset_metrics()
     model.stop_training = False
 

@@ -159,13 +159,15 @@ def test_a_search_trial_records_its_dtype_policy_compiled_model_and_epoch_times(
     y = (x[:, 0] > 0).astype("int32")
     keras.config.set_dtype_policy("mixed_float16")  # as the CLI used to, once
     try:
-        for reuse, expected in ((False, ["new", "new"]), (True, ["new", "reused"])):
-            tuner = OptunaTuner(_dense_space, study=study, n_trials=len(study.trials) + 2,
+        for reuse, expected, n_trials in ((False, ["new", "new"], 2),
+                                          (True, ["new", "reused"], 4)):
+            tuner = OptunaTuner(_dense_space, study=study, n_trials=n_trials,
                                 objective="val_loss", balanced_param=None,
                                 architecture_params=("width",), reuse_compiled=reuse)
             keras.config.set_dtype_policy("float32")  # the tuner took the policy already
             tuner.search(x, y, validation_data=(x, y), epochs=2, verbose=0)
-            trials = study.trials[-2:]
+            trials = study.trials[n_trials - 2:n_trials]
+            assert all(t.params["width"] == 2 for t in trials)  # the enqueued trials
             assert [t.user_attrs["compiled_model"] for t in trials] == expected
             assert all(t.user_attrs["dtype_policy"] == "mixed_float16" for t in trials)
             assert [len(t.user_attrs["epoch_seconds"]) for t in trials] == [2, 2]

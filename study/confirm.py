@@ -26,6 +26,7 @@ from study.cli import run_command
 from study.config import DEFAULT_STORAGE, ConfigError, SearchConfig
 from study.contract import (
     CONFIG_ATTR,
+    CONFIRM_METRIC,
     CONFIRM_SUFFIX,
     DEFAULT_CONFIRM_SEEDS,
     PLACEMENTS,
@@ -34,7 +35,7 @@ from study.contract import (
 from study.custom_gradients import released_custom_gradients
 from study.progress import format_params
 from study.seeding import seed_trial
-from study.storage import open_storage
+from study.storage import name_metric, open_storage
 
 if TYPE_CHECKING:
     from study.compiled_models import TrialModels
@@ -249,6 +250,7 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
                          architecture_params=architecture_params(config.search_space))
     confirm = optuna.create_study(study_name=name, storage=storage, direction="maximize",
                                   load_if_exists=True)
+    name_metric(confirm, CONFIRM_METRIC)
     stored = confirm.user_attrs.get(CONFIG_ATTR)
     stored = stored if isinstance(stored, dict) else {}
     confirm.set_user_attr(CONFIG_ATTR, {

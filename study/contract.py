@@ -8,12 +8,14 @@ pandas.
 
 from __future__ import annotations
 
-__all__ = ["CONFIG_ATTR", "CONFIRM_SUFFIX", "DEFAULT_CONFIRM_SEEDS", "DIVERGED_PREFIX",
-           "PLACEMENTS", "SCIENTIFIC_PARAM"]
+__all__ = ["CONFIG_ATTR", "CONFIRM_METRIC", "CONFIRM_SUFFIX", "DEFAULT_CONFIRM_SEEDS",
+           "DIVERGED_PREFIX", "PLACEMENTS", "SCIENTIFIC_PARAM", "SEARCH_METRIC"]
 
 SCIENTIFIC_PARAM = "bn_position"  # the hyperparameter the study is about
 PLACEMENTS = ("before", "after")  # its values: BN before ReLU6 (the published model), or after
 CONFIRM_SUFFIX = "/confirm"  # study NAME's seeded reruns live in the study NAME/confirm
+SEARCH_METRIC = "val_accuracy"  # what a search trial's value is (the study's metric name)
+CONFIRM_METRIC = "test_accuracy"  # what a confirmation rerun's value is
 CONFIG_ATTR = "config"  # study user attribute holding the run's full configuration
 # A trial stopped for a non-finite loss is PRUNED with failure_reason "diverged: ...".
 DIVERGED_PREFIX = "diverged"

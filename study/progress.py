@@ -7,7 +7,6 @@ import time
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:  # annotations only: the CLIs import format_params before Keras is needed
-    import keras_tuner
     import optuna
 
 __all__ = ["Progress", "format_params"]
@@ -59,8 +58,7 @@ class Progress:
         self._print(f"  epoch {step}/{self.epochs}  {metrics}" + ("  -> stop" if pruned else ""))
 
     def trial_ended(self, trial: optuna.trial.FrozenTrial | None,
-                    best: keras_tuner.engine.trial.Trial | None,
-                    remaining: int | None) -> None:
+                    best: optuna.trial.FrozenTrial | None, remaining: int | None) -> None:
         duration = time.perf_counter() - self._trial_started
         self._durations.append(duration)
         if trial is None:
@@ -71,7 +69,7 @@ class Progress:
         if reason:
             line += f" ({reason})"
         if best is not None:
-            line += f"; best so far {best.score:.4f} (trial {best.trial_id})"
+            line += f"; best so far {best.value:.4f} (trial {best.number})"
         if remaining:
             mean = sum(self._durations) / len(self._durations)
             line += f"; about {_duration(mean * remaining)} left"

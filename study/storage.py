@@ -8,12 +8,12 @@ from pathlib import Path
 import optuna
 
 from study.config import ConfigError, SearchConfig
-from study.contract import CONFIG_ATTR, SCIENTIFIC_PARAM
+from study.contract import CONFIG_ATTR, SCIENTIFIC_PARAM, SEARCH_METRIC
 from study.heartbeat import stale_callback
 from study.pruning import make_pruner
 from study.samplers import make_sampler
 
-__all__ = ["open_storage", "open_study"]
+__all__ = ["name_metric", "open_storage", "open_study"]
 
 _SQLITE_PREFIX = "sqlite:///"
 
@@ -87,7 +87,19 @@ def open_study(config: SearchConfig, storage: optuna.storages.BaseStorage,
         if CONFIG_ATTR not in study.user_attrs:
             study.set_user_attr(CONFIG_ATTR, record)
     check_resumable(study, config)
+    name_metric(study, SEARCH_METRIC)
     return study
+
+
+def name_metric(study: optuna.Study, name: str) -> None:
+    """Names what a study's trial values are, so that optuna-dashboard labels its axes.
+
+    Studies made before names were stored get theirs when resumed.
+    """
+    if study.metric_names != [name]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([name])
 
 
 def check_resumable(study: optuna.Study, config: SearchConfig) -> None:

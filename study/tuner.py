@@ -213,8 +213,12 @@ class OptunaTuner(keras_tuner.Tuner):
     def on_trial_end(self, trial: keras_tuner.engine.trial.Trial) -> None:
         super().on_trial_end(trial)
         if self.progress is not None:
-            best = self.oracle.get_best_trials()
-            self.progress.trial_ended(self.oracle.last_told, best[0] if best else None,
+            # Optuna's trial, for its number: Keras Tuner's ids count this process's trials
+            # only, and differ from the numbers the progress lines print once a study resumes.
+            complete = self.oracle.study.get_trials(deepcopy=False,
+                                                    states=(optuna.trial.TrialState.COMPLETE,))
+            best = max(complete, key=lambda frozen: frozen.value, default=None)
+            self.progress.trial_ended(self.oracle.last_told, best,
                                       self.oracle.remaining_trials())
 
 

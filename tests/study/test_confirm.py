@@ -158,6 +158,9 @@ def test_interrupted_run_continues_with_the_missing_pairs(url, monkeypatch):
 
     assert calls == [("after", 1000), ("before", 1001), ("after", 1001)]
     assert len(_confirm_trials(url)) == 4
+    # Named for optuna-dashboard's axes, also when the study was made without a name.
+    assert optuna.load_study(study_name=confirm_study_name(SEARCH),
+                             storage=url).metric_names == ["test_accuracy"]
     assert "Resuming: 1 of 4 reruns already finished." in stream.getvalue()
 
 

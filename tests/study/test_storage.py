@@ -80,3 +80,14 @@ def test_a_sqlite_folder_is_created_for_a_new_study(tmp_path):
 def test_a_malformed_or_unreachable_url_is_one_clear_error(url):
     with pytest.raises(ConfigError, match="`storage` must be a reachable database URL"):
         open_storage(url, create=False)
+
+
+def test_the_study_names_its_metric_for_the_dashboard(tmp_path):
+    config = preset("smoke", storage=f"sqlite:///{tmp_path / 's.db'}", study_name="s")
+    storage = open_storage(config.storage)
+    unnamed = optuna.create_study(study_name="s", storage=storage, direction="maximize")
+    unnamed.set_user_attr(CONFIG_ATTR, dataclasses.asdict(config))  # made before names
+
+    study = open_study(config, storage, dataclasses.asdict(config))
+
+    assert study.metric_names == ["val_accuracy"]

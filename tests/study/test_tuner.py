@@ -76,6 +76,24 @@ def test_every_trial_reports_each_epoch_and_stores_its_measurements():
     assert "best so far" in lines[-1]
 
 
+def test_progress_names_the_best_trial_by_its_optuna_number_in_a_resumed_study():
+    study = optuna.create_study(direction="maximize")
+    for _ in range(3):  # an earlier process's trials: Optuna numbers 0-2, all worse
+        study.add_trial(optuna.trial.create_trial(
+            params={"bn_position": "before", "learning_rate": 0.05}, value=0.0,
+            distributions={"bn_position": optuna.distributions.CategoricalDistribution(
+                ["before", "after"]), "learning_rate": optuna.distributions.FloatDistribution(
+                    1e-2, 1e-1, log=True)}))
+    stream = io.StringIO()
+
+    _search(study, n_trials=4, progress=Progress(4, EPOCHS, stream=stream))
+
+    best = max(study.trials, key=lambda trial: trial.value)
+    assert best.number == 3  # Keras Tuner called it "00" in this process
+    assert stream.getvalue().splitlines()[-1].endswith(
+        f"best so far {best.value:.4f} (trial 3)")
+
+
 def test_a_clearly_bad_trial_is_pruned_after_its_first_epoch():
     study = optuna.create_study(direction="maximize",
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=2))

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from optuna.distributions import BaseDistribution
 
 from analysis.expected_max import ExpectedMaxCurve
-from analysis.verdict import Comparison
+from analysis.verdict import Comparison, describe_interval
 from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
 
 COLORS = {"before": "tab:blue", "after": "tab:orange"}
@@ -240,7 +240,7 @@ def plot_comparison(
     ax.set_xlabel(SCIENTIFIC_PARAM)
     ax.set_title(
         f"after - before = {100 * comparison.difference:+.2f} pp, 95% CI "
-        f"[{100 * comparison.ci_low:+.2f}, {100 * comparison.ci_high:+.2f}] pp",
+        f"{describe_interval(comparison.ci_low, comparison.ci_high)}",
         fontsize=10,
     )
     return ax

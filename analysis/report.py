@@ -13,7 +13,14 @@ import pandas as pd
 
 from analysis.expected_max import describe_leaders
 from analysis.pipeline import Analysis
-from analysis.verdict import ASSUMED_SEED_STD, DEFAULT_SEEDS, SEEDS_NEEDED_CAP
+from analysis.verdict import (
+    ASSUMED_SEED_STD,
+    DEFAULT_SEEDS,
+    SEEDS_NEEDED_CAP,
+    UNBOUNDED,
+    Comparison,
+    describe_interval,
+)
 from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
 
 MEANING = {
@@ -25,6 +32,17 @@ MEANING = {
 
 def _pp(fraction: float) -> str:
     return f"{100 * fraction:+.2f}"
+
+
+def _interval(low: float, high: float, sizes: str) -> str:
+    text = describe_interval(low, high)
+    return f"{text} ({sizes})" if text == UNBOUNDED else text
+
+
+def _sizes(c: Comparison) -> str:
+    if c.n_before == c.n_after:
+        return f"n = {c.n_before} per placement"
+    return f"n = {c.n_before} before, {c.n_after} after"
 
 
 def source_label(analysis: Analysis) -> str:
@@ -45,14 +63,13 @@ def verdict_sentence(analysis: Analysis) -> str:
         +0.31 pp, 95% CI [-0.80, +1.42] pp (n = 4 per placement)."
     """
     c = analysis.comparison
-    sizes = (
-        f"n = {c.n_before} per placement"
-        if c.n_before == c.n_after
-        else f"n = {c.n_before} before, {c.n_after} after"
-    )
+    interval = _interval(c.ci_low, c.ci_high, _sizes(c))
+    if interval.startswith(UNBOUNDED):
+        return (f"Verdict ({source_label(analysis)}): {c.verdict} - after minus before = "
+                f"{_pp(c.difference)} pp, 95% CI {interval}.")
     return (
         f"Verdict ({source_label(analysis)}): {c.verdict} - after minus before = "
-        f"{_pp(c.difference)} pp, 95% CI [{_pp(c.ci_low)}, {_pp(c.ci_high)}] pp ({sizes})."
+        f"{_pp(c.difference)} pp, 95% CI {interval} ({_sizes(c)})."
     )
 
 
@@ -189,10 +206,12 @@ def _comparison_section(analysis: Analysis) -> list[str]:
         _table(summary),
         "",
         f"- difference (after - before): {_pp(c.difference)} pp",
-        f"- 95% interval: [{_pp(c.ci_low)}, {_pp(c.ci_high)}] pp (p = {c.welch_p_value:.3g})",
+        f"- 95% interval: {_interval(c.ci_low, c.ci_high, _sizes(c))} "
+        f"(p = {c.welch_p_value:.3g})",
         f"- 90% interval (TOST against ±{100 * c.margin:.2f} pp): "
-        f"[{_pp(c.tost_low)}, {_pp(c.tost_high)}] pp (TOST p = {c.tost_p_value:.3g})",
-        f"- bootstrap 95% interval: [{_pp(c.bootstrap_low)}, {_pp(c.bootstrap_high)}] pp",
+        f"{_interval(c.tost_low, c.tost_high, _sizes(c))} (TOST p = {c.tost_p_value:.3g})",
+        f"- bootstrap 95% interval: "
+        f"{_interval(c.bootstrap_low, c.bootstrap_high, _sizes(c))}",
         f"- P(after > before) = {c.prob_after_greater:.2f} (Mann-Whitney U / (n_a n_b))",
         "",
         "![comparison](verdict.png)",

@@ -37,6 +37,21 @@ SEEDS_NEEDED_CAP = 1000  # beyond this the answer is "not with reruns alone"
 _POWER_QUANTILE = 0.8  # "power-style" seed count: 80% chance to settle at the observed effect
 
 
+UNBOUNDED = "not yet bounded"
+
+
+def describe_interval(low: float, high: float) -> str:
+    """An interval of accuracy differences in percentage points: "[-0.80, +1.42] pp".
+
+    Differences lie in [-1, 1], so intervals are clipped there; an end at the clip means the
+    data cannot bound the interval at this n, which "+-100 pp" would hide: that reads
+    "not yet bounded".
+    """
+    if low <= -1.0 or high >= 1.0:
+        return UNBOUNDED
+    return f"[{100 * low:+.2f}, {100 * high:+.2f}] pp"
+
+
 @dataclass(frozen=True)
 class Comparison:
     """The difference after minus before, its intervals and the verdict drawn from them.

@@ -50,6 +50,16 @@ def test_verdict_sentence_in_percentage_points(analysis):
     assert verdict_sentence(provisional).startswith("Verdict (provisional, from the search): ")
 
 
+def test_an_interval_the_data_cannot_bound_is_said_so_not_printed_as_100_pp(analysis):
+    unbounded = _with(analysis, verdict="inconclusive", difference=-0.0078, ci_low=-1.0,
+                      ci_high=1.0, n_before=2, n_after=2)
+
+    assert verdict_sentence(unbounded) == (
+        "Verdict (from the confirmation reruns): inconclusive - after minus before = -0.78 pp, "
+        "95% CI not yet bounded (n = 2 per placement).")
+    assert "100.00" not in report_markdown(unbounded, "sqlite:///x.db", {})
+
+
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [

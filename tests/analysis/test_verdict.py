@@ -9,6 +9,7 @@ from analysis.verdict import (
     SEEDS_NEEDED_CAP,
     compare_placements,
     decide,
+    describe_interval,
     prob_greater,
     seeds_to_settle,
 )
@@ -127,3 +128,9 @@ def test_prob_greater_is_mann_whitney_u_over_pairs():
 ])
 def test_decide_is_the_three_way_rule(difference, ci95, ci90, expected):
     assert decide(difference, ci95, ci90, margin=0.005) == expected
+
+
+def test_an_interval_at_the_clip_is_not_yet_bounded():
+    assert describe_interval(-0.008, 0.0142) == "[-0.80, +1.42] pp"
+    assert describe_interval(-1.0, 1.0) == "not yet bounded"
+    assert describe_interval(-0.2, 1.0) == "not yet bounded"

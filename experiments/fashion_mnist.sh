@@ -4,6 +4,13 @@
 # from what the storage holds. The live storage is studies/fashion_mnist.db; a consistent copy
 # of it (SQLite's backup API) is written to results/fashion_mnist/study.db every
 # $SNAPSHOT_SECONDS and after each step, and restored from there when the live one is missing.
+#
+# In the background: `nohup setsid nice -n 19 bash experiments/fashion_mnist.sh >>
+# studies/fashion_mnist.out 2>&1 &`. A background job ignores Ctrl-C's SIGINT, so stop it with
+# `pkill -TERM -f "study.search --preset cpu"`: the running trial stays RUNNING in the storage
+# and the next run fails it after its heartbeat's grace period (120 s) and trains it again.
+# Under `setsid` the job is its own scheduling group, where nice alone does not yield the CPU
+# to other work; `echo 19 > /proc/PID/autogroup` does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -20,12 +20,13 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
 from study.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SCIENTIFIC_PARAM
+from study.errors import UsageError
 
 # Columns every trials table starts with; parameters and user attributes follow.
 BASE_COLUMNS = ("number", "state", "value", "duration_s", "last_step")
 
 
-class AnalysisError(ValueError):
+class AnalysisError(UsageError):
     """A problem with the input (storage, study, trials) that the user has to fix."""
 
 

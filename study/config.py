@@ -5,16 +5,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from study.errors import ConfigError
 from study.pruning import PRUNERS
 from study.samplers import SAMPLERS
 
 __all__ = ["PRESETS", "PRUNERS", "SAMPLERS", "ConfigError", "SearchConfig", "preset"]
 
 DEFAULT_STORAGE = "sqlite:///studies/bnstudy.db"
-
-
-class ConfigError(ValueError):
-    """A user mistake in the run's settings: one line naming the argument and the value."""
 
 
 @dataclass(frozen=True)

@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
                                  reuse_compiled=args.reuse_compiled == "on")
         return summary(study, args.storage, args.study_name)
 
-    return run_command(confirm)
+    return run_command(confirm, "python -m study.confirm")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from study.errors import DataError
+
 if TYPE_CHECKING:
     import tensorflow as tf
 
@@ -34,10 +36,6 @@ _FASHION_MNIST_FILES = {
 }
 _IDX_MAGIC = {3: 2051, 1: 2049}  # number of dimensions -> magic number of a uint8 IDX file
 _DEFAULT_VAL_FRACTION = 0.1
-
-
-class DataError(ValueError):
-    """A user mistake about data: the message is one line stating the rule and the value."""
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return summary(run_search(config, freeze_objects=True), config.storage)
 
-    return run_command(search)
+    return run_command(search, "python -m study.search")
 
 
 if __name__ == "__main__":

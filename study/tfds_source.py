@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from study.data import DataError
+from study.errors import DataError
 
 _CARVED_TEST_FRACTION = 0.1
 # Fixed, unlike the study seed, so a carved test split is the same for every trial and seed.

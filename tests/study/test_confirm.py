@@ -203,7 +203,7 @@ def test_summary_shows_mean_and_std_per_placement_and_the_analysis_command(url, 
 def _assert_one_line_error(capsys, argv, match):
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert err.count("\n") == 1 and err.startswith("python -m study.confirm: error: ")
     assert "Traceback" not in err
     assert match in err
 

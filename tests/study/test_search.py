@@ -73,7 +73,7 @@ def test_resuming_a_study_of_another_search_space_is_refused_and_writes_nothing(
                  "--val-size", "128"]) == 2
 
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: `search_space` must match the study being resumed")
+    assert err.startswith("python -m study.search: error: `search_space` must match the study being resumed")
     assert "'another_space'" in err and len(err.splitlines()) == 1
     assert optuna.load_study(study_name="S", storage=url).trials == []
 

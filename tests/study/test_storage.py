@@ -8,6 +8,7 @@ import pytest
 from study.config import ConfigError, preset
 from study.contract import CONFIG_ATTR
 from study.pruning import SameValuePruner
+from study.samplers import TrialSeededSampler
 from study.storage import open_storage, open_study
 
 
@@ -21,7 +22,7 @@ def test_a_new_study_stores_its_configuration(tmp_path):
 
     assert study.direction == optuna.study.StudyDirection.MAXIMIZE
     assert study.user_attrs[CONFIG_ATTR]["dataset"] == "fashion_mnist"
-    assert isinstance(study.sampler, optuna.samplers.TPESampler)
+    assert isinstance(study.sampler, TrialSeededSampler)
     assert isinstance(study.pruner, SameValuePruner)
     assert isinstance(study.pruner.base, optuna.pruners.MedianPruner)
 

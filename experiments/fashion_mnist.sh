@@ -24,7 +24,15 @@ LOG=$RESULTS/steps.log
 
 make setup
 mkdir -p "$RESULTS" studies
-snapshot() { "$PY" -m study.snapshot "$LIVE" "$RESULTS/study.db" >/dev/null; }
+# The copy, then the README that describes it (experiments/results_readme.py).
+snapshot() {
+  "$PY" -m study.snapshot "$LIVE" "$RESULTS/study.db" >/dev/null
+  describe
+}
+describe() {
+  "$PY" experiments/results_readme.py --storage "sqlite:///$RESULTS/study.db" \
+    --study-name "$STUDY" --results "$RESULTS" --command "bash experiments/fashion_mnist.sh"
+}
 step() { echo "$(date -u '+%Y-%m-%d %H:%M:%S UTC') $*" | tee -a "$LOG"; }
 
 if [ ! -f "$LIVE" ] && [ -f "$RESULTS/study.db" ]; then
@@ -34,7 +42,12 @@ fi
 
 ( while sleep "$SNAPSHOT_SECONDS"; do [ -f "$LIVE" ] && snapshot; done ) &
 snapshot_loop=$!
-trap 'kill $snapshot_loop 2>/dev/null || true' EXIT
+finished=no
+stopped() {
+  kill $snapshot_loop 2>/dev/null || true
+  [ "$finished" = yes ] || step "stopped before the end (it resumes when run again)"
+}
+trap stopped EXIT
 
 step "search started: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 "$PY" -m study.search --preset cpu --study-name "$STUDY" --storage "sqlite:///$LIVE"
@@ -49,3 +62,5 @@ step "confirm ended"
 step "analysis started"
 "$PY" -m analysis --study-name "$STUDY" --storage "sqlite:///$RESULTS/study.db" --out "$RESULTS"
 step "analysis ended"
+describe  # analysis wrote its dashboard note into the copy: do not overwrite it
+finished=yes

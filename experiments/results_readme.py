@@ -1,0 +1,196 @@
+"""Writes results/<study>/README.md from what the run stored: no number in it is typed by hand.
+
+`python experiments/results_readme.py --storage sqlite:///results/fashion_mnist/study.db
+--study-name fashion_mnist --results results/fashion_mnist --command "bash experiments/..."`
+
+Reads the search study and its `/confirm` study (settings, library versions, trial times,
+pruning), `steps.log` (when each step started and ended) and, once `python -m analysis` has
+run, `verdict.json`. Called by the experiment's driver after every snapshot, so the README
+always describes the committed `study.db`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from study.contract import CONFIG_ATTR, CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
+
+BLOG = {"before": 0.8281, "after": 0.8203}  # the blog's single runs, untuned, one seed each
+
+
+def _machine() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return (f"`nproc` = {os.cpu_count()}, CPU \"{model}\", {pages / 2**30:.0f} GiB memory, "
+            f"{platform.system()} {platform.machine()}, no GPU")
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
+def _trial_seconds(trial: FrozenTrial) -> float:
+    if trial.datetime_start is None or trial.datetime_complete is None:
+        return 0.0
+    return (trial.datetime_complete - trial.datetime_start).total_seconds()
+
+
+def _pruning_check(pruned: list[FrozenTrial], complete: list[FrozenTrial]) -> list[str]:
+    """Whether pruning stopped a trial that was ahead of its placement's eventual best."""
+    if not pruned or not complete:
+        return []
+    ahead = []
+    for trial in pruned:
+        own = [t for t in complete
+               if t.params.get(SCIENTIFIC_PARAM) == trial.params.get(SCIENTIFIC_PARAM)]
+        if not own:
+            continue
+        best = max(own, key=lambda t: t.value)
+        step = trial.last_step
+        if best.intermediate_values.get(step, float("inf")) < trial.intermediate_values[step]:
+            ahead.append(trial.number)
+    return [f"Of the {len(pruned)} pruned trials, {len(ahead)} "
+            f"{'was' if len(ahead) == 1 else 'were'} ahead of their placement's best COMPLETE "
+            f"trial at the epoch they were stopped{' (' + str(ahead) + ')' if ahead else ''}. "
+            "Confirmation reruns only COMPLETE trials, so a pruned configuration cannot win "
+            "there; this count is how often pruning could have cost the winner."]
+
+
+def _search_section(study: optuna.Study) -> list[str]:
+    config = study.user_attrs.get(CONFIG_ATTR, {})
+    trials = study.get_trials(deepcopy=False)
+    states = {state: [t for t in trials if t.state == state] for state in TrialState}
+    finished = states[TrialState.COMPLETE] + states[TrialState.PRUNED]
+    epochs = config.get("epochs", 0)
+    run_epochs = sum(t.last_step or 0 for t in trials if t.state != TrialState.RUNNING)
+    lines = [
+        "## Search",
+        "",
+        f"{len(finished)} of {config.get('n_trials')} trials finished "
+        f"({len(states[TrialState.COMPLETE])} COMPLETE, {len(states[TrialState.PRUNED])} "
+        f"PRUNED), {len(states[TrialState.FAIL])} FAIL (trials cut off by the end of a session "
+        f"and retrained), {len(states[TrialState.RUNNING])} RUNNING when this copy was made.",
+        f"Time in trials: {_hours(sum(_trial_seconds(t) for t in trials))} "
+        "(sum of each trial's start to end, failed trials included).",
+    ]
+    if finished and epochs:
+        lines.append(
+            f"Pruning: {run_epochs} epochs run of the {len(finished) * epochs} that the "
+            f"{len(finished)} finished trials would have run without it "
+            f"({run_epochs / (len(finished) * epochs):.0%}).")
+        lines += _pruning_check(states[TrialState.PRUNED], states[TrialState.COMPLETE])
+    lines += ["", f"| trial | state | {SCIENTIFIC_PARAM} | learning_rate | alpha | "
+              "val_accuracy | epochs | minutes | model |", "|---|---|---|---|---|---|---|---|---|"]
+    for t in sorted(finished, key=lambda t: t.number):
+        lines.append(
+            f"| {t.number} | {t.state.name} | {t.params.get(SCIENTIFIC_PARAM)} | "
+            f"{t.params.get('learning_rate', float('nan')):.4g} | {t.params.get('alpha')} | "
+            f"{t.value:.4f} | {t.last_step} | {_trial_seconds(t) / 60:.1f} | "
+            f"{t.user_attrs.get('compiled_model', '')} |")
+    return lines
+
+
+def _confirm_section(confirm: optuna.Study | None) -> list[str]:
+    if confirm is None:
+        return ["## Confirmation", "", "Not started yet."]
+    record = confirm.user_attrs.get(CONFIG_ATTR, {})
+    reruns = confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    total = len(record.get("seeds", [])) * len(PLACEMENTS)
+    lines = ["## Confirmation", "",
+             f"{len(reruns)} of {total} reruns finished: the best trial of each placement "
+             f"({record.get('source_trials')}) retrained with seeds {record.get('seeds')} on "
+             f"{record.get('train_images')} training images and tested once on "
+             f"{record.get('test_images')} test images. Time in training: "
+             f"{_hours(sum(t.user_attrs.get('train_seconds', 0.0) for t in reruns))}.", "",
+             "| placement | seed | test_accuracy | train minutes |", "|---|---|---|---|"]
+    for t in sorted(reruns, key=lambda t: (t.params.get(SCIENTIFIC_PARAM), t.user_attrs["seed"])):
+        lines.append(f"| {t.params.get(SCIENTIFIC_PARAM)} | {t.user_attrs.get('seed')} | "
+                     f"{t.value:.4f} | {t.user_attrs.get('train_seconds', 0.0) / 60:.1f} |")
+    return lines
+
+
+def _verdict_section(verdict_path: Path, study: optuna.Study) -> list[str]:
+    if not verdict_path.is_file():
+        return ["## Result", "", "None yet: `python -m analysis` runs when search and "
+                "confirmation have finished; its `report.md`, `verdict.json`, `trials.csv` and "
+                "figures will then sit beside this file."]
+    verdict = json.loads(verdict_path.read_text())
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    best = {p: max((t.value for t in complete if t.params.get(SCIENTIFIC_PARAM) == p),
+                   default=float("nan")) for p in PLACEMENTS}
+    mean, std, n = verdict["mean"], verdict["std"], verdict["n_per_position"]
+    lines = ["## Result", "", "| | BN before ReLU6 | BN after ReLU6 |", "|---|---|---|",
+             f"| blog, one untuned run each | {BLOG['before']:.2%} | {BLOG['after']:.2%} |",
+             f"| best validation accuracy in the search | {best['before']:.2%} | "
+             f"{best['after']:.2%} |",
+             f"| confirmed test accuracy, mean ± std ({verdict['source']}) | "
+             f"{mean['before']:.2%} ± {std['before']:.2%} (n = {n['before']}) | "
+             f"{mean['after']:.2%} ± {std['after']:.2%} (n = {n['after']}) |", "",
+             f"Difference after − before: {verdict['difference'] * 100:+.2f} pp, 95% CI "
+             f"[{verdict['ci_low'] * 100:+.2f}, {verdict['ci_high'] * 100:+.2f}] pp; margin "
+             f"± {verdict['margin'] * 100:.2f} pp; verdict: **{verdict['verdict']}**. "
+             "The full argument is in [report.md](report.md)."]
+    return lines
+
+
+def readme(storage: str, study_name: str, results: Path, command: str) -> str:
+    """The README's text for the study `study_name` in `storage`."""
+    study = optuna.load_study(study_name=study_name, storage=storage)
+    try:
+        confirm = optuna.load_study(study_name=study_name + CONFIRM_SUFFIX, storage=storage)
+    except KeyError:
+        confirm = None
+    config = study.user_attrs.get(CONFIG_ATTR, {})
+    steps = results / "steps.log"
+    versions = ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())
+    settings = {k: config.get(k) for k in ("preset", "dataset", "image_size", "train_size",
+                                           "val_size", "epochs", "batch_size", "n_trials",
+                                           "sampler", "pruner", "seed", "augment")}
+    lines = [
+        f"# BN placement in MobileNetV2: the study `{study_name}`", "",
+        f"Written by `experiments/results_readme.py` at "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC from `study.db` beside it; nothing in this "
+        "folder is edited by hand.", "",
+        "## How to run it, or resume it", "", "```bash", command, "```", "",
+        "The same command starts, resumes and finishes the study (it runs `python -m "
+        "study.search`, `python -m study.confirm` and `python -m analysis`; see its header).",
+        "", "## Settings", "", ", ".join(f"{k} = {v}" for k, v in settings.items()) + ".", "",
+        f"Machine: {_machine()}. Libraries: {versions}.", "",
+    ]
+    lines += _verdict_section(results / "verdict.json", study) + [""]
+    lines += _search_section(study) + [""] + _confirm_section(confirm) + [""]
+    lines += ["## Steps (`steps.log`)", "", "```"]
+    lines += steps.read_text().splitlines() if steps.is_file() else ["(none yet)"]
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Writes README.md into --results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--storage", required=True)
+    parser.add_argument("--study-name", required=True)
+    parser.add_argument("--results", type=Path, required=True)
+    parser.add_argument("--command", required=True, help="the command that runs the study")
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    text = readme(args.storage, args.study_name, args.results, args.command)
+    temporary = args.results / "README.md.tmp"
+    temporary.write_text(text)
+    temporary.replace(args.results / "README.md")
+
+
+if __name__ == "__main__":
+    main()

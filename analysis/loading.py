@@ -1,16 +1,14 @@
 """Open the storage, load the search study (and its confirmation study) as tidy tables.
 
-Nothing here writes: a sqlite URL must name an existing Optuna database (SQLAlchemy would
-otherwise create an empty file, and Optuna its tables, silently), and the tables are built from
-copies of the trials.
+Nothing here writes: the storage is opened read-only (`study.storage.open_storage`: a SQLite
+URL must name an existing Optuna database, no file or table is created), and the tables are
+built from copies of the trials.
 """
 
 from __future__ import annotations
 
 import math
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import optuna
@@ -21,6 +19,7 @@ from optuna.trial import FrozenTrial
 
 from study.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SCIENTIFIC_PARAM
 from study.errors import UsageError
+from study.storage import has_study, load_study, open_storage
 
 # Columns every trials table starts with; parameters and user attributes follow.
 BASE_COLUMNS = ("number", "state", "value", "duration_s", "last_step")
@@ -45,57 +44,6 @@ class LoadedStudies:
     param_names: tuple[str, ...]
     config: dict[str, Any]
     confirm: pd.DataFrame | None
-
-
-def _sqlite_path(url: str) -> Path | None:
-    """Return the database file of a sqlite URL, None for other URLs."""
-    if not url.startswith("sqlite:"):
-        return None
-    path = url.split("?", 1)[0][len("sqlite:") :]
-    if not path.startswith("///"):
-        raise AnalysisError(f"A sqlite `--storage` must look like sqlite:///path.db, got {url!r}.")
-    path = path[3:]
-    if path in ("", ":memory:"):
-        raise AnalysisError(f"`--storage` must name a sqlite file, but {url!r} is in memory.")
-    return Path(path)
-
-
-def open_storage(url: str) -> BaseStorage:
-    """Open an existing Optuna RDB storage without creating anything.
-
-    Args:
-        url: SQLAlchemy URL, e.g. sqlite:///studies/bnstudy.db or postgresql://host/db.
-
-    Returns:
-        The storage.
-    """
-    sqlite_path = _sqlite_path(url)
-    if sqlite_path is not None:
-        if not sqlite_path.is_file():
-            raise AnalysisError(f"`--storage` must name an existing file, but {url!r} does not.")
-        try:
-            with sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True) as connection:
-                tables = connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type='table' AND name='studies'"
-                ).fetchall()
-        except sqlite3.DatabaseError as error:
-            message = f"`--storage` {url!r} is not a sqlite database: {error}."
-            raise AnalysisError(message) from None
-        if not tables:
-            raise AnalysisError(f"`--storage` {url!r} holds no Optuna studies.")
-    try:
-        return optuna.storages.RDBStorage(url, skip_table_creation=True)
-    except Exception as error:  # SQLAlchemy raises many types for bad URLs and drivers
-        message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        raise AnalysisError(f"Cannot open `--storage` {url!r}: {message}") from None
-
-
-def _load_study(storage: BaseStorage, study_name: str) -> optuna.Study | None:
-    try:
-        storage.get_study_id_from_name(study_name)
-    except KeyError:
-        return None
-    return optuna.load_study(study_name=study_name, storage=storage)
 
 
 def trials_frame(trials: list[FrozenTrial], param_names: tuple[str, ...]) -> pd.DataFrame:
@@ -142,37 +90,25 @@ def _distributions(trials: list[FrozenTrial]) -> dict[str, BaseDistribution]:
     return distributions
 
 
-def _confirm_frame(confirm: optuna.Study, search: pd.DataFrame) -> pd.DataFrame:
-    frame = trials_frame(confirm.get_trials(deepcopy=True), (SCIENTIFIC_PARAM,))
-    if "source_trial" in frame and frame[SCIENTIFIC_PARAM].isna().any():
-        # Older reruns may only name the trial they reproduce: take its placement from there.
-        placement_of = dict(zip(search["number"], search[SCIENTIFIC_PARAM], strict=True))
-        missing = frame[SCIENTIFIC_PARAM].isna()
-        frame.loc[missing, SCIENTIFIC_PARAM] = frame.loc[missing, "source_trial"].map(placement_of)
-    return frame
-
-
 def load_studies(storage: str | BaseStorage, study_name: str) -> LoadedStudies:
     """Load the search study NAME and, if present, NAME/confirm from one storage.
 
     Args:
-        storage: Storage URL (opened read-only in spirit, see `open_storage`) or storage object.
+        storage: Storage URL (opened read-only: see `study.storage.open_storage`) or storage
+            object.
         study_name: Name of the search study.
 
     Returns:
         The loaded studies and their tidy tables.
+
+    Raises:
+        StorageError: when the storage cannot be read or the study is not there.
+        AnalysisError: when the study is not one this analysis can read.
     """
     if isinstance(storage, str):
-        storage = open_storage(storage)
-    study = _load_study(storage, study_name)
-    if study is None:
-        names = sorted(frozen.study_name for frozen in storage.get_all_studies())
-        shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "") or "none"
-        raise AnalysisError(
-            f"`--study-name` must name a study in the storage, but {study_name!r} is not there "
-            f"(studies: {shown})."
-        )
-    if study._is_multi_objective():
+        storage = open_storage(storage, read_only=True)
+    study = load_study(storage, study_name)
+    if len(study.directions) > 1:
         raise AnalysisError(f"Study {study_name!r} must have one objective, but has several.")
     trials = study.get_trials(deepcopy=True)
     if not any(SCIENTIFIC_PARAM in trial.params for trial in trials):
@@ -182,8 +118,11 @@ def load_studies(storage: str | BaseStorage, study_name: str) -> LoadedStudies:
         )
     param_names = _param_names(trials)
     frame = trials_frame(trials, param_names)
-    confirm_study = _load_study(storage, study_name + CONFIRM_SUFFIX)
-    confirm = None if confirm_study is None else _confirm_frame(confirm_study, frame)
+    confirm_name = study_name + CONFIRM_SUFFIX
+    confirm = None
+    if has_study(storage, confirm_name):
+        reruns = load_study(storage, confirm_name).get_trials(deepcopy=True)
+        confirm = trials_frame(reruns, (SCIENTIFIC_PARAM,))  # reruns store bn_position
     config = study.user_attrs.get(CONFIG_ATTR, {})
     return LoadedStudies(
         study=study,

@@ -1,0 +1,44 @@
+"""Fixtures of the storage tests: another program's SQLite file, a fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+
+
+@pytest.fixture
+def foreign_sqlite() -> Callable[[Path, str], bytes]:
+    """Makes another program's SQLite file: one table, named as asked, with a row.
+
+    Returns:
+        A function of (path, table name) returning the file's bytes, to compare afterwards.
+    """
+
+    def make(path: Path, table: str) -> bytes:
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            connection.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, title TEXT)")
+            connection.execute(f"INSERT INTO {table} (title) VALUES ('kept')")
+            connection.commit()
+        return path.read_bytes()
+
+    return make
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str, tmp_path: Path) -> str:
+    """A URL to a new, empty database on the test server, with a password in it.
+
+    The test server trusts every local connection: the password is only there to be hidden.
+    """
+    server = sqlalchemy.engine.make_url(postgres_url)
+    name = f"db_{tmp_path.name.lower()}"
+    engine = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return server.set(database=name, password="s3cret-pw").render_as_string(hide_password=False)

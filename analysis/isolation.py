@@ -55,20 +55,3 @@ def isolation_table(frame: pd.DataFrame, group_param: str | None = GROUP_PARAM) 
 def _label(value: object) -> str:
     return str(value)  # 1.0 stays "1.0", as the search space spells it
 
-
-def best_trials(frame: pd.DataFrame) -> dict[str, pd.Series]:
-    """Return the best COMPLETE trial (a row of `frame`) of each placement that has one.
-
-    Args:
-        frame: A trials table from `analysis.loading.trials_frame`.
-
-    Returns:
-        Placement -> row of its best trial.
-    """
-    complete = frame[(frame["state"] == "COMPLETE") & frame["value"].map(math.isfinite)]
-    best = {}
-    for placement in PLACEMENTS:
-        own = complete[complete[SCIENTIFIC_PARAM] == placement]
-        if len(own):
-            best[placement] = own.loc[own["value"].idxmax()]
-    return best

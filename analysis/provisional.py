@@ -15,14 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.verdict import (
-    ASSUMED_SEED_STD,
-    DEFAULT_MARGIN,
-    Comparison,
-    decide,
-    prob_greater,
-    seeds_to_settle,
-)
+from analysis.verdict import ASSUMED_SEED_STD, DEFAULT_MARGIN, Comparison, build_comparison
 
 N_PERMUTATIONS = 1000
 _BISECTION_STEPS = 22  # the range (about 4) halves each step: 1e-6 accuracy at the end
@@ -119,31 +112,15 @@ def compare_top_trials(
     resampled = [rng.choice(pool, (n_permutations, pool.size)) for pool in (before, after)]
     bootstrap = top_k_mean(resampled[1], k) - top_k_mean(resampled[0], k)
     bootstrap_low, bootstrap_high = np.quantile(bootstrap, [0.025, 0.975])
-    top_before, top_after = before[:k], after[:k]
-
-    verdict = decide(difference, (ci_low, ci_high), (tost_low, tost_high), margin)
-    return Comparison(
-        verdict=verdict,
+    return build_comparison(
+        before[:k],
+        after[:k],
         difference=difference,
-        ci_low=ci_low,
-        ci_high=ci_high,
-        tost_low=tost_low,
-        tost_high=tost_high,
-        tost_p_value=float(tost_p),
-        welch_p_value=float(min(1.0, 2 * min(greater, less))),  # permutation, two-sided
-        bootstrap_low=float(bootstrap_low),
-        bootstrap_high=float(bootstrap_high),
-        prob_after_greater=prob_greater(top_after, top_before),
+        ci95=(ci_low, ci_high),
+        ci90=(tost_low, tost_high),
+        tost_p_value=tost_p,
+        welch_p_value=min(1.0, 2 * min(greater, less)),  # permutation, two-sided
+        bootstrap=(float(bootstrap_low), float(bootstrap_high)),
         margin=margin,
-        mean_before=float(top_before.mean()),
-        mean_after=float(top_after.mean()),
-        std_before=float(top_before.std(ddof=1)),
-        std_after=float(top_after.std(ddof=1)),
-        n_before=k,
-        n_after=k,
-        seeds_needed=(
-            seeds_to_settle(difference, ASSUMED_SEED_STD, margin)
-            if verdict == "inconclusive"
-            else None
-        ),
+        seed_std=ASSUMED_SEED_STD,  # reruns, not search trials, would settle it
     )

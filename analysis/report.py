@@ -7,6 +7,7 @@ Accuracy differences are shown in percentage points (pp), stored as fractions.
 from __future__ import annotations
 
 import math
+import shlex
 from typing import Any
 
 import pandas as pd
@@ -22,6 +23,11 @@ from analysis.verdict import (
     describe_interval,
 )
 from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage import mask_password
+
+# optuna-dashboard's importance panel runs `PedAnovaImportanceEvaluator()`: Optuna's default
+# target quantile, which it does not change.
+DASHBOARD_PED_ANOVA_QUANTILE = 0.1
 
 MEANING = {
     "matters": "the placements differ by at least the margin (95% interval excludes zero)",
@@ -78,7 +84,8 @@ def recommendation(analysis: Analysis, storage_url: str) -> str:
 
     Args:
         analysis: The analysis.
-        storage_url: Storage as the user named it, for the command to run next.
+        storage_url: Storage as the user named it, for the command to run next (shown with
+            its password masked).
 
     Returns:
         One or two sentences.
@@ -86,11 +93,13 @@ def recommendation(analysis: Analysis, storage_url: str) -> str:
     c = analysis.comparison
     margin = f"±{100 * c.margin:.2f} pp"
     if analysis.source == "search":
+        command = shlex.join(["python", "-m", "study.confirm", "--storage",
+                              mask_password(storage_url), "--study-name", analysis.study_name,
+                              "--seeds", str(DEFAULT_SEEDS)])
         return (
             f"Provisional: the best search trials are selected on validation accuracy, so their "
             f"lead can be luck. Rerun each placement's best trial with several seeds to settle "
-            f"it: `python -m study.confirm --storage {storage_url} --study-name "
-            f"{analysis.study_name} --seeds {DEFAULT_SEEDS}`."
+            f"it: `{command}`."
         )
     if c.verdict == "matters":
         winner = "after" if c.difference > 0 else "before"
@@ -298,7 +307,10 @@ def _study_section(analysis: Analysis) -> list[str]:
         ]
     if config:
         lines += ["Configuration (study user attribute `config`):", ""]
-        lines += [f"- {key}: {value}" for key, value in config.items()]
+        # Studies stored before URLs were masked may hold a password in theirs.
+        shown = {key: mask_password(value) if key == "storage" and isinstance(value, str)
+                 else value for key, value in config.items()}
+        lines += [f"- {key}: {value}" for key, value in shown.items()]
         lines += [""]
     return lines
 
@@ -356,5 +368,31 @@ def dashboard_note(analysis: Analysis, storage_url: str, report_path: str) -> st
         "",
     ]
     lines += [f"- Warning: {warning}" for warning in analysis.warnings]
+    lines += ["", importance_note(analysis)]
     lines += ["", f"Full report: `{report_path}` (written by `python -m analysis`)."]
     return "\n".join(lines)
+
+
+def importance_note(analysis: Analysis) -> str:
+    """Which importance method the dashboard's panel shows and which the report uses.
+
+    optuna-dashboard (0.x) computes its "Hyperparameter Importance" panel with Optuna's
+    `PedAnovaImportanceEvaluator()` at its defaults, once, on all COMPLETE trials; the report
+    averages fANOVA and PED-ANOVA (at its own quantile) over seeds, so the rankings can differ.
+    """
+    methods = set(analysis.importance.table["method"])
+    used = []
+    if "fANOVA" in methods:
+        used.append("fANOVA over all COMPLETE trials")
+    if "PED-ANOVA" in methods and analysis.importance.target_quantile is not None:
+        used.append(f"PED-ANOVA among the top {analysis.importance.target_quantile:.0%}")
+    dashboard = (
+        f"Importance: the dashboard's panel shows PED-ANOVA (its top "
+        f"{DASHBOARD_PED_ANOVA_QUANTILE:.0%} of COMPLETE trials against all, computed once)"
+    )
+    if not used:
+        return f"{dashboard}; the report computed no importance (too few COMPLETE trials)."
+    return (
+        f"{dashboard}; the report uses {' and '.join(used)}, each averaged over seeds, so the "
+        f"rankings can differ." + _scientific_rank(analysis.importance.table)
+    )

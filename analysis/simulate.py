@@ -1,9 +1,12 @@
 """Synthetic studies with a known truth, to calibrate the verdict without training anything.
 
-`synthetic_search_trials` imitates a random search over the contract's space (placement,
-learning rate, width, weight decay) with a smooth accuracy surface, noise, pruned and diverged
-trials; `write_synthetic_study` writes it, and optionally seeded reruns of each placement's
-best trial, into any Optuna storage under the names the search and confirm tools use.
+`synthetic_search_trials` imitates a random search over the real space
+(`search_spaces/bn_placement.py`: placement, learning rate, width) with a smooth accuracy
+surface, noise, pruned, diverged and failed trials; `write_synthetic_study` writes it, and
+optionally seeded reruns of each placement's best trial, into any Optuna storage under the names
+the search and confirm tools use. Trials are written by the search's own writers
+(`study.trials`) and reruns by `study.confirm.store_rerun`, so the analysis is tested on what a
+real study stores.
 `power_table` measures verdict rates on plain arrays, which is how DEFAULT_SEEDS was chosen.
 """
 
@@ -17,26 +20,36 @@ import optuna
 import pandas as pd
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.storages import BaseStorage
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
 from analysis.verdict import ASSUMED_SEED_STD, DEFAULT_MARGIN, compare_placements
+from study.confirm import best_trials, confirm_study_name, rerun_seeds, store_rerun
 from study.contract import (
     CONFIG_ATTR,
-    CONFIRM_SUFFIX,
-    DIVERGED_PREFIX,
+    CONFIRM_METRIC,
     PLACEMENTS,
     SCIENTIFIC_PARAM,
+    SEARCH_METRIC,
 )
+from study.storage import name_metric
+from study.trials import diverged_reason, tell_ended, trial_measurements
 
+# The distributions Optuna stores for `search_spaces/bn_placement.py` (tests/study/
+# test_trials.py checks that they are the ones its `build(hp)` declares).
 DISTRIBUTIONS = {
     SCIENTIFIC_PARAM: CategoricalDistribution(list(PLACEMENTS)),
-    "learning_rate": FloatDistribution(1e-4, 1.0, log=True),
+    "learning_rate": FloatDistribution(1e-4, 0.5, log=True),
     "alpha": CategoricalDistribution([0.35, 0.5, 0.75, 1.0]),
-    "weight_decay": FloatDistribution(1e-6, 1e-2, log=True),
 }
 BASE_ACCURACY = 0.90  # Fashion-MNIST-like level at the optimum
 BEST_LEARNING_RATE = 0.03
+DIVERGING_LEARNING_RATE = 0.1  # above it half the trials diverge (as Nesterov SGD did, measured)
+CHANCE_ACCURACY = 0.1  # what a diverged model scores on ten classes
+CRASH_RATE = 0.05  # trials that raise while training (out of memory, a killed worker): FAIL
+CRASH = "ResourceExhaustedError: OOM when allocating tensor"
 EPOCHS = 5
+EPOCH_SECONDS = 6.0
+IMAGES_PER_EPOCH = 12_000
 
 
 def true_accuracy(params: dict, effect: float) -> float:
@@ -52,40 +65,43 @@ def true_accuracy(params: dict, effect: float) -> float:
     sign = 0.5 if params[SCIENTIFIC_PARAM] == "after" else -0.5
     learning_rate_penalty = 0.02 * (math.log10(params["learning_rate"] / BEST_LEARNING_RATE)) ** 2
     width_penalty = 0.03 * (1.0 - params["alpha"])
-    decay_penalty = 0.002 * abs(math.log10(params["weight_decay"] / 1e-4))
-    accuracy = BASE_ACCURACY - learning_rate_penalty - width_penalty - decay_penalty
+    accuracy = BASE_ACCURACY - learning_rate_penalty - width_penalty
     return max(0.1, accuracy) + sign * effect
 
 
-def _trial(rng: np.random.Generator, params: dict, accuracy: float, seed: int) -> FrozenTrial:
-    curve = [accuracy - 0.05 * (EPOCHS - 1 - epoch) / EPOCHS for epoch in range(EPOCHS)]
-    user_attrs = {"seed": seed, "param_count": int(1e6 * params["alpha"])}
-    state, value, steps = TrialState.COMPLETE, max(curve), EPOCHS
-    if params["learning_rate"] > 0.3 and rng.random() < 0.5:
-        epoch = int(rng.integers(0, EPOCHS))
-        state, value = TrialState.FAIL, None
-        user_attrs["failure_reason"] = f"{DIVERGED_PREFIX}: loss is nan at epoch {epoch}"
-        steps = epoch
+def _write_trial(study: optuna.Study, rng: np.random.Generator, params: dict,
+                 accuracy: float, seed: int) -> None:
+    """Runs one simulated trial through the search's writers, as the tuner and oracle do."""
+    curve = [accuracy - 0.05 * (EPOCHS - epoch) / EPOCHS for epoch in range(1, EPOCHS + 1)]
+    study.enqueue_trial(params)  # what the sampler of a real search would have proposed
+    trial = study.ask(DISTRIBUTIONS)
+    stopped_early = False
+    if rng.random() < CRASH_RATE:  # training raised: its epochs so far stay, nothing else
+        for step in range(1, int(rng.integers(0, EPOCHS)) + 1):
+            trial.report(curve[step - 1], step)
+        tell_ended(study, trial, stopped_early=False, best_value=None,
+                   error=f"Traceback (most recent call last):\n  ...\n{CRASH}")
+        return
+    if params["learning_rate"] > DIVERGING_LEARNING_RATE and rng.random() < 0.5:
+        epochs = int(rng.integers(1, EPOCHS + 1))
+        curve[epochs - 1] = CHANCE_ACCURACY
+        trial.set_user_attr("failure_reason", diverged_reason(math.nan, epochs))
+        stopped_early = True
     elif accuracy < 0.8 and rng.random() < 0.5:
-        steps = 2
-        state, value = TrialState.PRUNED, curve[steps - 1]
-    if state != TrialState.FAIL:
-        user_attrs.update(
-            best_val_accuracy=max(curve[:steps]),
-            final_val_accuracy=curve[steps - 1],
-            best_epoch=int(np.argmax(curve[:steps])),
-            epochs_run=steps,
-            train_seconds=6.0 * steps,
-            images_per_second=2000.0,
-        )
-    return optuna.trial.create_trial(
-        state=state,
-        value=value,
-        params=params,
-        distributions=DISTRIBUTIONS,
-        user_attrs=user_attrs,
-        intermediate_values={epoch: curve[epoch] for epoch in range(steps)},
-    )
+        epochs, stopped_early = 2, True  # as a pruner would at its first prunable epoch
+    else:
+        epochs = EPOCHS
+    history = [{SEARCH_METRIC: value} for value in curve[:epochs]]
+    for step, logs in enumerate(history, start=1):
+        trial.report(logs[SEARCH_METRIC], step)
+    attrs = trial_measurements(
+        history, SEARCH_METRIC, epoch_seconds=[EPOCH_SECONDS] * epochs,
+        param_count=int(1e6 * params["alpha"]), seed=seed, compiled_model="new",
+        dtype_policy="float32", images_per_epoch=IMAGES_PER_EPOCH)
+    for key, value in attrs.items():
+        trial.set_user_attr(key, value)
+    tell_ended(study, trial, stopped_early=stopped_early,
+               best_value=max(logs[SEARCH_METRIC] for logs in history))
 
 
 def synthetic_search_trials(
@@ -97,23 +113,25 @@ def synthetic_search_trials(
         n_trials: Number of trials (half per placement).
         effect: True accuracy difference, after minus before.
         trial_noise: Std of a trial's accuracy around the surface.
-        seed: Seed of the whole study.
+        seed: Seed of the whole study; trial n is seeded `seed + n`, as in a search.
 
     Returns:
-        Frozen trials, ready for `Study.add_trials`.
+        Frozen trials, ready for `Study.add_trials`: written to an in-memory study by the
+        search's writers (one commit per write would make a SQLite study slow to build).
     """
     rng = np.random.default_rng(seed)
-    trials = []
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed))
+    name_metric(study, SEARCH_METRIC)
+    high = math.log10(DISTRIBUTIONS["learning_rate"].high)
     for number in range(n_trials):
         params = {
             SCIENTIFIC_PARAM: PLACEMENTS[number % 2],
-            "learning_rate": float(10 ** rng.uniform(-4, 0)),
+            "learning_rate": float(10 ** rng.uniform(-4, high)),
             "alpha": float(rng.choice(DISTRIBUTIONS["alpha"].choices)),
-            "weight_decay": float(10 ** rng.uniform(-6, -2)),
         }
         accuracy = true_accuracy(params, effect) + rng.normal(0, trial_noise)
-        trials.append(_trial(rng, params, min(accuracy, 1.0), seed=number))
-    return trials
+        _write_trial(study, rng, params, min(accuracy, 1.0), seed=seed + number)
+    return study.get_trials(deepcopy=False)
 
 
 def write_synthetic_study(
@@ -130,7 +148,9 @@ def write_synthetic_study(
     """Write a synthetic search study and, if n_confirm_seeds > 0, its confirmation study.
 
     The reruns of both placements have true means differing by exactly `effect` (as if both
-    best trials sat at the optimum) and seed-to-seed std `seed_std`.
+    best trials sat at the optimum) and seed-to-seed std `seed_std`; they are stored by
+    `study.confirm.store_rerun`, seeded `rerun_seeds(n_confirm_seeds)`, seed by seed as
+    `study.confirm` runs them.
 
     Args:
         storage: Storage URL or object.
@@ -147,26 +167,26 @@ def write_synthetic_study(
     """
     study = optuna.create_study(storage=storage, study_name=study_name, direction="maximize")
     study.set_user_attr(CONFIG_ATTR, {"dataset": "synthetic", "epochs": EPOCHS, "seed": seed})
+    name_metric(study, SEARCH_METRIC)
     study.add_trials(synthetic_search_trials(n_trials, effect, trial_noise=trial_noise, seed=seed))
     if n_confirm_seeds:
         confirm = optuna.create_study(
-            storage=storage, study_name=study_name + CONFIRM_SUFFIX, direction="maximize"
+            storage=storage, study_name=confirm_study_name(study_name), direction="maximize"
         )
+        name_metric(confirm, CONFIRM_METRIC)
         rng = np.random.default_rng([seed, 1])
-        complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        for placement in PLACEMENTS:
-            own = [t for t in complete if t.params[SCIENTIFIC_PARAM] == placement]
-            best = max(own, key=lambda t: t.value)
-            mean = BASE_ACCURACY + (0.5 if placement == "after" else -0.5) * effect
-            for rerun_seed in range(n_confirm_seeds):
-                confirm.add_trial(
-                    optuna.trial.create_trial(
-                        value=float(mean + rng.normal(0, seed_std)),
-                        params=best.params,
-                        distributions=best.distributions,
-                        user_attrs={"seed": rerun_seed, "source_trial": best.number},
-                    )
-                )
+        best = best_trials(study)  # the trials `study.confirm` would rerun
+        accuracies = {
+            placement: BASE_ACCURACY
+            + (0.5 if placement == "after" else -0.5) * effect
+            + rng.normal(0, seed_std, n_confirm_seeds)
+            for placement in PLACEMENTS
+        }
+        for index, rerun_seed in enumerate(rerun_seeds(n_confirm_seeds)):
+            for placement, source in best.items():
+                store_rerun(confirm, source, rerun_seed, float(accuracies[placement][index]),
+                            loss=0.3, seconds=EPOCHS * EPOCH_SECONDS, compiled_model="reused",
+                            dtype_policy="float32")
     return study
 
 

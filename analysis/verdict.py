@@ -110,8 +110,8 @@ def _bootstrap_interval(
     return float(low), float(high)
 
 
-def decide(difference: float, ci95: tuple[float, float], ci90: tuple[float, float],
-           margin: float) -> Verdict:
+def verdict_from_intervals(difference: float, ci95: tuple[float, float],
+                           ci90: tuple[float, float], margin: float) -> Verdict:
     """The three-way verdict, the same for reruns and for the provisional search comparison.
 
     Args:
@@ -129,6 +129,65 @@ def decide(difference: float, ci95: tuple[float, float], ci90: tuple[float, floa
     if (ci95[0] > 0.0 or ci95[1] < 0.0) and abs(difference) >= margin:
         return "matters"
     return "inconclusive"
+
+
+def build_comparison(
+    before: np.ndarray,
+    after: np.ndarray,
+    *,
+    difference: float,
+    ci95: tuple[float, float],
+    ci90: tuple[float, float],
+    tost_p_value: float,
+    welch_p_value: float,
+    bootstrap: tuple[float, float],
+    margin: float,
+    seed_std: float,
+) -> Comparison:
+    """The `Comparison` of two samples from their intervals, with the verdict these imply.
+
+    Both comparisons (reruns: Welch; the provisional one of the search: permutations) compute
+    their own intervals and p-values, and share everything else here.
+
+    Args:
+        before: The values described by mean, std, n and Mann-Whitney, BN before.
+        after: The same, BN after.
+        difference: The difference the intervals are about, after minus before.
+        ci95: Its 95% interval.
+        ci90: Its 90% interval, the one TOST checks against the margin.
+        tost_p_value: P-value of TOST.
+        welch_p_value: Two-sided p-value of "no difference".
+        bootstrap: 95% bootstrap interval of the difference.
+        margin: Equivalence margin.
+        seed_std: Per-run std that `seeds_needed` assumes.
+
+    Returns:
+        The comparison; `seeds_needed` is set only when the verdict is inconclusive.
+    """
+    verdict = verdict_from_intervals(difference, ci95, ci90, margin)
+    return Comparison(
+        verdict=verdict,
+        difference=float(difference),
+        ci_low=float(ci95[0]),
+        ci_high=float(ci95[1]),
+        tost_low=float(ci90[0]),
+        tost_high=float(ci90[1]),
+        tost_p_value=float(tost_p_value),
+        welch_p_value=float(welch_p_value),
+        bootstrap_low=float(bootstrap[0]),
+        bootstrap_high=float(bootstrap[1]),
+        prob_after_greater=prob_greater(after, before),
+        margin=margin,
+        mean_before=float(before.mean()),
+        mean_after=float(after.mean()),
+        std_before=float(before.std(ddof=1)),
+        std_after=float(after.std(ddof=1)),
+        n_before=int(before.size),
+        n_after=int(after.size),
+        seeds_needed=(
+            seeds_to_settle(difference, seed_std, margin) if verdict == "inconclusive" else None
+        ),
+    )
 
 
 def prob_greater(after: np.ndarray, before: np.ndarray) -> float:
@@ -228,32 +287,15 @@ def compare_placements(
                 stdtr(dof, (difference - margin) / standard_error),
             )
         )
-    prob_after_greater = prob_greater(after, before)
-    bootstrap_low, bootstrap_high = _bootstrap_interval(before, after, n_bootstrap, seed)
-
-    verdict = decide(difference, (ci_low, ci_high), (tost_low, tost_high), margin)
-    pooled_std = math.sqrt((before.var(ddof=1) + after.var(ddof=1)) / 2)
-    seeds_needed = (
-        seeds_to_settle(difference, pooled_std, margin) if verdict == "inconclusive" else None
-    )
-    return Comparison(
-        verdict=verdict,
+    return build_comparison(
+        before,
+        after,
         difference=difference,
-        ci_low=float(ci_low),
-        ci_high=float(ci_high),
-        tost_low=float(tost_low),
-        tost_high=float(tost_high),
+        ci95=(ci_low, ci_high),
+        ci90=(tost_low, tost_high),
         tost_p_value=tost_p,
         welch_p_value=welch_p,
-        bootstrap_low=bootstrap_low,
-        bootstrap_high=bootstrap_high,
-        prob_after_greater=prob_after_greater,
+        bootstrap=_bootstrap_interval(before, after, n_bootstrap, seed),
         margin=margin,
-        mean_before=float(before.mean()),
-        mean_after=float(after.mean()),
-        std_before=float(before.std(ddof=1)),
-        std_after=float(after.std(ddof=1)),
-        n_before=int(before.size),
-        n_after=int(after.size),
-        seeds_needed=seeds_needed,
+        seed_std=math.sqrt((before.var(ddof=1) + after.var(ddof=1)) / 2),
     )

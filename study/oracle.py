@@ -13,6 +13,7 @@ from optuna.trial import TrialState
 from study.balance import COUNTED_STATES, LIVE_STATES, BalancedSampler
 from study.distributions import sample_values
 from study.heartbeat import Heartbeat, heartbeat_interval, retry_later
+from study.trials import tell_ended
 
 __all__ = ["COUNTED_STATES", "OptunaOracle"]
 
@@ -53,7 +54,7 @@ class OptunaOracle(keras_tuner.Oracle):
         if balanced_param is not None and not isinstance(study.sampler, BalancedSampler):
             study.sampler = BalancedSampler(study.sampler, balanced_param, study=study)
         self._deadline = None if timeout is None else time.monotonic() + timeout
-        self._heartbeat_interval = heartbeat_interval(study._storage)
+        self._heartbeat_interval = heartbeat_interval(study)
         self._heartbeats: dict[str, Heartbeat] = {}
         self._optuna_trials: dict[str, optuna.Trial] = {}
         self._pruned: set[str] = set()
@@ -92,7 +93,7 @@ class OptunaOracle(keras_tuner.Oracle):
             values = sample_values(optuna_trial, self.hyperparameters)
         self._optuna_trials[trial_id] = optuna_trial
         if self._heartbeat_interval is not None:
-            self._heartbeats[trial_id] = Heartbeat(self.study._storage, optuna_trial._trial_id,
+            self._heartbeats[trial_id] = Heartbeat(self.study, optuna_trial,
                                                    self._heartbeat_interval).start()
         return {"status": trial_module.TrialStatus.RUNNING, "values": values}
 
@@ -153,21 +154,23 @@ class OptunaOracle(keras_tuner.Oracle):
         """The Optuna trial behind a running Keras Tuner trial."""
         return self._optuna_trials[trial_id]
 
+    # Keras Tuner asks overrides of create/update/end_trial to hold the oracle's lock, so that
+    # the Optuna trial is told and Keras Tuner's record updated in one step. The lock is taken
+    # once per thread, so the base class's synchronized `end_trial` called here cannot deadlock.
+    @keras_tuner.synchronized
     def end_trial(self, trial: keras_tuner.engine.trial.Trial) -> None:
         """Tells Optuna how the trial ended, then does Keras Tuner's own bookkeeping."""
         optuna_trial = self._optuna_trials.pop(trial.trial_id)
         self._local_ids[optuna_trial.number] = trial.trial_id
         self._stop_heartbeat(trial.trial_id)
-        if trial.status == trial_module.TrialStatus.COMPLETED and trial.trial_id in self._pruned:
-            self._pruned.discard(trial.trial_id)
-            self.last_told = self.study.tell(optuna_trial, state=TrialState.PRUNED)
-        elif trial.status == trial_module.TrialStatus.COMPLETED:
-            score = self.trials[trial.trial_id].metrics.get_best_value(self.objective.name)
-            self.last_told = self.study.tell(optuna_trial, score)
-        else:
-            message = (trial.message or "unknown error").strip().splitlines()
-            optuna_trial.set_user_attr("failure_reason", message[-1] if message else "")
-            self.last_told = self.study.tell(optuna_trial, state=TrialState.FAIL)
+        completed = trial.status == trial_module.TrialStatus.COMPLETED
+        stopped_early = trial.trial_id in self._pruned
+        self._pruned.discard(trial.trial_id)
+        self.last_told = tell_ended(
+            self.study, optuna_trial, stopped_early=stopped_early,
+            best_value=(self.trials[trial.trial_id].metrics.get_best_value(self.objective.name)
+                        if completed and not stopped_early else None),
+            error=None if completed else trial.message or "unknown error")
         super().end_trial(trial)
 
     def abandon_running(self, reason: str) -> None:

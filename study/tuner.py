@@ -14,14 +14,16 @@ import keras
 import keras_tuner
 import optuna
 
+from study import private_api
 from study.compiled_models import TrialModels
-from study.contract import DIVERGED_PREFIX, SCIENTIFIC_PARAM
+from study.contract import SCIENTIFIC_PARAM
 from study.custom_gradients import released_custom_gradients
 from study.oracle import OptunaOracle
 from study.progress import Progress
 from study.seeding import seed_trial
+from study.trials import diverged_reason, trial_measurements
 
-__all__ = ["OptunaTuner", "epoch_summary"]
+__all__ = ["OptunaTuner"]
 
 
 class OptunaTuner(keras_tuner.Tuner):
@@ -150,8 +152,7 @@ class OptunaTuner(keras_tuner.Tuner):
         should_prune = self.oracle.report(trial.trial_id, value, step)
         loss = float(logs.get("loss", 0.0))
         if not math.isfinite(loss):
-            self.oracle.stop_early(trial.trial_id,
-                                   f"{DIVERGED_PREFIX}: loss is {loss} at epoch {step}")
+            self.oracle.stop_early(trial.trial_id, diverged_reason(loss, step))
             should_prune = True
         if should_prune:
             model.stop_training = True
@@ -166,24 +167,21 @@ class OptunaTuner(keras_tuner.Tuner):
             args = (self.training_data(self.seed + number), *args[1:])
         with released_custom_gradients():  # else each trial's graph stays in memory
             histories = super().run_trial(trial, *args, **kwargs)
-        attrs = epoch_summary(self._history, self.oracle.objective.name)
-        train_seconds = sum(self._epoch_seconds)
-        attrs.update(train_seconds=round(train_seconds, 3), param_count=self._param_count,
-                     seed=self.seed + number,
-                     epoch_seconds=[round(seconds, 3) for seconds in self._epoch_seconds],
-                     compiled_model=self.hypermodel.last_build, dtype_policy=self._dtype_policy)
-        if self.images_per_epoch and train_seconds > 0:
-            images = self.images_per_epoch * attrs["epochs_run"]
-            attrs["images_per_second"] = round(images / train_seconds, 1)
+        attrs = trial_measurements(
+            self._history, self.oracle.objective.name, epoch_seconds=self._epoch_seconds,
+            param_count=self._param_count, seed=self.seed + number,
+            compiled_model=self.hypermodel.last_build, dtype_policy=self._dtype_policy,
+            images_per_epoch=self.images_per_epoch)
         self.oracle.set_user_attrs(trial.trial_id, attrs)
         return histories
 
     def _build_and_fit_model(self, trial: keras_tuner.engine.trial.Trial, *args: object,
                              **kwargs: object) -> keras.callbacks.History:
-        # Keras Tuner's override point; its `run_trial` adds the best-epoch checkpoint here.
+        # A private method of Keras Tuner (see `private_api.OVERRIDDEN_METHODS`); its
+        # `run_trial` adds the best-epoch checkpoint to the callbacks given here.
         if not self.keep_best_weights:
             kwargs["callbacks"] = [callback for callback in kwargs.get("callbacks", [])
-                                   if type(callback).__name__ != "SaveBestEpoch"]
+                                   if not private_api.is_best_epoch_checkpoint(callback)]
         self._building_for_trial = True
         try:
             return super()._build_and_fit_model(trial, *args, **kwargs)
@@ -191,9 +189,10 @@ class OptunaTuner(keras_tuner.Tuner):
             self._building_for_trial = False
 
     def _try_build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
-        # Keras Tuner clears the session before every build, which would also drop what the
-        # cached models compiled; a trial that may reuse one skips it. Models for
-        # `get_best_models` are always built fresh, so two of them never share one object.
+        # A private method of Keras Tuner (see `private_api.OVERRIDDEN_METHODS`). It clears the
+        # session before every build, which would also drop what the cached models compiled;
+        # a trial that may reuse one skips it. Models for `get_best_models` are always built
+        # fresh, so two of them never share one object.
         if self._building_for_trial and self.hypermodel.reuse:
             return self.hypermodel.build_for_trial(hp)
         return super()._try_build(hp)
@@ -204,7 +203,7 @@ class OptunaTuner(keras_tuner.Tuner):
             raise ValueError("`get_best_models` needs the best epoch's weights, which are not "
                              "kept with keep_best_weights=False; retrain a model from "
                              "`get_best_hyperparameters()` instead.")
-        if not Path(self._get_checkpoint_fname(trial.trial_id)).exists():
+        if not Path(private_api.checkpoint_path(self, trial.trial_id)).exists():
             raise ValueError(f"`get_best_models` loads weights saved by this process, but "
                              f"trial {trial.trial_id} was trained elsewhere; retrain a model "
                              f"from `get_best_hyperparameters()` instead.")
@@ -221,20 +220,3 @@ class OptunaTuner(keras_tuner.Tuner):
             self.progress.trial_ended(self.oracle.last_told, best,
                                       self.oracle.remaining_trials())
 
-
-def epoch_summary(history: list[dict[str, float]], objective: str) -> dict[str, object]:
-    """Best and final objective, best epoch (1-based) and epochs run, from per-epoch logs.
-
-    Args:
-        history: One dict of metric values per epoch trained, in order.
-        objective: The metric to summarise, e.g. "val_accuracy".
-
-    Returns:
-        `best_<objective>`, `final_<objective>`, `best_epoch`, `epochs_run`.
-    """
-    values = [float(logs[objective]) for logs in history]
-    if not values:
-        return {"epochs_run": 0}
-    best_index = max(range(len(values)), key=values.__getitem__)
-    return {f"best_{objective}": values[best_index], f"final_{objective}": values[-1],
-            "best_epoch": best_index + 1, "epochs_run": len(values)}

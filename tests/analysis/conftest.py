@@ -22,6 +22,9 @@ CONFIRMED = "confirmed"  # 6 reruns per placement, "after" truly better by 1 pp
 ONE_RERUN = "one_rerun"  # a confirmation study too small to use
 NO_BN = "no_bn"  # no `bn_position` parameter
 LOPSIDED = "lopsided"  # a single COMPLETE "after" trial
+# The keys verdict.json starts with, in this order: what other tools may rely on.
+VERDICT_CONTRACT = ("verdict", "difference", "ci_low", "ci_high", "margin", "source",
+                    "n_per_position")
 
 
 def _write_unusable(storage: optuna.storages.BaseStorage) -> None:
@@ -39,6 +42,12 @@ def _write_unusable(storage: optuna.storages.BaseStorage) -> None:
                 value=value, params={"bn_position": position}, distributions=placement
             )
         )
+
+
+@pytest.fixture
+def verdict_contract() -> list[str]:
+    """The keys verdict.json must start with, in order."""
+    return list(VERDICT_CONTRACT)
 
 
 @pytest.fixture(scope="session")

@@ -94,14 +94,18 @@ def test_storage_round_trip_reruns_with_twice_the_margin_matter():
 
 
 def test_storage_round_trip_search_only_without_difference_rarely_matters():
-    """200 search-only studies (24 trials), truth 0: provisional "matters" measured 3.5%.
+    """200 search-only studies (24 trials), truth 0: provisional "matters" measured 7%.
 
-    A Welch test on the top-k trials alone said "matters" in 12-17% of null studies with 40-100
-    trials (the reason `analysis.provisional` uses a permutation test over all trials).
+    The permutation test is exact here (placements alternate, everything else is drawn alike
+    for both), so its true rate is at most 5%; 800 further studies (seeds 1000-1799) measured
+    4.4%. Of 200 studies, 9% or more "matters" happens with about 1% probability at a true 5%
+    (binomial), so the bound is 9%. A Welch test on the top-k trials alone said "matters" in
+    12-17% of null studies with 40-100 trials (the reason `analysis.provisional` uses a
+    permutation test over all trials).
     """
     verdicts = _verdicts(optuna.storages.InMemoryStorage(), "search", 0.0, 0, 24)
     rate = sum(c.verdict == "matters" for _, c in verdicts) / len(verdicts)
     print(f"\nstorage, search only, truth 0: P(matters) = {rate}")
 
     assert {source for source, _ in verdicts} == {"search"}
-    assert rate <= 0.05
+    assert rate < 0.09

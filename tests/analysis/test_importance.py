@@ -6,7 +6,7 @@ import pytest
 from analysis.importance import PED_ANOVA_MIN_TOP, param_importances, ped_anova_quantile
 from analysis.simulate import synthetic_search_trials
 
-PARAMS = {"bn_position", "learning_rate", "alpha", "weight_decay"}
+PARAMS = {"bn_position", "learning_rate", "alpha"}
 
 
 def _study(n_trials: int) -> optuna.Study:

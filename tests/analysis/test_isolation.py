@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from analysis.isolation import best_trials, isolation_table
+from analysis.isolation import isolation_table
 
 FRAME = pd.DataFrame(
     {
@@ -40,8 +40,3 @@ def test_without_alpha_only_the_overall_group_remains():
 
     assert list(table["group"]) == ["all", "all"]
 
-
-def test_best_trials_are_rows_of_the_frame():
-    best = best_trials(FRAME)
-
-    assert best["before"]["number"] == 0 and best["after"]["number"] == 2

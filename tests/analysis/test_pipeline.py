@@ -64,7 +64,7 @@ def test_analyze_an_in_memory_study():
     analysis = analyze(storage, "s", importance_seeds=(0,), n_trees=8)
 
     assert analysis.source == "confirm" and analysis.comparison.n_before == 3
-    assert analysis.axis_params == ("learning_rate", "weight_decay")
+    assert analysis.axis_params == ("learning_rate",)
     assert [curve.placement for curve in analysis.curves] == ["before", "after"]
     assert set(analysis.isolation["group"]) == {"all", "0.35", "0.5", "0.75", "1.0"}
     assert analysis.divergence.n_trials == 24

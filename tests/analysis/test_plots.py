@@ -66,7 +66,12 @@ def test_axis_plot_is_log_scaled_and_marks_states(loaded):
     ax = plots.plot_axis(loaded.trials, "learning_rate", loaded.distributions["learning_rate"])
 
     assert ax.get_xscale() == "log" and ax.get_xlabel() == "learning_rate (log scale)"
-    assert {"before, complete", "after, complete", "after, failed"} <= set(_legend(ax))
+    frame = loaded.trials
+    shown = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}
+    pairs = zip(frame["bn_position"], frame["state"], strict=True)
+    expected = {f"{placement}, {shown[state]}" for placement, state in pairs}
+    assert set(_legend(ax)) == expected
+    assert {"failed", "pruned"} <= {label.split(", ")[1] for label in expected}  # all kinds
 
 
 def test_comparison_plot_names_the_difference(loaded, tmp_path):

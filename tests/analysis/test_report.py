@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import inspect
 import json
 
 import optuna
 import pytest
+from optuna.importance import PedAnovaImportanceEvaluator
 
 from analysis.pipeline import Analysis, analyze
 from analysis.report import (
+    DASHBOARD_PED_ANOVA_QUANTILE,
     dashboard_note,
+    importance_note,
     recommendation,
     report_markdown,
     verdict_record,
@@ -82,18 +87,10 @@ def test_provisional_recommendation_gives_the_confirm_command(analysis):
     assert "`python -m study.confirm --storage sqlite:///x.db --study-name s --seeds 10`" in text
 
 
-def test_verdict_record_is_json_with_the_contract_keys(analysis):
+def test_verdict_record_is_json_with_the_contract_keys(analysis, verdict_contract):
     record = json.loads(json.dumps(verdict_record(analysis)))
 
-    assert list(record)[:7] == [
-        "verdict",
-        "difference",
-        "ci_low",
-        "ci_high",
-        "margin",
-        "source",
-        "n_per_position",
-    ]
+    assert list(record)[:len(verdict_contract)] == verdict_contract
     assert record["n_per_position"] == {"before": 4, "after": 4}
     assert record["reproduced_search_trials"]["before"] == [
         int(analysis.compared["before"]["source_trial"].iloc[0])
@@ -109,6 +106,33 @@ def test_markdown_starts_with_the_verdict_and_the_note_is_short(analysis):
     assert "![learning_rate](learning_rate.png)" in text
     assert verdict_sentence(analysis) in note and "reports/s/report.md" in note
     assert len(note) < len(text) / 3
+
+
+def test_note_says_which_importance_the_dashboard_shows_and_which_the_report_uses(analysis):
+    note = dashboard_note(analysis, "sqlite:///x.db", "reports/s/report.md")
+    importance = analysis.importance
+    fanova = importance.table[importance.table["method"] == "fANOVA"]
+    fanova_only = dataclasses.replace(importance, target_quantile=None, table=fanova)
+    none = dataclasses.replace(importance, target_quantile=None, table=importance.table.iloc[0:0])
+
+    assert "the dashboard's panel shows PED-ANOVA (its top 10% of COMPLETE trials" in note
+    quantile = f"{importance.target_quantile:.0%}"
+    assert (f"the report uses fANOVA over all COMPLETE trials and PED-ANOVA among the top "
+            f"{quantile}, each averaged over seeds, so the rankings can differ.") in note
+    assert "`bn_position` ranks" in note
+    fanova_note = importance_note(dataclasses.replace(analysis, importance=fanova_only))
+    assert "the report uses fANOVA over all COMPLETE trials, each" in fanova_note
+    assert "the report computed no importance" in importance_note(
+        dataclasses.replace(analysis, importance=none))
+
+
+def test_the_dashboard_panel_is_ped_anova_at_optunas_default_quantile():
+    # The note's claim about optuna-dashboard, checked against the installed version.
+    source = inspect.getsource(importlib.import_module("optuna_dashboard._importance"))
+    default = inspect.signature(PedAnovaImportanceEvaluator).parameters["target_quantile"].default
+
+    assert "evaluator=PedAnovaImportanceEvaluator()," in source
+    assert default == DASHBOARD_PED_ANOVA_QUANTILE
 
 
 @pytest.mark.parametrize(

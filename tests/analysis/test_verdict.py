@@ -8,10 +8,10 @@ from analysis.verdict import (
     DEFAULT_MARGIN,
     SEEDS_NEEDED_CAP,
     compare_placements,
-    decide,
     describe_interval,
     prob_greater,
     seeds_to_settle,
+    verdict_from_intervals,
 )
 
 BEFORE = [0.901, 0.897, 0.903, 0.899, 0.900]
@@ -126,8 +126,8 @@ def test_prob_greater_is_mann_whitney_u_over_pairs():
     (0.004, (0.001, 0.007), (0.0015, 0.0065), "inconclusive"),  # excludes 0, below margin
     (0.010, (-0.02, 0.04), (-0.01, 0.03), "inconclusive"),
 ])
-def test_decide_is_the_three_way_rule(difference, ci95, ci90, expected):
-    assert decide(difference, ci95, ci90, margin=0.005) == expected
+def test_verdict_from_intervals_is_the_three_way_rule(difference, ci95, ci90, expected):
+    assert verdict_from_intervals(difference, ci95, ci90, margin=0.005) == expected
 
 
 def test_an_interval_at_the_clip_is_not_yet_bounded():

@@ -13,7 +13,7 @@ import pytest
 from optuna.trial import TrialState
 
 from study.progress import Progress
-from study.tuner import OptunaTuner, epoch_summary
+from study.tuner import OptunaTuner
 
 EPOCHS = 3
 
@@ -189,8 +189,3 @@ def test_best_models_says_so_when_the_best_trial_was_trained_by_another_process(
     with pytest.raises(ValueError, match="trained elsewhere"):
         tuner.get_best_models()
 
-
-def test_epoch_summary():
-    history = [{"val_accuracy": 0.5}, {"val_accuracy": 0.8}, {"val_accuracy": 0.7}]
-    assert epoch_summary(history, "val_accuracy") == {
-        "best_val_accuracy": 0.8, "final_val_accuracy": 0.7, "best_epoch": 2, "epochs_run": 3}

@@ -55,10 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     import keras
     import keras_tuner
 
-    from search_spaces import architecture_params, get_search_space
     from study.config import preset
     from study.data import make_dataset
     from study.runner import load_data, space_context
+    from study.spaces import architecture_params, get_search_space
     from study.storage import open_storage, open_study
     from study.tuner import OptunaTuner
 

@@ -105,10 +105,10 @@ def _run_timed_search(config, splits, *, keep_best_weights: bool, freeze: bool) 
     import keras
     from keras_tuner.src.engine import tuner_utils
 
-    from search_spaces import get_search_space
     from study.data import make_dataset
     from study.progress import Progress
     from study.runner import freeze_loaded_objects, space_context
+    from study.spaces import get_search_space
     from study.storage import open_storage, open_study
     from study.tuner import OptunaTuner
 

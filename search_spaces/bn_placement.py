@@ -14,9 +14,9 @@ from __future__ import annotations
 import keras
 import keras_tuner
 
-from search_spaces.context import SpaceContext
 from study.model import BN_POSITIONS, build_mobilenet_v2
 from study.schedules import cosine_decay_optimizer
+from study.spaces import SpaceContext
 
 __all__ = ["ARCHITECTURE_PARAMS", "build"]
 

@@ -6,8 +6,9 @@ import threading
 
 import optuna
 from optuna.storages import RetryHeartbeatStaleTrialCallback
-from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import TrialState
+
+from study import private_api
 
 __all__ = ["MAX_RETRIES", "Heartbeat", "heartbeat_interval", "retry_later", "stale_callback"]
 
@@ -19,12 +20,9 @@ def stale_callback() -> RetryHeartbeatStaleTrialCallback:
     return RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES)
 
 
-def heartbeat_interval(storage: optuna.storages.BaseStorage) -> float | None:
-    """Seconds between heartbeats the storage expects, or None when it keeps none."""
-    # A study wraps its RDB storage in a cache, which answers for heartbeats all the same.
-    if not isinstance(storage, BaseHeartbeat):
-        return None
-    return storage.get_heartbeat_interval()
+def heartbeat_interval(study: optuna.Study) -> float | None:
+    """Seconds between heartbeats the study's storage expects, or None when it keeps none."""
+    return private_api.heartbeat_interval(private_api.study_storage(study))
 
 
 def retry_later(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -54,22 +52,21 @@ class Heartbeat:
     failed by `optuna.storages.fail_stale_trials`, which the oracle calls before every trial.
 
     Args:
-        storage: The study's storage (heartbeats are enabled when it was opened).
-        trial_id: The storage id (`trial._trial_id`) of the running trial.
+        study: The study (its storage keeps heartbeats: see `heartbeat_interval`).
+        trial: The running trial.
         interval: Seconds between beats.
     """
 
-    def __init__(self, storage: BaseHeartbeat, trial_id: int,
-                 interval: float) -> None:
-        self._storage = storage
-        self._trial_id = trial_id
+    def __init__(self, study: optuna.Study, trial: optuna.Trial, interval: float) -> None:
+        self._storage = private_api.study_storage(study)
+        self._trial_id = private_api.trial_storage_id(trial)
         self._interval = interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{trial_id}",
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{trial.number}",
                                         daemon=True)
 
     def start(self) -> Heartbeat:
-        self._storage.record_heartbeat(self._trial_id)
+        private_api.record_heartbeat(self._storage, self._trial_id)
         self._thread.start()
         return self
 
@@ -79,4 +76,4 @@ class Heartbeat:
 
     def _beat(self) -> None:
         while not self._stop.wait(self._interval):
-            self._storage.record_heartbeat(self._trial_id)
+            private_api.record_heartbeat(self._storage, self._trial_id)

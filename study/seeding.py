@@ -17,6 +17,8 @@ import sys
 
 import numpy as np
 
+from study import private_api
+
 __all__ = ["seed_trial"]
 
 
@@ -37,7 +39,9 @@ def seed_trial(seed: int, *, tensorflow_seed: int) -> None:
     for name, value in (("seed", seed), ("tensorflow_seed", tensorflow_seed)):
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(f"`{name}` must be an int, but got {value!r}.")
-    _seed_keras(seed)
+    # Keras has no public call that leaves TensorFlow alone (pinned against
+    # `keras.utils.set_random_seed` by tests/study/test_seeding.py).
+    private_api.seed_keras(seed)
     random.seed(seed)
     np.random.seed(seed)
     tensorflow = sys.modules.get("tensorflow")
@@ -52,18 +56,3 @@ def seed_trial(seed: int, *, tensorflow_seed: int) -> None:
         import torch
 
         torch.manual_seed(seed)
-
-
-def _seed_keras(seed: int) -> None:
-    """What `keras.utils.set_random_seed` does to Keras' own state, and nothing else.
-
-    Keras has no public call for it: it records the seed and drops its global
-    `SeedGenerator`, which is then made again from Python's `random` (seeded next).
-    Pinned by tests/study/test_seeding.py against `keras.utils.set_random_seed`.
-    """
-    from keras.src.backend.common import global_state
-    from keras.src.random import seed_generator
-    from keras.src.utils import rng_utils
-
-    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
-    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)

@@ -1,4 +1,5 @@
-"""Fixtures for the whole suite: a private PostgreSQL server, and a clean garbage collector."""
+"""Fixtures for the whole suite: a private PostgreSQL server, a clean garbage collector, and
+what a fresh interpreter loads."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,20 @@ def _unfreeze_objects() -> Iterator[None]:
     test's leftovers stay collectable and the next test starts as a fresh CLI process would."""
     yield
     gc.unfreeze()
+
+
+@pytest.fixture(scope="session")
+def loaded_after() -> Callable[[str, set[str]], list[str]]:
+    """`loaded_after(statements, names)`: which of `names` a fresh interpreter has in
+    `sys.modules` after running `statements` in the repository root, sorted."""
+
+    def loaded(statements: str, names: set[str]) -> list[str]:
+        code = f"import sys\n{statements}\nprint(sorted({sorted(names)!r} & sys.modules.keys()))"
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                cwd=Path(__file__).parents[1], check=True)
+        return eval(result.stdout.strip().splitlines()[-1])  # a printed list of str
+
+    return loaded
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ _WITHOUT_TENSORFLOW = (_BLOCK_TENSORFLOW +
 # split is cut to 256 images.
 _CONFIRM_WITHOUT_TENSORFLOW = _BLOCK_TENSORFLOW + """
 import dataclasses
-import keras, search_spaces, study.runner as runner
+import keras, study.spaces as spaces, study.runner as runner
 load = runner.load_data
 
 def small_test_split(config):
@@ -47,7 +47,7 @@ def tiny_space(name, context):
         return model
     return build
 
-runner.load_data, search_spaces.get_search_space = small_test_split, tiny_space
+runner.load_data, spaces.get_search_space = small_test_split, tiny_space
 from study.confirm import main
 raise SystemExit(main(sys.argv[1:]))
 """

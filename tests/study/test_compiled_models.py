@@ -14,7 +14,6 @@ import numpy as np
 import optuna
 import pytest
 
-from search_spaces import SpaceContext, architecture_params, get_search_space
 from study.compiled_models import (
     COMPILED_NEW,
     COMPILED_REUSED,
@@ -28,6 +27,7 @@ from study.config import preset
 from study.runner import dtype_policy
 from study.schedules import BASE_LEARNING_RATE
 from study.seeding import seed_trial
+from study.spaces import SpaceContext, architecture_params, get_search_space
 from study.tuner import OptunaTuner
 
 CONTEXT = SpaceContext(input_shape=(32, 32, 3), num_classes=10, steps_per_epoch=4, epochs=2)

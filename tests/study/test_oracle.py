@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import keras_tuner
 import optuna
 import pytest
 from keras_tuner.engine.trial import TrialStatus
 from optuna.trial import TrialState
 
+from study import private_api
 from study.oracle import OptunaOracle
 
 
@@ -25,7 +28,7 @@ def _oracle(tmp_path, study=None, **kwargs) -> OptunaOracle:
     kwargs.setdefault("n_trials", 10)
     kwargs.setdefault("balanced_param", "bn_position")
     oracle = OptunaOracle(study, hyperparameters=_space(), **kwargs)
-    oracle._set_project_dir(str(tmp_path), "oracle")
+    private_api.set_project_dir(oracle, str(tmp_path), "oracle")
     return oracle
 
 
@@ -182,3 +185,33 @@ def test_study_must_maximize(tmp_path):
 def test_n_trials_must_be_positive(tmp_path):
     with pytest.raises(ValueError, match="`n_trials` must be positive, but got 0"):
         _oracle(tmp_path, n_trials=0)
+
+
+def test_end_trial_waits_for_the_oracles_lock_as_keras_tuner_asks(tmp_path, monkeypatch):
+    """Keras Tuner's `@synchronized`: no trial is told while another thread holds the oracle."""
+    oracle = _oracle(tmp_path)
+    trial = oracle.create_trial("tuner0")
+    oracle.update_trial(trial.trial_id, {"val_accuracy": 0.5})
+    trial.status = TrialStatus.COMPLETED
+    inside, leave = threading.Event(), threading.Event()
+
+    def held_populate_space(trial_id):  # called by `create_trial`, inside the oracle's lock
+        inside.set()
+        leave.wait(timeout=30)
+        return {"status": TrialStatus.STOPPED}
+
+    monkeypatch.setattr(oracle, "populate_space", held_populate_space)
+    creating = threading.Thread(target=oracle.create_trial, args=("tuner1",))
+    creating.start()
+    assert inside.wait(timeout=30)
+    ending = threading.Thread(target=oracle.end_trial, args=(trial,))
+    ending.start()
+    ending.join(timeout=0.5)
+    state_while_held = oracle.study.trials[0].state
+    leave.set()
+    creating.join(timeout=30)
+    ending.join(timeout=30)
+
+    assert state_while_held == TrialState.RUNNING
+    assert not creating.is_alive() and not ending.is_alive()  # and no deadlock after
+    assert oracle.study.trials[0].state == TrialState.COMPLETE

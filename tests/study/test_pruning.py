@@ -11,6 +11,7 @@ from keras_tuner.engine.trial import TrialStatus
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 
+from study import private_api
 from study.balance import COUNTED_STATES
 from study.config import PRUNERS, SAMPLERS, preset
 from study.oracle import OptunaOracle
@@ -116,7 +117,7 @@ def test_every_sampler_and_pruner_keeps_the_balance_and_the_first_prunable_epoch
     hp.Choice("alpha", [0.35, 0.5, 0.75, 1.0])
     oracle = OptunaOracle(study, n_trials=config.n_trials, hyperparameters=hp,
                           balanced_param="bn_position", seed=config.seed)
-    oracle._set_project_dir(str(tmp_path), "matrix")
+    private_api.set_project_dir(oracle, str(tmp_path), "matrix")
 
     shares = collections.Counter()
     for _ in range(config.n_trials):

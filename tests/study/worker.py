@@ -17,6 +17,7 @@ import keras_tuner
 import optuna
 from keras_tuner.engine.trial import TrialStatus
 
+from study import private_api
 from study.oracle import OptunaOracle
 from study.storage import open_storage
 
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     hp.Float("learning_rate", 1e-3, 1.0, sampling="log")
     oracle = OptunaOracle(study, n_trials=args.n_trials, hyperparameters=hp,
                           balanced_param="bn_position")
-    oracle._set_project_dir(args.folder, "p")
+    private_api.set_project_dir(oracle, args.folder, "p")
     if args.wait:
         # Importing TensorFlow takes seconds, longer than the whole search: without a common
         # start the first worker would run every trial before the others are up.

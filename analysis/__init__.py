@@ -8,25 +8,26 @@ confirmation reruns per placement the verdict is calibrated for (see analysis.ve
 
 from __future__ import annotations
 
-from analysis.boundary import Divergence, EdgeWarning, divergence, edge_warnings
-from analysis.expected_max import (
-    ExpectedMaxCurve,
-    expected_max,
-    expected_max_curve,
-    leader_by_budget,
-)
-from analysis.importance import ImportanceResult, param_importances
-from analysis.isolation import isolation_table
-from analysis.loading import AnalysisError, LoadedStudies, load_studies, open_storage
-from analysis.pipeline import Analysis, Decision, analyze, decide
-from analysis.provisional import compare_top_trials
-from analysis.verdict import (
-    ASSUMED_SEED_STD,
-    DEFAULT_MARGIN,
-    DEFAULT_SEEDS,
-    Comparison,
-    compare_placements,
-)
+import importlib
+
+# Loaded on first use (PEP 562): `python -m analysis` imports this package before its entry
+# point, and pandas, scipy and scikit-learn take seconds to import, during which a Ctrl-C
+# could not be reported as one line (see `study.cli.run_module`).
+_EXPORTS = {
+    "analysis.boundary": ("Divergence", "EdgeWarning", "divergence", "edge_warnings"),
+    "analysis.expected_max": (
+        "ExpectedMaxCurve", "expected_max", "expected_max_curve", "leader_by_budget",
+    ),
+    "analysis.importance": ("ImportanceResult", "param_importances"),
+    "analysis.isolation": ("isolation_table",),
+    "analysis.loading": ("AnalysisError", "LoadedStudies", "load_studies", "open_storage"),
+    "analysis.pipeline": ("Analysis", "Decision", "analyze", "decide"),
+    "analysis.provisional": ("compare_top_trials",),
+    "analysis.verdict": (
+        "ASSUMED_SEED_STD", "DEFAULT_MARGIN", "DEFAULT_SEEDS", "Comparison", "compare_placements",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "ASSUMED_SEED_STD",
@@ -55,3 +56,16 @@ __all__ = [
     "open_storage",
     "param_importances",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Imports the submodule that defines `name` when it is first asked for."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

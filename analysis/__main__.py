@@ -1,5 +1,6 @@
-"""`python -m analysis`: see `analysis.cli`."""
+"""`python -m analysis`: see `analysis.cli`, imported under `run_module` so that a Ctrl-C during
+its seconds-long import (pandas, scipy, scikit-learn) is one line too."""
 
-from analysis.cli import main
+from study.cli import run_module
 
-raise SystemExit(main())
+raise SystemExit(run_module("analysis.cli", "python -m analysis"))

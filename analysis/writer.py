@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import plots
+from analysis.loading import AnalysisError
 from analysis.pipeline import Analysis
 from analysis.report import dashboard_note, report_markdown, verdict_record
 
@@ -67,8 +73,38 @@ def write_figures(analysis: Analysis, out_dir: Path) -> dict[str, Path]:
     return paths
 
 
+def check_out_dir(out_dir: str | Path) -> Path:
+    """Refuses an output folder that cannot be written, before any work is done.
+
+    Args:
+        out_dir: Target folder; it and its parents may not exist yet.
+
+    Returns:
+        out_dir as a Path.
+
+    Raises:
+        AnalysisError: when out_dir or a parent is a file, or the nearest existing folder is
+            not writable.
+    """
+    out_dir = Path(out_dir)
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is" if existing == out_dir else f"lies below {existing}, which is"
+        raise AnalysisError(f"`--out` must be a folder, but {out_dir} {where} a file; pass "
+                            f"--out a folder to create or reuse.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise AnalysisError(f"`--out` must be a folder you can write to, but {existing} is not "
+                            f"writable; pass --out a folder of yours.")
+    return out_dir
+
+
 def write_outputs(analysis: Analysis, out_dir: str | Path, storage_url: str) -> Written:
     """Write report.md, verdict.json, trials.csv and the figures into out_dir (created).
+
+    Everything is written into a temporary folder beside out_dir first and moved into place
+    at the end, so an error or a Ctrl-C midway leaves no half-written report.
 
     Args:
         analysis: The analysis.
@@ -77,19 +113,53 @@ def write_outputs(analysis: Analysis, out_dir: str | Path, storage_url: str) -> 
 
     Returns:
         The paths written.
+
+    Raises:
+        AnalysisError: when out_dir cannot be written (see `check_out_dir`).
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    figures = write_figures(analysis, out_dir)
-    axis_files = {param: figures[param].name for param in analysis.axis_params}
-    trials_path = out_dir / "trials.csv"
-    # Nullable dtypes keep integer columns with gaps (last_step of failed trials) integers.
-    analysis.loaded.trials.convert_dtypes().to_csv(trials_path, index=False)
-    verdict_path = out_dir / "verdict.json"
-    verdict_path.write_text(json.dumps(verdict_record(analysis), indent=2) + "\n")
-    report_path = out_dir / "report.md"
-    report_path.write_text(report_markdown(analysis, storage_url, axis_files))
-    return Written(report_path, verdict_path, trials_path, tuple(figures.values()))
+    out_dir = check_out_dir(out_dir)
+    with _staged_into(out_dir) as staging:
+        figures = write_figures(analysis, staging)
+        axis_files = {param: figures[param].name for param in analysis.axis_params}
+        # Nullable dtypes keep integer columns with gaps (last_step of failed trials) integers.
+        analysis.loaded.trials.convert_dtypes().to_csv(staging / "trials.csv", index=False)
+        verdict = json.dumps(verdict_record(analysis), indent=2) + "\n"
+        (staging / "verdict.json").write_text(verdict)
+        (staging / "report.md").write_text(report_markdown(analysis, storage_url, axis_files))
+    return Written(out_dir / "report.md", out_dir / "verdict.json", out_dir / "trials.csv",
+                   tuple(out_dir / path.name for path in figures.values()))
+
+
+@contextmanager
+def _staged_into(out_dir: Path) -> Iterator[Path]:
+    """Yields an empty folder beside out_dir whose files are moved into out_dir at the end.
+
+    A new out_dir is the staging folder renamed, in one step; into an existing one (an older
+    report) each file moves with `os.replace`, so every file there is either the old or the new
+    one, never half written. On an error or a Ctrl-C while writing, the staging folder is
+    removed and out_dir is left as it was.
+    """
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        # Not tempfile.mkdtemp: its folder is private (0700), and becomes the report's own.
+        staging = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
+        staging.mkdir()
+    except OSError as error:
+        raise AnalysisError(f"`--out` must be a folder you can write to, but {out_dir} cannot "
+                            f"be created: {error.strerror}; pass --out another folder.") from None
+    try:
+        yield staging
+        if out_dir.is_dir():
+            for path in staging.iterdir():
+                os.replace(path, out_dir / path.name)
+        else:
+            staging.rename(out_dir)
+    except OSError as error:
+        raise AnalysisError(f"`--out` must be a folder you can write to, but writing into "
+                            f"{out_dir} failed: {error.strerror}; pass --out another folder, "
+                            f"or free some space.") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def attach_note(analysis: Analysis, storage_url: str, report_path: Path) -> str:

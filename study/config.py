@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from study.errors import ConfigError
+from study.memory import check_fits_in_memory
 from study.pruning import PRUNERS
 from study.samplers import SAMPLERS
+from study.spaces import check_search_space
 
-__all__ = ["PRESETS", "PRUNERS", "SAMPLERS", "ConfigError", "SearchConfig", "preset"]
+__all__ = ["PRESETS", "PRUNERS", "SAMPLERS", "ConfigError", "SearchConfig", "check_study_name",
+           "preset"]
 
 DEFAULT_STORAGE = "sqlite:///studies/bnstudy.db"
 
@@ -63,19 +67,25 @@ class SearchConfig:
         Raises:
             ConfigError: naming the first wrong argument and the value received.
         """
-        from search_spaces import SEARCH_SPACES  # the registry only; no Keras import
-
-        for name, allowed in (("preset", sorted(PRESETS)), ("search_space", sorted(SEARCH_SPACES)),
-                              ("sampler", list(SAMPLERS)), ("pruner", list(PRUNERS))):
+        for name, allowed in (("preset", sorted(PRESETS)), ("sampler", list(SAMPLERS)),
+                              ("pruner", list(PRUNERS))):
             _check_choice(name, getattr(self, name), allowed)
+        check_search_space(self.search_space)  # finds its module; imports neither it nor Keras
         for name in ("n_trials", "epochs", "batch_size", "train_size", "val_size"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"`{name}` must be positive, but got {value}.")
-        if self.timeout is not None and self.timeout <= 0:
-            raise ConfigError(f"`timeout` must be positive seconds, but got {self.timeout}.")
+        if self.timeout is not None and not (math.isfinite(self.timeout) and self.timeout > 0):
+            raise ConfigError(f"`timeout` must be positive seconds, but got {self.timeout}; "
+                              f"leave --timeout out for no time limit.")
         if self.image_size < 32:
             raise ConfigError(f"`image_size` must be at least 32, but got {self.image_size}.")
+        if self.study_name is not None:
+            check_study_name(self.study_name)
+        # Training holds at least one batch of float32 inputs (and many times that in
+        # activations): a size whose inputs alone exceed the memory can never run.
+        check_fits_in_memory("one batch of float32 inputs", self.batch_size, self.image_size,
+                             bytes_per_pixel=3 * 4)
         return self
 
     def science(self) -> dict[str, object]:
@@ -118,6 +128,23 @@ def preset(name: str, **overrides: object) -> SearchConfig:
     _check_choice("preset", name, sorted(PRESETS))
     changes = {key: value for key, value in overrides.items() if value is not None}
     return dataclasses.replace(PRESETS[name], **changes).validate()
+
+
+def check_study_name(name: str, argument: str = "study_name") -> str:
+    """Returns `name` if it can name a study: an empty or blank one would mean another study.
+
+    Args:
+        name: The name given.
+        argument: The argument to name in the error.
+
+    Raises:
+        ConfigError: for a name without a visible character.
+    """
+    if not name.strip():
+        raise ConfigError(f"`{argument}` must name a study with at least one visible character, "
+                          f"but got {name!r}; pass the name `python -m study.search` printed "
+                          f"(by default bnstudy-<preset>).")
+    return name
 
 
 def _check_choice(name: str, value: object, allowed: list[object]) -> None:

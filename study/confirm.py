@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 import statistics
 import sys
 import time
 from typing import TYPE_CHECKING, TextIO
 
-import optuna
-from optuna.trial import FrozenTrial, TrialState
-
-from study.cli import run_command
-from study.config import DEFAULT_STORAGE, ConfigError, SearchConfig
+from study.cli import OneLineParser, run_command
 from study.contract import (
     CONFIG_ATTR,
     CONFIRM_METRIC,
@@ -33,16 +30,23 @@ from study.contract import (
     SCIENTIFIC_PARAM,
 )
 from study.custom_gradients import released_custom_gradients
+from study.errors import ConfigError
 from study.progress import format_params
-from study.seeding import seed_trial
-from study.storage import name_metric, open_storage
 
 if TYPE_CHECKING:
+    import optuna
+    from optuna.trial import FrozenTrial
+
     from study.compiled_models import TrialModels
+    from study.config import SearchConfig
     from study.runner import TrainingInputs
 
+# Light module level (standard library and light study modules only): `python -m study.confirm`
+# runs this file before `run_command` can turn a Ctrl-C into one line, so Optuna, the storage
+# and Keras are imported inside the functions (tests/test_interrupts.py checks it).
+
 __all__ = ["CONFIRM_SEED_BASE", "DEFAULT_CONFIRM_SEEDS", "best_trials", "confirm_study_name",
-           "main", "rerun_seeds", "run_confirmation", "search_config", "summary",
+           "main", "rerun_seeds", "run_confirmation", "search_config", "store_rerun", "summary",
            "train_and_test"]
 
 # Search trial n trains with seed `config.seed + n`; reruns start far above so that no rerun
@@ -75,6 +79,8 @@ def search_config(study: optuna.Study, storage_url: str) -> SearchConfig:
     Raises:
         ConfigError: when the study has no stored configuration.
     """
+    from study.config import SearchConfig
+
     record = study.user_attrs.get(CONFIG_ATTR)
     if not isinstance(record, dict):
         raise ConfigError(f"`study_name` must name a study made by bnstudy, but "
@@ -86,22 +92,52 @@ def search_config(study: optuna.Study, storage_url: str) -> SearchConfig:
 
 
 def best_trials(study: optuna.Study) -> dict[str, FrozenTrial]:
-    """The COMPLETE trial with the highest value for each placement.
+    """The COMPLETE trial with the highest value for each placement (`best_per_placement`).
 
     Raises:
         ConfigError: when a placement has no COMPLETE trial.
     """
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    best = {}
+    from optuna.trial import TrialState
+
+    from study.trials import best_per_placement
+
+    best = best_per_placement(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
     for placement in PLACEMENTS:
-        own = [trial for trial in complete if trial.params.get(SCIENTIFIC_PARAM) == placement]
-        if not own:
+        if placement not in best:
             raise ConfigError(
                 f"`study_name` must name a study with a COMPLETE trial for each placement, but "
                 f"{study.study_name!r} has none with {SCIENTIFIC_PARAM}={placement!r}; run "
                 "more of the search first.")
-        best[placement] = max(own, key=lambda trial: trial.value)
     return best
+
+
+def store_rerun(confirm: optuna.Study, source: FrozenTrial, seed: int, accuracy: float, *,
+                loss: float, seconds: float, compiled_model: str,
+                dtype_policy: str) -> None:
+    """Stores one rerun of a search trial as a COMPLETE trial of the confirmation study.
+
+    Args:
+        confirm: The confirmation study (`confirm_study_name` of the search).
+        source: The search trial rerun; its params and distributions are copied.
+        seed: The rerun's seed (`rerun_seeds`).
+        accuracy: Test accuracy, the trial's value.
+        loss: Test loss.
+        seconds: Seconds spent training.
+        compiled_model: How the model was obtained ("new" or "reused").
+        dtype_policy: The model's Keras dtype policy.
+
+    The trial's user attributes: seed, source_trial, the placement, train_seconds, test_loss,
+    compiled_model and dtype_policy.
+    """
+    from optuna.trial import create_trial
+
+    trial = create_trial(
+        params=source.params, distributions=source.distributions, value=accuracy,
+        user_attrs={"seed": seed, "source_trial": source.number,
+                    SCIENTIFIC_PARAM: source.params[SCIENTIFIC_PARAM],
+                    "train_seconds": round(seconds, 3), "test_loss": loss,
+                    "compiled_model": compiled_model, "dtype_policy": dtype_policy})
+    confirm.add_trial(trial)
 
 
 def train_and_test(models: TrialModels, params: dict[str, object], inputs: TrainingInputs,
@@ -126,6 +162,8 @@ def train_and_test(models: TrialModels, params: dict[str, object], inputs: Train
     import keras
     import keras_tuner
 
+    from study.seeding import seed_trial
+
     if not models.reuse:
         keras.backend.clear_session()  # one model at a time; earlier reruns' graphs would pile up
     seed_trial(seed, tensorflow_seed=CONFIRM_SEED_BASE)  # keeps reused models' kernels
@@ -146,16 +184,13 @@ def train_and_test(models: TrialModels, params: dict[str, object], inputs: Train
     return float(results["accuracy"]), float(results["loss"]), seconds
 
 
-def _load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study | None:
-    try:
-        return optuna.load_study(study_name=name, storage=storage)
-    except KeyError:
-        return None
-
-
 def _done_pairs(confirm: optuna.Study | None, best: dict[str, FrozenTrial],
                 storage_url: str) -> set[tuple[str, int]]:
     """(placement, seed) pairs already rerun; refuses reruns of another source trial."""
+    from optuna.trial import TrialState
+
+    from study.storage import mask_password
+
     if confirm is None:
         return set()
     done = set()
@@ -164,12 +199,13 @@ def _done_pairs(confirm: optuna.Study | None, best: dict[str, FrozenTrial],
         source = trial.user_attrs.get("source_trial")
         if placement in best and source != best[placement].number:
             # Mixing reruns of two configurations would make the spread meaningless.
+            delete = shlex.join(["optuna", "delete-study", "--storage",
+                                 mask_password(storage_url), "--study-name", confirm.study_name])
             raise ConfigError(
                 f"`study_name` must name a search whose best trials are the ones already "
                 f"rerun, but {confirm.study_name!r} reruns trial {source} for "
                 f"{SCIENTIFIC_PARAM}={placement!r} and the search's best is now trial "
-                f"{best[placement].number}; start over with `optuna delete-study --storage "
-                f"{storage_url} --study-name {confirm.study_name}`.")
+                f"{best[placement].number}; start over with `{delete}`.")
         done.add((placement, trial.user_attrs.get("seed")))
     return done
 
@@ -194,20 +230,22 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         The confirmation study (maximize test accuracy) with every rerun so far.
 
     Raises:
-        ConfigError, DataError: for wrong arguments, before anything is written to storage.
+        ConfigError, DataError, StorageError: for wrong arguments or a storage that cannot be
+            used (see `open_storage`), before anything is written to storage.
     """
+    import optuna
+
+    from study.storage import has_study, load_study, name_metric, open_storage
+
     stream = stream or sys.stdout
     seed_list = rerun_seeds(seeds)
     storage = open_storage(storage_url, create=False)
-    study = _load_study(storage, study_name)
-    if study is None:
-        names = sorted(frozen.study_name for frozen in storage.get_all_studies())
-        raise ConfigError(f"`study_name` must name a study in the storage, but {study_name!r} "
-                          f"is not there (studies: {', '.join(names) or 'none'}).")
+    study = load_study(storage, study_name)
     config = search_config(study, storage_url)
     best = best_trials(study)
     name = confirm_study_name(study_name)
-    done = _done_pairs(_load_study(storage, name), best, storage_url)
+    done = _done_pairs(load_study(storage, name) if has_study(storage, name) else None, best,
+                       storage_url)
     # Seed-major order: an interrupted run leaves both placements with nearly equal reruns.
     pairs = [(placement, seed) for seed in seed_list for placement in PLACEMENTS]
     todo = [pair for pair in pairs if pair not in done]
@@ -224,11 +262,11 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
             f"{trial.value:.4f} ({params})")
     if not todo:
         say(f"All {len(pairs)} reruns already finished.")
-        return optuna.load_study(study_name=name, storage=storage)
+        return load_study(storage, name)
     if len(todo) < len(pairs):
         say(f"Resuming: {len(pairs) - len(todo)} of {len(pairs)} reruns already finished.")
 
-    from search_spaces import architecture_params, get_search_space  # these import Keras
+    from study import spaces
     from study.compiled_models import (
         TrialModels,
         enable_jax_compilation_cache,
@@ -245,9 +283,10 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     splits = load_data(config)
     inputs = training_inputs(config, splits, held_out="test")
     enable_jax_compilation_cache(jax_cache_dir(storage_url))
-    models = TrialModels(get_search_space(config.search_space, space_context(config, splits)),
+    models = TrialModels(spaces.get_search_space(config.search_space,
+                                                 space_context(config, splits)),
                          dtype_policy=dtype_policy(config), reuse=reuse_compiled,
-                         architecture_params=architecture_params(config.search_space))
+                         architecture_params=spaces.architecture_params(config.search_space))
     confirm = optuna.create_study(study_name=name, storage=storage, direction="maximize",
                                   load_if_exists=True)
     name_metric(confirm, CONFIRM_METRIC)
@@ -264,20 +303,24 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         say(f"Rerun {pairs.index((placement, seed)) + 1} of {len(pairs)}: "
             f"{SCIENTIFIC_PARAM}={placement} seed={seed} (trial {source.number})")
         accuracy, loss, seconds = train_and_test(models, source.params, inputs, config, seed)
-        confirm.add_trial(optuna.trial.create_trial(
-            params=source.params, distributions=source.distributions, value=accuracy,
-            user_attrs={"seed": seed, "source_trial": source.number,
-                        SCIENTIFIC_PARAM: placement, "train_seconds": round(seconds, 3),
-                        "test_loss": loss, "compiled_model": models.last_build,
-                        "dtype_policy": models.dtype_policy}))
+        store_rerun(confirm, source, seed, accuracy, loss=loss, seconds=seconds,
+                    compiled_model=models.last_build, dtype_policy=models.dtype_policy)
         say(f"  -> test accuracy {accuracy:.4f} in {seconds:.1f} s")
     return confirm
 
 
 def summary(confirm: optuna.Study, storage_url: str, study_name: str) -> str:
-    """Mean test accuracy ± std per placement, and the command that analyses the study."""
+    """Mean test accuracy ± std per placement, and the command that analyses the study.
+
+    The storage URL is shown with its password masked; the command is quoted for a shell.
+    """
+    from optuna.trial import TrialState
+
+    from study.storage import mask_password
+
     complete = confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    lines = [f"Study {confirm.study_name!r}: {len(complete)} reruns in {storage_url}"]
+    shown = mask_password(storage_url)
+    lines = [f"Study {confirm.study_name!r}: {len(complete)} reruns in {shown}"]
     for placement in PLACEMENTS:
         values = [trial.value for trial in complete
                   if trial.params.get(SCIENTIFIC_PARAM) == placement]
@@ -290,13 +333,15 @@ def summary(confirm: optuna.Study, storage_url: str, study_name: str) -> str:
             spread = " (1 seed)"
         lines.append(f"  BN {placement:6s} the activation: test accuracy "
                      f"{statistics.fmean(values):.4f}{spread}")
-    lines += ["Analyse:",
-              f"  python -m analysis --storage {storage_url} --study-name {study_name}"]
+    lines += ["Analyse:", "  " + shlex.join(["python", "-m", "analysis", "--storage", shown,
+                                             "--study-name", study_name])]
     return "\n".join(lines)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from study.config import DEFAULT_STORAGE
+
+    parser = OneLineParser(
         prog="python -m study.confirm",
         description="Retrain the best configuration of each BN placement with several seeds "
                     "and test it once on the held-out test split; results go to the study "
@@ -314,10 +359,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs the confirmation; returns the exit code (2 for a user mistake)."""
-    args = _parser().parse_args(argv)
+    """Runs the confirmation; returns the exit code (2 for a user mistake, 130 for Ctrl-C)."""
 
     def confirm() -> str:
+        from study.config import check_study_name
+
+        args = _parser().parse_args(argv)
+        check_study_name(args.study_name)
         study = run_confirmation(args.storage, args.study_name, args.seeds,
                                  reuse_compiled=args.reuse_compiled == "on")
         return summary(study, args.storage, args.study_name)

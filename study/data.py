@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import gzip
+import math
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from study.errors import DataError
+from study.memory import check_fits_in_memory
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -26,6 +29,7 @@ DEFAULT_DATASET = "fashion_mnist"
 FASHION_MNIST_DIR_ENV = "BNSTUDY_FASHION_MNIST_DIR"
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 TFDS_PREFIX = "tfds:"
+FOLDER_PREFIX = "folder:"
 MIN_IMAGE_SIZE = 32  # keras.applications.MobileNetV2 rejects smaller inputs (it downsamples 32x)
 
 _FASHION_MNIST_FILES = {
@@ -68,8 +72,10 @@ def load_splits(
     """Loads a dataset and carves a seeded validation split from its training images.
 
     Args:
-        dataset: ``"fashion_mnist"`` (read offline from IDX files) or ``"tfds:<name>"`` for a
-            TensorFlow Datasets image-classification set, e.g. ``"tfds:cifar10"``.
+        dataset: ``"fashion_mnist"`` (read offline from IDX files), ``"tfds:<name>"`` for a
+            TensorFlow Datasets image-classification set, e.g. ``"tfds:cifar10"``, or
+            ``"folder:<path>"`` for a folder of class subfolders of JPEG/PNG images
+            (`study.folder_source`).
         data_dir: Folder with the Fashion-MNIST IDX files (default: the environment variable
             ``BNSTUDY_FASHION_MNIST_DIR``, then the Debian package's folder), or the TFDS
             data folder.
@@ -77,8 +83,9 @@ def load_splits(
         val_size: Validation images (default: 10% of the training images).
         seed: Chooses the validation/training partition; the test split never depends on it.
         image_size: Side length to resize every image to at load time, stored as uint8.
-            Required for TFDS sets whose images vary in size; otherwise better left None and
-            done in `make_dataset` or `prepare_arrays`, which resize without rounding.
+            Required for folders and TFDS sets whose images vary in size; otherwise better
+            left None and done in `make_dataset` or `prepare_arrays`, which resize without
+            rounding.
 
     Returns:
         The splits; same arguments give identical arrays.
@@ -89,6 +96,8 @@ def load_splits(
         train_images, train_labels, test_images, test_labels = _load_fashion_mnist(data_dir)
         num_classes = 10
         if image_size is not None:
+            check_fits_in_memory("the training images, resized at load in float32",
+                                 len(train_images), image_size, bytes_per_pixel=4)
             train_images = _to_uint8(_resize_bilinear(train_images, image_size))
             test_images = _to_uint8(_resize_bilinear(test_images, image_size))
     elif dataset.startswith(TFDS_PREFIX) and len(dataset) > len(TFDS_PREFIX):
@@ -100,10 +109,18 @@ def load_splits(
             image_size=image_size,
         )
         train_images, train_labels, test_images, test_labels, num_classes = loaded
+    elif dataset.startswith(FOLDER_PREFIX) and len(dataset) > len(FOLDER_PREFIX):
+        from study import folder_source  # imports Pillow, which only this branch needs
+
+        if image_size is None:
+            raise DataError(f"`image_size` must be given for {dataset}, whose images may "
+                            "differ in size, but got None.")
+        loaded = folder_source.load_arrays(dataset[len(FOLDER_PREFIX):], image_size=image_size)
+        train_images, train_labels, test_images, test_labels, num_classes = loaded
     else:
         raise DataError(
-            f"`dataset` must be 'fashion_mnist' or 'tfds:<name>' (e.g. 'tfds:cifar10'), "
-            f"but got {dataset!r}."
+            f"`dataset` must be 'fashion_mnist', 'tfds:<name>' (e.g. 'tfds:cifar10') or "
+            f"'folder:<path>' (one subfolder of images per class), but got {dataset!r}."
         )
     train_index, val_index = _carve(len(train_images), dataset, train_size, val_size, seed)
     test_images.flags.writeable = False
@@ -181,15 +198,30 @@ def _read_idx(path: str, mtime_ns: int) -> np.ndarray:
     read-only because the cache hands the same object to every caller.
     """
     del mtime_ns
-    with gzip.open(path, "rb") as file:
-        raw = file.read()
+    try:
+        with gzip.open(path, "rb") as file:
+            raw = file.read()
+    except (OSError, EOFError, zlib.error) as error:  # not gzip, truncated, or damaged
+        raise _damaged(path, str(error)) from None
     ndim = raw[3] if len(raw) >= 4 else 0
     if ndim not in _IDX_MAGIC or int.from_bytes(raw[:4], "big") != _IDX_MAGIC[ndim]:
-        raise DataError(f"IDX files must hold uint8 images or labels, but got {path}.")
+        raise _damaged(path, "no uint8 IDX header")
     shape = tuple(int(size) for size in np.frombuffer(raw, ">i4", count=ndim, offset=4))
+    found = len(raw) - 4 - 4 * ndim
+    if found != math.prod(shape):
+        raise _damaged(path, f"its header announces {math.prod(shape)} bytes of data, but it "
+                             f"holds {found}")
     array = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
     array.flags.writeable = False  # frombuffer over bytes is read-only already; be explicit
     return array
+
+
+def _damaged(path: str, reason: str) -> DataError:
+    return DataError(
+        f"Fashion-MNIST files must be intact gzipped IDX files, but {path} is not ({reason}); "
+        f"reinstall them with `apt-get install --reinstall dataset-fashion-mnist`, or pass "
+        f"--data-dir a folder holding intact copies."
+    )
 
 
 def _check_image_size(image_size: int) -> None:
@@ -258,6 +290,8 @@ def prepare_arrays(images: np.ndarray, *, image_size: int) -> np.ndarray:
     """
     _check_image_size(image_size)
     _check_images(images)
+    check_fits_in_memory("the images as float32 model inputs", len(images), image_size,
+                         bytes_per_pixel=3 * 4)
     pixels = _resize_bilinear(images, image_size)
     if pixels.shape[-1] == 1:
         pixels = np.repeat(pixels, 3, axis=-1)

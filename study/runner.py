@@ -12,18 +12,18 @@ from typing import TextIO
 
 import optuna
 
-from search_spaces import SpaceContext, architecture_params, get_search_space
 from study.compiled_models import enable_jax_compilation_cache, jax_cache_dir
 from study.config import ConfigError, SearchConfig
 from study.contract import SCIENTIFIC_PARAM
-from study.data import Splits, load_splits, make_dataset, prepare_arrays
+from study.data import DEFAULT_DATASET, Splits, load_splits, make_dataset, prepare_arrays
 from study.progress import Progress
-from study.storage import open_storage, open_study
+from study.spaces import SpaceContext, architecture_params, get_search_space
+from study.storage import mask_password, open_storage, open_study
 from study.tuner import OptunaTuner
 
 __all__ = ["TrainingInputs", "dtype_policy", "enable_deterministic_ops",
            "freeze_loaded_objects", "library_versions", "load_data", "run_search",
-           "space_context", "training_inputs"]
+           "space_context", "study_record", "training_inputs"]
 
 
 def library_versions() -> dict[str, str]:
@@ -74,9 +74,9 @@ def dtype_policy(config: SearchConfig) -> str:
 
 def load_data(config: SearchConfig) -> Splits:
     """The dataset's splits as the config asks; TFDS sets are resized at load time."""
-    # Fashion-MNIST stays 28x28 in memory and is resized per batch; TFDS images can differ in
-    # size and must share one at load time.
-    at_load = config.image_size if config.dataset.startswith("tfds:") else None
+    # Fashion-MNIST stays 28x28 in memory and is resized per batch; TFDS and folder images can
+    # differ in size and must share one at load time.
+    at_load = None if config.dataset == DEFAULT_DATASET else config.image_size
     return load_splits(config.dataset, data_dir=config.data_dir, train_size=config.train_size,
                        val_size=config.val_size, seed=config.seed, image_size=at_load)
 
@@ -88,6 +88,20 @@ def space_context(config: SearchConfig, splits: Splits) -> SpaceContext:
         num_classes=splits.num_classes,
         steps_per_epoch=math.ceil(len(splits.train_images) / config.batch_size),
         epochs=config.epochs, jit_compile=config.jit_compile)
+
+
+def study_record(config: SearchConfig, splits: Splits) -> dict[str, object]:
+    """What a new study stores as its `config` user attribute: the settings and the data.
+
+    The storage URL is stored with its password masked, so that neither the study nor the
+    reports made from it show one; `study.confirm` takes the live URL from its command line.
+    """
+    return dataclasses.asdict(config) | {
+        "storage": mask_password(config.storage),
+        "study_name": config.resolved_study_name,
+        "num_classes": splits.num_classes,
+        "train_images": len(splits.train_images), "val_images": len(splits.val_images),
+        "versions": library_versions()}
 
 
 def run_search(config: SearchConfig, *, stream: TextIO | None = None,
@@ -105,16 +119,12 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
         The study, with every trial of every process so far.
 
     Raises:
-        ConfigError, DataError: for wrong settings, before anything is written to storage.
+        ConfigError, DataError, StorageError: for wrong settings or a storage that cannot be
+            used (see `open_storage`), before anything is written to storage.
     """
     splits = splits or load_data(config)
     storage = open_storage(config.storage)
-    record = dataclasses.asdict(config) | {
-        "study_name": config.resolved_study_name,
-        "num_classes": splits.num_classes,
-        "train_images": len(splits.train_images), "val_images": len(splits.val_images),
-        "versions": library_versions()}
-    study = open_study(config, storage, record)
+    study = open_study(config, storage, study_record(config, splits))
     if config.deterministic:
         enable_deterministic_ops()
     enable_jax_compilation_cache(jax_cache_dir(config.storage))

@@ -3,28 +3,40 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+from typing import TYPE_CHECKING
 
-from study.cli import run_command
-from study.config import PRESETS, PRUNERS, SAMPLERS, SearchConfig, preset
+from study.cli import OneLineParser, run_command
 from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
 from study.progress import format_params
+
+if TYPE_CHECKING:
+    from study.config import SearchConfig
+
+# Light module level (standard library and light study modules only): `python -m study.search`
+# runs this file before `run_command` can turn a Ctrl-C into one line, so Optuna, the storage
+# and Keras are imported inside the command (tests/test_interrupts.py checks it).
 
 __all__ = ["main", "parse_config"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from study.config import PRESETS, PRUNERS, SAMPLERS
+
+    parser = OneLineParser(
         prog="python -m study.search",
         description="Tune MobileNetV2 with BN before or after ReLU6; trials go to Optuna "
                     "storage. Running the same command again resumes the study.")
     parser.add_argument("--preset", default="smoke",
                         help=f"base settings: {', '.join(PRESETS)} (default: smoke)")
-    parser.add_argument("--dataset", help="fashion_mnist or tfds:<name>, e.g. tfds:tf_flowers")
+    parser.add_argument("--dataset", help="fashion_mnist, tfds:<name> (e.g. tfds:tf_flowers) "
+                                          "or folder:<path> (one subfolder per class)")
     parser.add_argument("--data-dir", help="folder with the dataset's files")
     parser.add_argument("--storage", help="Optuna storage URL (default: sqlite:///studies/"
                                           "bnstudy.db); postgresql://... for many machines")
     parser.add_argument("--study-name", help="default: bnstudy-<preset>")
-    parser.add_argument("--search-space", help="registered search space (default: bn_placement)")
+    parser.add_argument("--search-space", help="a space of search_spaces/ by name, or the "
+                        "dotted path of a module with build(hp, context) (default: bn_placement)")
     parser.add_argument("--n-trials", type=int, help="finished trials over all workers")
     parser.add_argument("--timeout", type=float, help="seconds after which no trial starts")
     parser.add_argument("--epochs", type=int)
@@ -56,6 +68,8 @@ def parse_config(argv: list[str] | None = None) -> SearchConfig:
     Raises:
         ConfigError: for a wrong setting; argparse exits with code 2 for malformed flags.
     """
+    from study.config import preset
+
     args = vars(_parser().parse_args(argv))
     name = args.pop("preset")
     if args["jit_compile"] is not None:
@@ -66,25 +80,32 @@ def parse_config(argv: list[str] | None = None) -> SearchConfig:
 
 
 def summary(study, storage_url: str) -> str:
-    """The best trial per placement and the commands to look further."""
+    """The best trial per placement and the commands to look further.
+
+    The storage URL is shown with its password masked; the commands are quoted for a shell.
+    """
     from optuna.trial import TrialState
 
-    lines = [f"Study {study.study_name!r}: {len(study.trials)} trials in {storage_url}"]
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    from study.storage import mask_password
+    from study.trials import best_per_placement
+
+    shown = mask_password(storage_url)
+    lines = [f"Study {study.study_name!r}: {len(study.trials)} trials in {shown}"]
+    best_of = best_per_placement(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
     for position in PLACEMENTS:
-        mine = [t for t in complete if t.params.get(SCIENTIFIC_PARAM) == position]
-        if mine:
-            best = max(mine, key=lambda t: t.value)
+        best = best_of.get(position)
+        if best is not None:
             params = format_params({k: v for k, v in best.params.items()
                                     if k != SCIENTIFIC_PARAM})
             lines.append(f"  best with BN {position:6s} the activation: val_accuracy "
                          f"{best.value:.4f} (trial {best.number}: {params})")
         else:
             lines.append(f"  no finished trial with BN {position} the activation yet")
-    lines += ["Look further:",
-              f"  optuna-dashboard {storage_url}",
-              f"  python -m study.confirm --storage {storage_url} --study-name {study.study_name}",
-              f"  python -m analysis --storage {storage_url} --study-name {study.study_name}"]
+    commands = [["optuna-dashboard", shown],
+                ["python", "-m", "study.confirm", "--storage", shown,
+                 "--study-name", study.study_name],
+                ["python", "-m", "analysis", "--storage", shown, "--study-name", study.study_name]]
+    lines += ["Look further:", *("  " + shlex.join(command) for command in commands)]
     return "\n".join(lines)
 
 
@@ -92,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     """Runs the search; returns the exit code (2 for a user mistake, 130 when interrupted)."""
 
     def search() -> str:
+        from study.storage import check_storage
+
         config = parse_config(argv)
+        # A storage that must be refused is, before seconds of imports and data loading.
+        check_storage(config.storage)
         from study.runner import run_search  # imports Keras: only once the settings are good
 
         return summary(run_search(config, freeze_objects=True), config.storage)

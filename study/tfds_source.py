@@ -11,10 +11,9 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from study.errors import DataError
+from study.memory import check_fits_in_memory
+from study.test_split import carve_test_split
 
-_CARVED_TEST_FRACTION = 0.1
-# Fixed, unlike the study seed, so a carved test split is the same for every trial and seed.
-_CARVED_TEST_SEED = 20180113
 _LOAD_BATCH = 1024  # images per step when copying out of tf.data; large steps are faster
 
 
@@ -41,6 +40,8 @@ def load_arrays(
         raise DataError(
             f"`dataset` must name a TensorFlow Datasets set after 'tfds:', but got {dataset!r}."
         ) from None
+    except (OSError, tfds.download.DownloadError) as error:  # requests' errors are OSErrors
+        raise _not_downloaded(name, data_dir, error) from None
     image_key, label_key = info.supervised_keys
     num_classes = getattr(info.features[label_key], "num_classes", None)
     if num_classes is None:
@@ -53,6 +54,10 @@ def load_arrays(
         raise DataError(
             f"`image_size` must be given for {dataset}, whose images vary in size, but got None."
         )
+    images = sum(info.splits[split].num_examples for split in ("train", "test")
+                 if split in info.splits)
+    check_fits_in_memory(f"the images of {dataset}, as uint8", images, image_size or height,
+                         bytes_per_pixel=info.features[image_key].shape[2] or 3)
     if image_size == height == width:
         image_size = None
     train_images, train_labels = _to_arrays(train, image_size)
@@ -60,14 +65,22 @@ def load_arrays(
         test = tfds.load(name, split="test", data_dir=data_dir, as_supervised=True)
         test_images, test_labels = _to_arrays(test, image_size)
     else:
-        # No official test split (e.g. tf_flowers): hold out a fixed part of "train" before
-        # the validation split is carved from the rest, so the test set never sees training.
-        order = np.random.default_rng(_CARVED_TEST_SEED).permutation(len(train_images))
-        held_out = max(1, int(len(order) * _CARVED_TEST_FRACTION))
-        test_index, train_index = np.sort(order[:held_out]), np.sort(order[held_out:])
-        test_images, test_labels = train_images[test_index], train_labels[test_index]
-        train_images, train_labels = train_images[train_index], train_labels[train_index]
+        # No official test split (e.g. tf_flowers): a fixed part of "train" is held out.
+        train_images, train_labels, test_images, test_labels = carve_test_split(
+            train_images, train_labels)
     return train_images, train_labels, test_images, test_labels, int(num_classes)
+
+
+def _not_downloaded(name: str, data_dir: str | None, error: Exception) -> DataError:
+    """The error for a set that is not in `data_dir` and could not be fetched now."""
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    folder = "" if data_dir is None else f", data_dir={data_dir!r}"
+    return DataError(
+        f"`dataset` tfds:{name} must be downloaded first, but it is not in the TFDS data folder "
+        f"and fetching it failed ({reason}); where the network is reachable, run `python -c "
+        f"\"import tensorflow_datasets as tfds; tfds.builder('{name}'{folder})"
+        f".download_and_prepare()\"`, or pass --data-dir a TFDS folder that holds it."
+    )
 
 
 def _to_arrays(dataset: tf.data.Dataset, image_size: int | None) -> tuple[np.ndarray, np.ndarray]:

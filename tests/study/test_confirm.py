@@ -12,9 +12,9 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState
 
-import search_spaces
 import study.confirm as confirm_module
 import study.runner
+import study.spaces
 from analysis.cli import main as analysis_main
 from study.config import ConfigError, preset
 from study.confirm import (
@@ -84,7 +84,7 @@ def quick_training(monkeypatch):
     Tracing MobileNetV2's train step in graph mode takes 20-30 s per model on a busy 2-core
     CPU, eager `fit` of two batches about 3 s; the full test split would add 3 s per rerun.
     """
-    load_data, get_search_space = study.runner.load_data, search_spaces.get_search_space
+    load_data, get_search_space = study.runner.load_data, study.spaces.get_search_space
 
     def small_test_split(config):
         splits = load_data(config)
@@ -101,7 +101,7 @@ def quick_training(monkeypatch):
         return build_eager
 
     monkeypatch.setattr(study.runner, "load_data", small_test_split)
-    monkeypatch.setattr(search_spaces, "get_search_space", eager_space)
+    monkeypatch.setattr(study.spaces, "get_search_space", eager_space)
 
 
 @pytest.mark.slow

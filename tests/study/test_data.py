@@ -286,9 +286,10 @@ def test_tfds_variable_size_images_are_resized_at_load() -> None:
 # Mistakes: each is a one-line DataError stating the rule and the value received.
 
 
-@pytest.mark.parametrize("dataset", ["mnist", "tfds:", "cifar10"])
+@pytest.mark.parametrize("dataset", ["mnist", "tfds:", "cifar10", "folder:"])
 def test_unknown_dataset_forms_are_rejected(dataset: str) -> None:
-    with pytest.raises(DataError, match=rf"'fashion_mnist' or 'tfds:<name>'.*got '{dataset}'"):
+    rule = r"'fashion_mnist', 'tfds:<name>'.*'folder:<path>'"
+    with pytest.raises(DataError, match=rf"{rule}.*got '{dataset}'"):
         data.load_splits(dataset)
 
 
@@ -346,3 +347,129 @@ def test_sizes_larger_than_fashion_mnist_are_rejected() -> None:
     message = r"must not exceed the 60000 training images of fashion_mnist, but got 59000 \+ 6000"
     with pytest.raises(DataError, match=message):
         data.load_splits(train_size=59000)
+
+
+# Damaged files: one DataError naming the file and how to get intact ones, never a traceback.
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"not a gzip file at all\n" * 10)
+
+
+def _short_data(path: Path) -> None:  # a valid gzip whose header announces more images
+    write_idx(path, np.zeros((9, 28, 28), np.uint8))
+    with gzip.open(path, "rb") as file:
+        raw = bytearray(file.read())
+    raw[4:8] = struct.pack(">i", 10)
+    with gzip.open(path, "wb") as file:
+        file.write(bytes(raw))
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [(_truncate, "end-of-stream"), (_garbage, "Not a gzipped file"), (_short_data, "holds")],
+)
+def test_a_damaged_fashion_mnist_file_is_named_with_how_to_reinstall(
+    tmp_path: Path, damage, reason: str
+) -> None:
+    folder = write_fake_fashion_mnist(tmp_path / "fashion")
+    damaged = folder / "t10k-images-idx3-ubyte.gz"
+    damage(damaged)
+
+    with pytest.raises(DataError, match=r"must be intact gzipped IDX files") as error:
+        data.load_splits(data_dir=folder)
+
+    message = str(error.value)
+    assert str(damaged) in message and reason in message and "\n" not in message
+    assert "apt-get install --reinstall dataset-fashion-mnist" in message
+    assert "--data-dir" in message
+
+
+def test_a_damaged_file_is_one_line_at_the_command_line(tmp_path: Path) -> None:
+    folder = write_fake_fashion_mnist(tmp_path / "fashion")
+    _truncate(folder / "train-labels-idx1-ubyte.gz")
+    result = subprocess.run(
+        [sys.executable, "-m", "study.search", "--data-dir", str(folder),
+         "--storage", f"sqlite:///{tmp_path}/s.db", "--train-size", "20", "--val-size", "5"],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], check=False,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]  # TensorFlow may log lines of its own first
+    assert last.startswith("python -m study.search: error: Fashion-MNIST files must be intact")
+    assert "train-labels-idx1-ubyte.gz" in last
+
+
+# Image sizes that cannot fit in memory: refused before anything is allocated.
+
+
+def test_arrays_larger_than_the_memory_are_refused_before_allocating(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from study import memory
+    from study.config import ConfigError
+
+    monkeypatch.setattr(memory, "physical_memory_bytes", lambda: 2**20)  # a 1 MiB machine
+    images = np.zeros((10, 28, 28, 1), np.uint8)
+    message = r"10 x 96x96 x 12 bytes = 1.05 MiB, more than this machine's 1 MiB; lower"
+    with pytest.raises(ConfigError, match=message):
+        data.prepare_arrays(images, image_size=96)  # 1.1 MB of float32 inputs
+    assert data.prepare_arrays(images, image_size=32).shape == (10, 32, 32, 3)  # 0.1 MB
+    folder = write_fake_fashion_mnist(tmp_path)
+    with pytest.raises(ConfigError, match=r"the training images, resized at load in float32"):
+        data.load_splits(data_dir=folder, image_size=96)  # 50 x 96 x 96 x 4 = 1.8 MB
+
+
+def test_a_tfds_set_too_large_at_that_size_is_refused_before_loading(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import tensorflow_datasets as tfds
+
+    from study import memory
+    from study.config import ConfigError
+
+    monkeypatch.setattr(memory, "physical_memory_bytes", lambda: 2**30)  # a 1 GiB machine
+    write_tfds_split_metadata(tmp_path, "tf_flowers", {"train": 3670})  # its real size
+    with tfds.testing.mock_data(num_examples=20, data_dir=str(tmp_path)):
+        message = r"the images of tfds:tf_flowers, as uint8 fit .* = 1.05 GiB, more than"
+        with pytest.raises(ConfigError, match=message):
+            data.load_splits("tfds:tf_flowers", data_dir=tmp_path, image_size=320)  # 1.05 GiB
+        splits = data.load_splits("tfds:tf_flowers", data_dir=tmp_path, image_size=32)
+    assert splits.num_classes == 5
+
+
+def test_physical_memory_is_known_here() -> None:
+    from study.memory import physical_memory_bytes
+
+    assert physical_memory_bytes() > 2**28  # more than 256 MiB: this is the real figure
+
+
+# A TFDS set not downloaded yet: loaded up to the download, which must say what to do.
+
+
+def test_a_tfds_set_not_downloaded_yet_says_to_download_it_first(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import tensorflow_datasets as tfds
+
+    asked = []
+
+    def no_network(self, url_or_urls):  # where TFDS would fetch the archive
+        asked.append(url_or_urls)
+        raise ConnectionError("Network is unreachable (test)")
+
+    monkeypatch.setattr(tfds.download.DownloadManager, "download", no_network)
+    monkeypatch.setattr(tfds.download.DownloadManager, "download_and_extract", no_network)
+
+    with pytest.raises(DataError, match=r"tfds:tf_flowers must be downloaded first") as error:
+        data.load_splits("tfds:tf_flowers", data_dir=tmp_path / "tfds", image_size=32)
+
+    message = str(error.value)
+    assert asked, "the load never reached the download step"
+    assert "Network is unreachable (test)" in message and "\n" not in message
+    assert "download_and_prepare()" in message and str(tmp_path / "tfds") in message

@@ -73,7 +73,8 @@ def test_resuming_a_study_of_another_search_space_is_refused_and_writes_nothing(
                  "--val-size", "128"]) == 2
 
     err = capsys.readouterr().err.strip()
-    assert err.startswith("python -m study.search: error: `search_space` must match the study being resumed")
+    assert err.startswith(
+        "python -m study.search: error: `search_space` must match the study being resumed")
     assert "'another_space'" in err and len(err.splitlines()) == 1
     assert optuna.load_study(study_name="S", storage=url).trials == []
 
@@ -81,7 +82,7 @@ def test_resuming_a_study_of_another_search_space_is_refused_and_writes_nothing(
 @pytest.mark.parametrize(("flags", "message"), [
     (["--preset", "huge"], "`preset` must be one of ['cpu', 'gpu', 'smoke'], but got 'huge'."),
     (["--dataset", "mnist"], "`dataset` must be 'fashion_mnist' or 'tfds:<name>'"),
-    (["--search-space", "nope"], "`search_space` must be one of ['bn_placement'], but got"),
+    (["--search-space", "nope"], "`search_space` must be one of ['bn_placement'] or the dotted"),
     (["--sampler", "grid"], "`sampler` must be one of ['tpe', 'random', 'sobol'], but got"),
     (["--pruner", "always"], "`pruner` must be one of ['median', 'successive_halving',"),
     (["--n-trials", "0"], "`n_trials` must be positive, but got 0."),
@@ -90,8 +91,14 @@ def test_resuming_a_study_of_another_search_space_is_refused_and_writes_nothing(
     (["--train-size", "0"], "`train_size` must be positive, but got 0."),
     (["--image-size", "31"], "`image_size` must be at least 32, but got 31."),
     (["--train-size", "59000", "--val-size", "6000"], "must not exceed the 60000 training"),
-    (["--timeout", "0"], "`timeout` must be positive seconds, but got 0.0."),
-    (["--storage", "nonsense://x"], "`storage` must be a reachable database URL"),
+    (["--timeout", "0"], "`timeout` must be positive seconds, but got 0.0; leave --timeout"),
+    (["--timeout", "nan"], "`timeout` must be positive seconds, but got nan; leave --timeout"),
+    (["--timeout", "inf"], "`timeout` must be positive seconds, but got inf; leave --timeout"),
+    (["--image-size", "100000"], "`image_size` must let one batch of float32 inputs fit in "
+                                 "memory, but at 100000 they take 128 x 100000x100000 x 12"),
+    (["--study-name", ""], "`study_name` must name a study with at least one visible character"),
+    (["--study-name", " "], "at least one visible character, but got ' '"),
+    (["--storage", "nonsense://x"], "`storage` must be a database URL such as sqlite:///"),
 ])
 def test_a_wrong_argument_is_one_line_naming_it_and_exit_code_2(tmp_path, capsys, monkeypatch,
                                                                  flags, message):

@@ -1,0 +1,85 @@
+"""One convention for every command line: a mistake is one line and 2, Ctrl-C one line and 130.
+
+The real command lines, interrupted in a subprocess at several moments: tests/test_interrupts.py.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from analysis.cli import main as analysis_main
+from study.cli import EXIT_INTERRUPTED, EXIT_USAGE, run_command
+from study.confirm import main as confirm_main
+from study.search import main as search_main
+
+PROG = "python -m tool"
+
+
+def test_ctrl_c_in_a_command_is_one_line_and_130(capsys):
+    def command() -> str:
+        raise KeyboardInterrupt
+
+    assert run_command(command, PROG) == EXIT_INTERRUPTED
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"{PROG}: interrupted; run the same command again to resume.\n"
+
+
+def test_ctrl_c_turned_into_another_error_by_a_library_still_counts(capsys):
+    def command() -> str:  # as TensorFlow's import does with a KeyboardInterrupt inside it
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed") from None
+        return "unreachable"
+
+    assert run_command(command, PROG, on_interrupt="nothing was written.") == EXIT_INTERRUPTED
+    assert capsys.readouterr().err == f"{PROG}: interrupted; nothing was written.\n"
+
+
+def test_ctrl_c_landing_where_python_ignores_errors_is_delivered_again(capsys):
+    class SignalsWhenCollected:  # a garbage-collector callback or __del__, as JAX has
+        def __del__(self) -> None:
+            signal.raise_signal(signal.SIGINT)
+
+    def command() -> str:
+        SignalsWhenCollected()  # collected at once: its KeyboardInterrupt is ignored there
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # training goes on, until the interrupt comes again
+            time.sleep(0.01)
+        return "not interrupted"
+
+    assert run_command(command, PROG) == EXIT_INTERRUPTED
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Exception ignored" not in captured.err
+    assert captured.err.count("\n") == 1
+
+
+def test_other_errors_stay_errors_and_the_handler_is_restored():
+    def command() -> str:
+        raise RuntimeError("a bug")
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        run_command(command, PROG)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize(("main", "argv", "message"), [
+    (search_main, ["--epochs", "many"], "argument --epochs: invalid int value: 'many'"),
+    (confirm_main, ["--seeds", "1"], "the following arguments are required: --study-name"),
+    (analysis_main, ["--study-name", "s"], "the following arguments are required: --storage"),
+    (confirm_main, ["--study-name", " "], "`study_name` must name a study with at least one"),
+])
+def test_a_bad_command_line_is_one_line_and_2(main, argv, message, capsys):
+    assert main(argv) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("python -m ") and message in captured.err
+
+
+def test_help_exits_0(capsys):
+    assert search_main(["--help"]) == 0
+    assert "--study-name" in capsys.readouterr().out

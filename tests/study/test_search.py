@@ -81,7 +81,7 @@ def test_resuming_a_study_of_another_search_space_is_refused_and_writes_nothing(
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--preset", "huge"], "`preset` must be one of ['cpu', 'gpu', 'smoke'], but got 'huge'."),
-    (["--dataset", "mnist"], "`dataset` must be 'fashion_mnist' or 'tfds:<name>'"),
+    (["--dataset", "mnist"], "`dataset` must be 'fashion_mnist', 'tfds:<name>'"),
     (["--search-space", "nope"], "`search_space` must be one of ['bn_placement'] or the dotted"),
     (["--sampler", "grid"], "`sampler` must be one of ['tpe', 'random', 'sobol'], but got"),
     (["--pruner", "always"], "`pruner` must be one of ['median', 'successive_halving',"),

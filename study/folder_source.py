@@ -15,7 +15,7 @@ import numpy as np
 
 from study.errors import DataError
 from study.memory import check_fits_in_memory
-from study.test_split import carve_test_split
+from study.holdout import carve_test_split
 
 __all__ = ["IMAGE_SUFFIXES", "load_arrays"]
 

@@ -12,7 +12,7 @@ import tensorflow_datasets as tfds
 
 from study.errors import DataError
 from study.memory import check_fits_in_memory
-from study.test_split import carve_test_split
+from study.holdout import carve_test_split
 
 _LOAD_BATCH = 1024  # images per step when copying out of tf.data; large steps are faster
 

@@ -83,12 +83,11 @@ def main(argv: list[str] | None = None) -> int:
                         train_size=args.train_size, val_size=args.train_size, pruner="none")
         splits = load_data(config)
         study = open_study(config, open_storage(config.storage), dataclasses.asdict(config))
-        train = make_dataset(splits.train_images, splits.train_labels,
-                             image_size=config.image_size, batch_size=config.batch_size,
-                             training=True, seed=config.seed)
-        validation = make_dataset(splits.val_images, splits.val_labels,
-                                  image_size=config.image_size, batch_size=config.batch_size,
-                                  training=False)
+        # Stored uint8 batches: the space's models resize them (`space_context`).
+        train = make_dataset(splits.train_images, splits.train_labels, image_size=None,
+                             batch_size=config.batch_size, training=True, seed=config.seed)
+        validation = make_dataset(splits.val_images, splits.val_labels, image_size=None,
+                                  batch_size=config.batch_size, training=False)
         space = get_search_space(config.search_space, space_context(config, splits))
 
         def small_build(hp: keras_tuner.HyperParameters):

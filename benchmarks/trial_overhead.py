@@ -172,9 +172,10 @@ def _run_timed_search(config, splits, *, keep_best_weights: bool, freeze: bool) 
 
     storage = open_storage(config.storage)
     study = open_study(config, storage, dataclasses.asdict(config))
-    train = make_dataset(splits.train_images, splits.train_labels, image_size=config.image_size,
+    # Stored uint8 batches: the space's models resize them (`space_context`).
+    train = make_dataset(splits.train_images, splits.train_labels, image_size=None,
                          batch_size=config.batch_size, training=True, seed=config.seed)
-    validation = make_dataset(splits.val_images, splits.val_labels, image_size=config.image_size,
+    validation = make_dataset(splits.val_images, splits.val_labels, image_size=None,
                               batch_size=config.batch_size, training=False)
     build = get_search_space(config.search_space, space_context(config, splits))
     tuner = TimedTuner(build, study=study, n_trials=config.n_trials, seed=config.seed,

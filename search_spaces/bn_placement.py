@@ -33,7 +33,7 @@ def build(hp: keras_tuner.HyperParameters, context: SpaceContext) -> keras.Model
 
     Args:
         hp: The trial's hyperparameters: `bn_position`, `learning_rate`, `alpha`.
-        context: Input shape, classes and trial length.
+        context: Stored input shape and its preprocessing, classes and trial length.
 
     Returns:
         The compiled model, returning logits, with the metric `accuracy`.
@@ -44,7 +44,7 @@ def build(hp: keras_tuner.HyperParameters, context: SpaceContext) -> keras.Model
     learning_rate = hp.Float("learning_rate", 1e-4, 0.5, sampling="log")
     alpha = hp.Choice("alpha", [0.35, 0.5, 0.75, 1.0])
     model = build_mobilenet_v2(context.input_shape, context.num_classes, alpha=alpha,
-                               bn_position=bn_position)
+                               bn_position=bn_position, preprocessing=context.preprocessing)
     optimizer = cosine_decay_optimizer(
         keras.optimizers.SGD, learning_rate, decay_steps=max(1, context.total_steps),
         momentum=SGD_MOMENTUM, nesterov=True, weight_decay=WEIGHT_DECAY)

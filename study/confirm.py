@@ -87,6 +87,8 @@ def search_config(study: optuna.Study, storage_url: str) -> SearchConfig:
                           f"{study.study_name!r} has no stored configuration.")
     fields = {field.name for field in dataclasses.fields(SearchConfig)}
     known = {key: value for key, value in record.items() if key in fields}
+    if "precision" not in record and record.get("mixed_precision"):
+        known["precision"] = "mixed_float16"  # stored before `precision` replaced the switch
     known.update(storage=storage_url, study_name=study.study_name)
     return SearchConfig(**known).validate()
 

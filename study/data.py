@@ -1,9 +1,13 @@
 """Image-classification data for the study: fixed splits in memory and fast input pipelines.
 
 Nothing here knows about BatchNorm or the model. `load_splits` returns uint8 numpy arrays and
-needs no TensorFlow for Fashion-MNIST, so backends without TensorFlow can train from
-`prepare_arrays`; `make_dataset` builds the tf.data pipeline for the TensorFlow backend. Both
-give the same pixels: bilinear resize, grayscale copied to 3 channels, values in [-1, 1].
+needs no TensorFlow for Fashion-MNIST, so backends without TensorFlow train from those arrays;
+`make_dataset` builds the tf.data pipeline for the TensorFlow backend. The study feeds uint8
+images at their stored size either way and the model resizes and scales them on the device
+(`study.preprocessing`). The host-side preprocessing that did this before stays here as the
+reference those pixels are tested against: `prepare_arrays` (numpy) and `make_dataset` with
+an `image_size` (tf.data) give the same pixels: bilinear resize, grayscale copied to 3
+channels, values in [-1, 1].
 """
 
 from __future__ import annotations
@@ -276,7 +280,10 @@ def _bilinear_taps(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray,
 
 
 def prepare_arrays(images: np.ndarray, *, image_size: int) -> np.ndarray:
-    """Turns uint8 images into model inputs with numpy only, for backends without TensorFlow.
+    """Turns uint8 images into float model inputs on the host, with numpy only.
+
+    The reference for the model's own preprocessing (`study.preprocessing`), and the "old
+    feed" of benchmarks/gpu_throughput.py; the study itself no longer calls it.
 
     Same values as an unaugmented `make_dataset` batch. The result is float32 and large
     (60,000 Fashion-MNIST images at 32x32 take 737 MB), so pass subsets where you can.
@@ -302,13 +309,17 @@ def make_dataset(
     images: np.ndarray,
     labels: np.ndarray,
     *,
-    image_size: int,
+    image_size: int | None,
     batch_size: int,
     training: bool,
     augment: bool = False,
     seed: int = 0,
 ) -> tf.data.Dataset:
     """Builds a batched tf.data pipeline of model inputs from in-memory uint8 images.
+
+    With `image_size=None` the batches are the stored uint8 images, for a model that resizes,
+    augments and scales them itself (`study.preprocessing`); the rest describes the host-side
+    preprocessing of the other case.
 
     Per batch: bilinear resize to `image_size` (resizing keeps the object's share of the frame
     the same at every size, where zero-padding 28 to 64 would not), optional augmentation,
@@ -319,21 +330,31 @@ def make_dataset(
     Args:
         images: uint8 array (N, H, W, C) with 1 or 3 channels.
         labels: Integer labels (N,).
-        image_size: Output side length, at least 32.
+        image_size: Output side length, at least 32; None keeps the stored uint8 images.
         batch_size: Images per batch; the last batch may be smaller.
         training: Shuffle the whole set, differently each epoch but fixed by `seed`.
         augment: Random horizontal flips and shifts of up to 1/8 of the side, for training.
         seed: Seeds the shuffle and the augmentation.
 
     Returns:
-        A dataset of (float32 (B, image_size, image_size, 3), labels (B,)) batches.
+        A dataset of (float32 (B, image_size, image_size, 3), labels (B,)) batches, or of
+        (uint8 (B, H, W, C), labels (B,)) batches with `image_size=None`.
     """
     import tensorflow as tf  # lazily: `load_splits` must work where TensorFlow is absent
 
-    _check_image_size(image_size)
+    if image_size is not None:
+        _check_image_size(image_size)
+    elif augment:
+        raise DataError("`augment` must be done by the model when `image_size` is None "
+                        "(the batches stay uint8 as stored), but got augment=True.")
     if batch_size <= 0:
         raise DataError(f"`batch_size` must be positive, but got {batch_size}.")
     _check_images(images, labels)
+    if image_size is None:
+        stored = tf.data.Dataset.from_tensor_slices((images, labels))
+        if training:
+            stored = stored.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+        return stored.batch(batch_size, drop_remainder=False).prefetch(tf.data.AUTOTUNE)
     needs_resize = images.shape[1:3] != (image_size, image_size)
     is_grayscale = images.shape[-1] == 1
 

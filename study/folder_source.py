@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from study.errors import DataError
-from study.memory import check_fits_in_memory
 from study.holdout import carve_test_split
+from study.memory import check_fits_in_memory
 
 __all__ = ["IMAGE_SUFFIXES", "load_arrays"]
 

@@ -4,8 +4,10 @@ The architecture follows Sandler et al. 2018 and `keras.applications.MobileNetV2
 layer (same layer kinds, order with `bn_position="before"`, names and weight shapes), so weights
 can be copied between the two and parameter counts match exactly. It differs on purpose only
 where the study needs it: it returns logits, and BN momentum, epsilon and placement are
-arguments. Like keras.applications it has no preprocessing layers; the data pipeline scales
-inputs.
+arguments. Like keras.applications it has no preprocessing layers unless asked for: given a
+`study.preprocessing.Preprocessing`, it takes stored uint8 images and resizes and scales them
+as its first layer, on the device (that layer has no weights, so parameter counts stay the
+same).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import keras
 from keras import layers
 
 from study.contract import PLACEMENTS
+from study.preprocessing import Preprocessing
 
 BN_POSITIONS = PLACEMENTS  # "before" or "after" the activation, as the study stores them
 # Keras' own lower bound: the network downsamples by 32, so 32x32 ends in a 1x1 feature map.
@@ -51,12 +54,14 @@ def build_mobilenet_v2(
     bn_epsilon: float = 1e-3,
     dropout_rate: float = 0.0,
     name: str | None = None,
+    preprocessing: Preprocessing | None = None,
 ) -> keras.Model:
     """Builds a MobileNetV2 classifier whose BN placement is a hyperparameter.
 
     Args:
         input_shape: Image shape as (height, width, channels), channels-last; height and width
-            at least `MIN_IMAGE_SIZE`.
+            at least `MIN_IMAGE_SIZE`. With `preprocessing`, the stored uint8 images' shape
+            instead (any size, 1 or 3 channels).
         num_classes: Number of classes, at least 2.
         alpha: Width multiplier; channel counts are scaled by it and rounded to multiples of 8.
             The last 1x1 convolution keeps 1280 channels unless `alpha > 1`.
@@ -67,6 +72,8 @@ def build_mobilenet_v2(
         bn_epsilon: Added to the BN variance for numerical stability, positive.
         dropout_rate: Dropout before the classifier, in [0, 1); 0 adds no Dropout layer.
         name: Model name; derived from `alpha`, image height and `bn_position` when None.
+        preprocessing: Resize, augment and scale uint8 inputs in the model's first layer
+            (`study.preprocessing`); None takes float inputs already in [-1, 1].
 
     Returns:
         An uncompiled model mapping images to unnormalized logits of shape
@@ -79,6 +86,12 @@ def build_mobilenet_v2(
         raise ValueError(
             f"`input_shape` must be (height, width, channels), but got {tuple(input_shape)}."
         )
+    stored_shape = tuple(input_shape)
+    if preprocessing is not None:
+        if min(stored_shape) < 1 or stored_shape[-1] not in (1, 3):
+            raise ValueError(f"`input_shape` must be the stored images' (height, width, 1 or 3) "
+                             f"with `preprocessing`, but got {stored_shape}.")
+        input_shape = preprocessing.network_shape
     height, width, channels = input_shape
     if min(height, width) < MIN_IMAGE_SIZE:
         raise ValueError(
@@ -103,7 +116,11 @@ def build_mobilenet_v2(
     def batch_norm(layer_name: str) -> layers.BatchNormalization:
         return layers.BatchNormalization(momentum=bn_momentum, epsilon=bn_epsilon, name=layer_name)
 
-    inputs = keras.Input(shape=(height, width, channels))
+    if preprocessing is None:
+        inputs = x = keras.Input(shape=(height, width, channels))
+    else:
+        inputs = keras.Input(shape=stored_shape, dtype="uint8")
+        x = preprocessing(inputs)
     # keras.applications (Keras 3) pads the stem with "same", not a ZeroPadding2D layer; we do
     # the same so the layer lists stay identical. For kernel 3, stride 2 on TensorFlow "same"
     # pads exactly as correct_pad would.
@@ -115,7 +132,7 @@ def build_mobilenet_v2(
         use_bias=False,
         name="Conv1",
     )
-    x = _conv_bn_relu(inputs, stem, batch_norm("bn_Conv1"), "Conv1_relu", bn_position)
+    x = _conv_bn_relu(x, stem, batch_norm("bn_Conv1"), "Conv1_relu", bn_position)
 
     block_id = 0
     for expansion, filters, repeats, first_stride in _BOTTLENECKS:

@@ -13,9 +13,11 @@ from typing import TextIO
 import optuna
 
 from study.compiled_models import enable_jax_compilation_cache, jax_cache_dir
-from study.config import ConfigError, SearchConfig
+from study.config import SearchConfig
 from study.contract import SCIENTIFIC_PARAM
-from study.data import DEFAULT_DATASET, Splits, load_splits, make_dataset, prepare_arrays
+from study.data import DEFAULT_DATASET, Splits, load_splits, make_dataset
+from study.precision import dtype_policy_for
+from study.preprocessing import Preprocessing
 from study.progress import Progress
 from study.spaces import SpaceContext, architecture_params, get_search_space
 from study.storage import mask_password, open_storage, open_study
@@ -67,27 +69,31 @@ def freeze_loaded_objects() -> None:
 
 
 def dtype_policy(config: SearchConfig) -> str:
-    """The Keras dtype policy of every model the run builds."""
-    # float16 compute with float32 weights; the model keeps its logits in float32.
-    return "mixed_float16" if config.mixed_precision else "float32"
+    """The Keras dtype policy of every model the run builds ("auto" resolved on this machine)."""
+    return dtype_policy_for(config.precision)
 
 
 def load_data(config: SearchConfig) -> Splits:
     """The dataset's splits as the config asks; TFDS sets are resized at load time."""
-    # Fashion-MNIST stays 28x28 in memory and is resized per batch; TFDS and folder images can
-    # differ in size and must share one at load time.
+    # Fashion-MNIST stays 28x28 in memory and is resized in the model; TFDS and folder images
+    # can differ in size and must share one at load time.
     at_load = None if config.dataset == DEFAULT_DATASET else config.image_size
     return load_splits(config.dataset, data_dir=config.data_dir, train_size=config.train_size,
                        val_size=config.val_size, seed=config.seed, image_size=at_load)
 
 
 def space_context(config: SearchConfig, splits: Splits) -> SpaceContext:
-    """What the search space needs to know about this run."""
+    """What the search space needs to know about this run.
+
+    The models take the images as stored (uint8, e.g. 28x28x1) and resize, augment and scale
+    them in their first layer (`context.preprocessing`), on the device.
+    """
     return SpaceContext(
-        input_shape=(config.image_size, config.image_size, 3),
+        input_shape=tuple(splits.train_images.shape[1:]),
         num_classes=splits.num_classes,
         steps_per_epoch=math.ceil(len(splits.train_images) / config.batch_size),
-        epochs=config.epochs, jit_compile=config.jit_compile)
+        epochs=config.epochs, jit_compile=config.jit_compile,
+        preprocessing=Preprocessing(config.image_size, augment=config.augment))
 
 
 def study_record(config: SearchConfig, splits: Splits) -> dict[str, object]:
@@ -101,7 +107,9 @@ def study_record(config: SearchConfig, splits: Splits) -> dict[str, object]:
         "study_name": config.resolved_study_name,
         "num_classes": splits.num_classes,
         "train_images": len(splits.train_images), "val_images": len(splits.val_images),
-        "versions": library_versions()}
+        # What crosses to the device: uint8 images of this shape, resized in the model.
+        "stored_image_shape": list(splits.train_images.shape[1:]),
+        "dtype_policy": dtype_policy(config), "versions": library_versions()}
 
 
 def run_search(config: SearchConfig, *, stream: TextIO | None = None,
@@ -185,39 +193,33 @@ def training_inputs(config: SearchConfig, splits: Splits, *, held_out: str = "va
                     ) -> TrainingInputs:
     """A seeded tf.data pipeline where TensorFlow is installed, else arrays in memory.
 
-    GPU machines with JAX or PyTorch but no TensorFlow train from arrays: resized once with
-    numpy (`prepare_arrays`, the same values as the pipeline), shuffled by Keras.
+    Either way the images stay uint8 at their stored size: the models built from
+    `space_context` resize, augment and scale them on the device. GPU machines with JAX or
+    PyTorch but no TensorFlow train from the arrays, shuffled by Keras. Measured on a 2-core
+    CPU (benchmarks/README.md section 9), resizing in the model is not slower than tf.data
+    resizing on the host, so TensorFlow takes the same path.
 
     Args:
-        config: Image size, batch size, augmentation and seed.
+        config: Batch size and seed.
         splits: The data.
         held_out: The split to validate or test on: "val" (the search) or "test" (the
             confirmation reruns).
-
-    Raises:
-        ConfigError: when augmentation is asked for without TensorFlow.
     """
     if held_out not in ("val", "test"):
         raise ValueError(f"`held_out` must be 'val' or 'test', but got {held_out!r}.")
-    has_tensorflow = _has_tensorflow()
-    if config.augment and not has_tensorflow:
-        raise ConfigError("`augment` needs TensorFlow's tf.data pipeline, which is not "
-                          "installed here, but got augment=True; pass --no-augment.")
     held_images, held_labels = ((splits.val_images, splits.val_labels) if held_out == "val"
                                 else (splits.test_images, splits.test_labels))
-    if not has_tensorflow:
+    if not _has_tensorflow():
         return TrainingInputs(
-            train=(prepare_arrays(splits.train_images, image_size=config.image_size),
-                   splits.train_labels),
-            held_out=(prepare_arrays(held_images, image_size=config.image_size), held_labels),
+            train=(splits.train_images, splits.train_labels),
+            held_out=(held_images, held_labels),
             batching={"batch_size": config.batch_size}, shuffle=True, training_data=None)
 
     def training_data(seed: int) -> object:
-        return make_dataset(splits.train_images, splits.train_labels,
-                            image_size=config.image_size, batch_size=config.batch_size,
-                            training=True, augment=config.augment, seed=seed)
+        return make_dataset(splits.train_images, splits.train_labels, image_size=None,
+                            batch_size=config.batch_size, training=True, seed=seed)
 
-    held_out_data = make_dataset(held_images, held_labels, image_size=config.image_size,
+    held_out_data = make_dataset(held_images, held_labels, image_size=None,
                                  batch_size=config.batch_size, training=False)
     # shuffle=False: the pipeline already reshuffles every epoch, seeded per run.
     return TrainingInputs(train=(training_data(config.seed),), held_out=(held_out_data,),

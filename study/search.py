@@ -22,6 +22,7 @@ __all__ = ["main", "parse_config"]
 
 def _parser() -> argparse.ArgumentParser:
     from study.config import PRESETS, PRUNERS, SAMPLERS
+    from study.precision import PRECISIONS
 
     parser = OneLineParser(
         prog="python -m study.search",
@@ -48,8 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--pruner", help=f"one of {', '.join(PRUNERS)}")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--precision", choices=PRECISIONS,
+                        help="Keras dtype policy; auto (the gpu preset's): mixed_bfloat16 on "
+                             "GPUs with bfloat16, else float32")
     parser.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction,
-                        default=None, help="float16 compute (GPUs); on in the gpu preset")
+                        default=None, help="shorthand: --precision mixed_float16 (or float32)")
     parser.add_argument("--jit-compile", choices=("auto", "on", "off"),
                         help="XLA compilation; auto: on with a GPU, off on CPU")
     parser.add_argument("--reuse-compiled", choices=("on", "off"),
@@ -68,7 +72,7 @@ def parse_config(argv: list[str] | None = None) -> SearchConfig:
     Raises:
         ConfigError: for a wrong setting; argparse exits with code 2 for malformed flags.
     """
-    from study.config import preset
+    from study.config import ConfigError, preset
 
     args = vars(_parser().parse_args(argv))
     name = args.pop("preset")
@@ -76,6 +80,13 @@ def parse_config(argv: list[str] | None = None) -> SearchConfig:
         args["jit_compile"] = {"auto": "auto", "on": True, "off": False}[args["jit_compile"]]
     if args["reuse_compiled"] is not None:
         args["reuse_compiled"] = args["reuse_compiled"] == "on"
+    mixed = args.pop("mixed_precision")
+    if mixed is not None:
+        shorthand = "mixed_float16" if mixed else "float32"
+        if args["precision"] not in (None, shorthand):
+            raise ConfigError(f"`--mixed-precision` means --precision {shorthand}, but got "
+                              f"--precision {args['precision']} beside it; pass one of them.")
+        args["precision"] = shorthand
     return preset(name, **args)
 
 

@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from study.errors import ConfigError
+from study.preprocessing import Preprocessing
 
 if TYPE_CHECKING:
     import keras
@@ -39,11 +40,15 @@ class SpaceContext:
     """Facts of the run that are not hyperparameters, given to every `build(hp, context)`.
 
     Attributes:
-        input_shape: Model input, (height, width, channels).
+        input_shape: Model input, (height, width, channels): the stored uint8 images' shape
+            when `preprocessing` is set, else the network's float input.
         num_classes: Number of classes; the model returns that many logits.
         steps_per_epoch: Optimizer steps per epoch, for learning-rate schedules.
         epochs: Epochs per trial, for learning-rate schedules.
         jit_compile: Passed to `model.compile`; "auto" lets Keras decide (XLA off on CPU).
+        preprocessing: What the model's first layer does to the stored images (resize to
+            the trial's image size, augment, scale); pass it to
+            `study.model.build_mobilenet_v2`, or call it on the uint8 `keras.Input`.
     """
 
     input_shape: tuple[int, int, int]
@@ -51,6 +56,7 @@ class SpaceContext:
     steps_per_epoch: int
     epochs: int
     jit_compile: bool | str = "auto"
+    preprocessing: Preprocessing | None = None
 
     @property
     def total_steps(self) -> int:

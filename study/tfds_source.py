@@ -11,8 +11,8 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from study.errors import DataError
-from study.memory import check_fits_in_memory
 from study.holdout import carve_test_split
+from study.memory import check_fits_in_memory
 
 _LOAD_BATCH = 1024  # images per step when copying out of tf.data; large steps are faster
 

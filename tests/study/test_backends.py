@@ -58,7 +58,7 @@ def test_a_search_runs_on_jax_from_arrays_without_tensorflow(tmp_path):
     url = f"sqlite:///{tmp_path}/jax.db"
     command = [sys.executable, "-c", _WITHOUT_TENSORFLOW, "--storage", url, "--study-name",
                "j", "--n-trials", "1", "--epochs", "1", "--train-size", "256",
-               "--val-size", "128", "--mixed-precision"]
+               "--val-size", "128", "--mixed-precision", "--augment"]
 
     result = subprocess.run(command, capture_output=True, text=True, timeout=600,
                             cwd=Path(__file__).parents[2],
@@ -103,10 +103,24 @@ def test_confirmation_reruns_on_jax_from_arrays_without_tensorflow(tmp_path):
     assert versions["backend"] == "jax" and "tensorflow" not in versions
 
 
-def test_augmentation_without_tensorflow_is_refused_with_the_fix(monkeypatch):
-    import study.runner as runner
-    from study.config import ConfigError
+def test_without_tensorflow_the_stored_uint8_images_are_fed_and_augmented_in_the_model(
+        monkeypatch):
+    import numpy as np
 
+    import study.runner as runner
+    from study.data import Splits
+
+    images = np.zeros((6, 28, 28, 1), np.uint8)
+    labels = np.zeros(6, np.int32)
+    splits = Splits("fashion_mnist", 10, images, labels, images[:2], labels[:2], images[:3],
+                    labels[:3])
+    config = preset("smoke", augment=True)
     monkeypatch.setattr(runner, "_has_tensorflow", lambda: False)
-    with pytest.raises(ConfigError, match="`augment` needs TensorFlow.*pass --no-augment"):
-        runner.training_inputs(preset("smoke", augment=True), splits=None)
+
+    inputs = runner.training_inputs(config, splits)
+
+    assert inputs.train[0] is images and inputs.held_out[0] is splits.val_images
+    assert inputs.batching == {"batch_size": config.batch_size} and inputs.shuffle
+    context = runner.space_context(config, splits)
+    assert context.input_shape == (28, 28, 1)
+    assert (context.preprocessing.image_size, context.preprocessing.augment) == (32, True)

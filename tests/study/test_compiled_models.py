@@ -24,6 +24,7 @@ from study.compiled_models import (
     reinitialize,
 )
 from study.config import preset
+from study.preprocessing import Preprocessing
 from study.runner import dtype_policy
 from study.schedules import BASE_LEARNING_RATE
 from study.seeding import seed_trial
@@ -177,9 +178,34 @@ def test_a_search_trial_records_its_dtype_policy_compiled_model_and_epoch_times(
         keras.config.set_dtype_policy("float32")
 
 
-def test_mixed_precision_runs_every_model_in_mixed_float16():
-    assert dtype_policy(preset("smoke", mixed_precision=True)) == "mixed_float16"
+def test_a_reused_model_that_augments_on_the_device_takes_the_fresh_seed_state():
+    context = SpaceContext(input_shape=(28, 28, 1), num_classes=10, steps_per_epoch=1,
+                           epochs=1, preprocessing=Preprocessing(32, augment=True))
+    models = TrialModels(get_search_space("bn_placement", context),
+                         architecture_params=architecture_params("bn_placement"))
+    images = np.random.default_rng(0).integers(0, 256, (8, 28, 28, 1), dtype=np.uint8)
+    seed_trial(1, tensorflow_seed=0)
+    first = models.build_for_trial(_hp(**TINY, learning_rate=0.05))
+    first.fit(images, np.arange(8) % 10, batch_size=8, epochs=1, verbose=0)  # draws randoms
+
+    seed_trial(2, tensorflow_seed=0)
+    reused = models.build_for_trial(_hp(**TINY, learning_rate=0.05))
+    seed_trial(2, tensorflow_seed=0)
+    fresh = get_search_space("bn_placement", context)(_hp(**TINY, learning_rate=0.05))
+
+    assert reused is first and models.last_build == COMPILED_REUSED
+    seeds = [(mine, theirs) for mine, theirs in zip(reused.variables, fresh.variables,
+                                                    strict=True) if "seed" in mine.path]
+    assert seeds  # the augmentation's generator state is one of the model's variables
+    for mine, theirs in seeds:
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=mine.path)
+
+
+def test_precision_names_the_policy_of_every_model_and_auto_is_float32_on_a_cpu():
+    assert dtype_policy(preset("smoke", precision="mixed_float16")) == "mixed_float16"
+    assert dtype_policy(preset("smoke", precision="mixed_bfloat16")) == "mixed_bfloat16"
     assert dtype_policy(preset("smoke")) == "float32"
+    assert dtype_policy(preset("gpu")) == "float32"  # "auto", and this machine has no GPU
 
 
 def test_reuse_is_a_speed_setting_a_resumed_study_need_not_match():

@@ -171,6 +171,23 @@ def test_numpy_and_tf_pipelines_give_the_same_values(images_and_labels, image_si
     np.testing.assert_allclose(from_tf, from_numpy, atol=1e-6)
 
 
+def test_without_an_image_size_the_batches_are_the_stored_uint8_images(
+        images_and_labels) -> None:
+    images, labels = images_and_labels
+    dataset = data.make_dataset(images, labels, image_size=None, batch_size=16, training=False)
+    batches = list(dataset.as_numpy_iterator())
+    assert [batch.dtype for batch, _ in batches] == [np.uint8] * 3
+    np.testing.assert_array_equal(np.concatenate([batch for batch, _ in batches]), images)
+    shuffled = data.make_dataset(images, labels, image_size=None, batch_size=40, training=True)
+    first = next(shuffled.as_numpy_iterator())
+    assert not np.array_equal(first[0], images)  # shuffled, pairs kept together:
+    np.testing.assert_array_equal(np.sort(first[1]), np.sort(labels))
+    with pytest.raises(DataError, match=r"`augment` must be done by the model when "
+                                        r"`image_size` is None.*got augment=True\."):
+        data.make_dataset(images, labels, image_size=None, batch_size=8, training=True,
+                          augment=True)
+
+
 def test_prepare_arrays_keeps_colour_images_at_their_size() -> None:
     images = np.full((2, 32, 32, 3), 255, np.uint8)
     images[1] = 0

@@ -11,6 +11,7 @@ import pytest
 from keras import layers
 
 from study.model import BN_POSITIONS, MIN_IMAGE_SIZE, build_mobilenet_v2
+from study.preprocessing import LAYER_NAME, Preprocessing
 
 # keras.applications.MobileNetV2(weights=None, classes=1000) at 224x224 (shared/REFERENCE.md).
 REFERENCE_PARAM_COUNTS = {
@@ -101,6 +102,34 @@ def test_parameter_count_matches_keras_applications(alpha: float, bn_position: s
 
     assert model.count_params() == REFERENCE_PARAM_COUNTS[alpha]
     assert model.count_params() == _keras_param_count(alpha)
+
+
+@pytest.mark.usefixtures("release_keras_state")
+@pytest.mark.parametrize("augment", [False, True])
+@pytest.mark.parametrize("alpha", [0.35, 1.0])
+def test_preprocessing_in_the_model_adds_no_parameters(alpha: float, augment: bool) -> None:
+    model = build_mobilenet_v2((28, 28, 1), 1000, alpha=alpha,
+                               preprocessing=Preprocessing(224, augment=augment))
+
+    assert model.count_params() == REFERENCE_PARAM_COUNTS[alpha]
+    assert model.input.dtype == "uint8" and tuple(model.input.shape) == (None, 28, 28, 1)
+    assert model.layers[1].name == LAYER_NAME
+    assert model.name == f"mobilenetv2_{alpha:0.2f}_224_bn_before"
+
+
+@pytest.mark.usefixtures("release_keras_state")
+def test_preprocessing_in_the_model_computes_what_float_inputs_did() -> None:
+    images = np.random.default_rng(0).integers(0, 256, (2, 28, 28, 1), dtype=np.uint8)
+    keras.utils.set_random_seed(0)
+    stored = build_mobilenet_v2((28, 28, 1), 10, alpha=0.35, preprocessing=Preprocessing(32))
+    keras.utils.set_random_seed(0)
+    floats = build_mobilenet_v2((32, 32, 3), 10, alpha=0.35)
+
+    from study.data import prepare_arrays
+
+    np.testing.assert_allclose(stored.predict(images, verbose=0),
+                               floats.predict(prepare_arrays(images, image_size=32), verbose=0),
+                               rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("bn_position", BN_POSITIONS)
@@ -308,6 +337,15 @@ def test_default_name_says_width_size_and_placement(
             "`input_shape` must be (height, width, channels), but got (32, 32).",
         ),
         ({"input_shape": (32, 32, 0)}, "`input_shape` channels must be positive, but got 0."),
+        (
+            {"input_shape": (28, 28, 2), "preprocessing": Preprocessing(32)},
+            "`input_shape` must be the stored images' (height, width, 1 or 3) with "
+            "`preprocessing`, but got (28, 28, 2).",
+        ),
+        (
+            {"input_shape": (28, 28, 1), "preprocessing": Preprocessing(31)},
+            "`input_shape` height and width must be at least 32, but got (31, 31, 3).",
+        ),
         ({"num_classes": 1}, "`num_classes` must be at least 2, but got 1."),
         ({"alpha": 0.0}, "`alpha` must be positive, but got 0.0."),
         ({"bn_momentum": 1.0}, "`bn_momentum` must be in (0, 1), but got 1.0."),

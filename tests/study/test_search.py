@@ -43,6 +43,8 @@ def test_a_smoke_search_finishes_with_two_trials_per_placement_then_resumes(tmp_
     assert (config["dataset"], config["train_images"], config["epochs"]) == (
         "fashion_mnist", 512, 1)
     assert {"keras", "optuna", "keras_tuner", "backend"} <= set(config["versions"])
+    # The uint8 images cross at their stored size; the model resizes them.
+    assert (config["stored_image_shape"], config["dtype_policy"]) == ([28, 28, 1], "float32")
     out = capsys.readouterr().out
     assert "Trial 0 (1 of 4): bn_position=" in out
     assert "best with BN before the activation" in out

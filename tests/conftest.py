@@ -8,6 +8,7 @@ import glob
 import importlib.util
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +30,19 @@ def _unfreeze_objects() -> Iterator[None]:
     test's leftovers stay collectable and the next test starts as a fresh CLI process would."""
     yield
     gc.unfreeze()
+
+
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt here and in the commands started meanwhile, as in a shell.
+
+    A process started in the background (`cmd &`, nohup, some CI runners) ignores SIGINT, and its
+    children inherit that: Python then installs no handler and a Ctrl-C test would wait forever.
+    A Python-level handler is not inherited over exec, so children get the default back.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from analysis.simulate import write_synthetic_study
 from study.cli import EXIT_INTERRUPTED
 from study.contract import CONFIG_ATTR, PLACEMENTS, SCIENTIFIC_PARAM
 
+pytestmark = pytest.mark.usefixtures("ctrl_c_raises")
 ROOT = Path(__file__).parents[1]
 # Python may end a process with SIGINT itself after the one line, when a KeyboardInterrupt passed
 # through some C extensions on its way: that reads as -2 here and as 130 in a shell, the same for

@@ -15,6 +15,7 @@ from study.cli import EXIT_INTERRUPTED, EXIT_USAGE, run_command
 from study.confirm import main as confirm_main
 from study.search import main as search_main
 
+pytestmark = pytest.mark.usefixtures("ctrl_c_raises")
 PROG = "python -m tool"
 
 

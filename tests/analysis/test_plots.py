@@ -62,6 +62,18 @@ def test_expected_max_plot_has_a_band_per_placement(loaded):
     assert ax.get_xscale() == "log" and ax.get_ylabel() == "expected best validation accuracy"
 
 
+def test_expected_max_plot_labels_whole_trial_counts_from_one(loaded):
+    curves = placement_curves(loaded.trials)
+    ax = plots.plot_expected_max(curves)
+    ax.figure.canvas.draw()
+
+    largest = max(max(curve.budgets) for curve in curves)
+    labels = [t.get_text() for t in ax.get_xticklabels(which="both") if t.get_text()]
+    assert ax.get_xlim() == (1, largest)
+    assert labels and all(label.isdigit() and 1 <= int(label) <= largest for label in labels)
+    assert labels[0] == "1"
+
+
 def test_axis_plot_is_log_scaled_and_marks_states(loaded):
     ax = plots.plot_axis(loaded.trials, "learning_rate", loaded.distributions["learning_rate"])
 

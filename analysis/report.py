@@ -186,6 +186,17 @@ def _table(frame: pd.DataFrame, floats: str = "{:.4f}") -> str:
     return "\n".join(lines)
 
 
+def _isolation_shown(isolation: pd.DataFrame) -> pd.DataFrame:
+    """The isolation table as a reader wants it: a cell without a COMPLETE trial says so.
+
+    The table itself keeps NaN and -1 there (numbers stay numbers for the CSV and the plot).
+    """
+    shown = isolation.astype({"best_value": object, "best_trial": object})
+    empty = shown["n_complete"] == 0
+    shown.loc[empty, ["best_value", "best_trial"]] = "none complete"
+    return shown
+
+
 def _comparison_section(analysis: Analysis) -> list[str]:
     c = analysis.comparison
     what = (
@@ -257,7 +268,7 @@ def _evidence_sections(analysis: Analysis, axis_files: dict[str, str]) -> list[s
         "The figure shows the best validation accuracy of each placement over all COMPLETE "
         "trials and per width multiplier alpha (n = COMPLETE trials in each cell).",
         "",
-        _table(analysis.isolation),
+        _table(_isolation_shown(analysis.isolation)),
         "",
         "## Expected best accuracy against the number of trials",
         "",

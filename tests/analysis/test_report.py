@@ -108,6 +108,17 @@ def test_markdown_starts_with_the_verdict_and_the_note_is_short(analysis):
     assert len(note) < len(text) / 3
 
 
+def test_an_isolation_cell_without_a_complete_trial_reads_as_such_not_nan(analysis):
+    isolation = analysis.isolation.copy()
+    isolation.loc[0, ["best_value", "best_trial", "n_complete"]] = [float("nan"), -1, 0]
+    changed = dataclasses.replace(analysis, isolation=isolation)
+    text = report_markdown(changed, "sqlite:///x.db", {})
+
+    group, placement = isolation.loc[0, ["group", "bn_position"]]
+    assert f"| {group} | {placement} | none complete | none complete | 0 |" in text
+    assert "| nan |" not in text and "| -1 |" not in text
+
+
 def test_note_says_which_importance_the_dashboard_shows_and_which_the_report_uses(analysis):
     note = dashboard_note(analysis, "sqlite:///x.db", "reports/s/report.md")
     importance = analysis.importance

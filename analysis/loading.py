@@ -14,7 +14,7 @@ from typing import Any
 import optuna
 import pandas as pd
 from optuna.distributions import BaseDistribution
-from optuna.storages import BaseStorage
+from optuna.storages import BaseStorage, RetryFailedTrialCallback
 from optuna.trial import FrozenTrial
 
 from study.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SCIENTIFIC_PARAM
@@ -22,7 +22,7 @@ from study.errors import UsageError
 from study.storage import has_study, load_study, open_storage
 
 # Columns every trials table starts with; parameters and user attributes follow.
-BASE_COLUMNS = ("number", "state", "value", "duration_s", "last_step")
+BASE_COLUMNS = ("number", "state", "value", "duration_s", "last_step", "retry_of")
 
 
 class AnalysisError(UsageError):
@@ -65,6 +65,9 @@ def trials_frame(trials: list[FrozenTrial], param_names: tuple[str, ...]) -> pd.
             "value": trial.value if trial.value is not None else math.nan,
             "duration_s": duration,
             "last_step": trial.last_step,
+            # The trial whose process stopped before its end (heartbeat) and that this one
+            # trains again; None for a first try.
+            "retry_of": RetryFailedTrialCallback.retried_trial_number(trial),
         }
         row.update({name: trial.params.get(name) for name in param_names})
         for key, attr in trial.user_attrs.items():
@@ -72,6 +75,7 @@ def trials_frame(trials: list[FrozenTrial], param_names: tuple[str, ...]) -> pd.
             row[column] = attr
         rows.append(row)
     frame = pd.DataFrame(rows, columns=None if rows else list(BASE_COLUMNS))
+    frame["retry_of"] = frame["retry_of"].astype("Int64")  # trial numbers, not 5.0
     return frame.sort_values("number", kind="stable").reset_index(drop=True)
 
 

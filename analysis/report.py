@@ -303,12 +303,33 @@ def _evidence_sections(analysis: Analysis, axis_files: dict[str, str]) -> list[s
     return lines
 
 
+def _failures(frame: pd.DataFrame) -> list[str]:
+    """One sentence on the FAIL trials: which were cut off and trained again, which were not."""
+    failed = frame.loc[frame["state"] == "FAIL", "number"].astype(int).tolist()
+    if not failed:
+        return []
+    retries = {int(row.retry_of): int(row.number)
+               for row in frame.itertuples() if pd.notna(row.retry_of)}
+    retried = [n for n in failed if n in retries]
+    lines = []
+    if retried:
+        pairs = ", ".join(f"{n} as {retries[n]}" for n in retried)
+        lines.append(f"FAIL trials stopped before their end (their process ended: a kill, a "
+                     f"lost machine, Ctrl-C) and trained again with the same parameters: {pairs}.")
+    others = [n for n in failed if n not in retries]
+    if others:
+        lines.append(f"FAIL trials not trained again (an error in the trial, or retries used "
+                     f"up): {', '.join(map(str, others))}.")
+    return [" ".join(lines), ""]
+
+
 def _study_section(analysis: Analysis) -> list[str]:
     frame = analysis.loaded.trials
     states = frame.groupby([SCIENTIFIC_PARAM, "state"], dropna=False).size().unstack(fill_value=0)
     config = analysis.loaded.config
     lines = ["## The study", "", f"Study `{analysis.study_name}`, {len(frame)} trials:", ""]
     lines += [_table(states.reset_index()), ""]
+    lines += _failures(frame)
     confirm = analysis.loaded.confirm
     if confirm is not None:
         lines += [

@@ -5,11 +5,12 @@ import sqlite3
 
 import optuna
 import pytest
-from optuna.distributions import FloatDistribution
+from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from analysis.loading import AnalysisError, complete_values, load_studies
 from analysis.simulate import write_synthetic_study
 from study.errors import StorageError
+from study.heartbeat import retry_later
 
 
 def test_a_url_is_opened_read_only_creating_nothing(tmp_path):
@@ -55,6 +56,25 @@ def test_loads_search_and_confirm_as_tidy_tables():
         ("after", 3),
         ("before", 3),
     ]
+
+
+def test_a_trial_trained_again_after_its_process_stopped_names_the_one_it_retries():
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage, study_name="s", direction="maximize")
+    params = {"bn_position": "before", "alpha": 0.35}
+    study.enqueue_trial(params)
+    first = study.ask({"bn_position": CategoricalDistribution(["before", "after"]),
+                       "alpha": FloatDistribution(0.35, 1.0)})
+    study.tell(first, state=optuna.trial.TrialState.FAIL)
+    retry_later(study, study.trials[0])  # the writer the tuner uses for a stopped trial
+    again = study.ask()
+    study.tell(again, 0.8)
+
+    frame = load_studies(storage, "s").trials
+
+    assert again.params == params
+    assert frame["retry_of"].isna().tolist() == [True, False]
+    assert frame.loc[1, "retry_of"] == 0 and str(frame["retry_of"].dtype) == "Int64"
 
 
 def test_missing_study_names_the_ones_available():

@@ -119,6 +119,22 @@ def test_an_isolation_cell_without_a_complete_trial_reads_as_such_not_nan(analys
     assert "| nan |" not in text and "| -1 |" not in text
 
 
+def test_the_study_section_says_which_failed_trials_were_trained_again(analysis):
+    frame = analysis.loaded.trials.copy()
+    frame.loc[[0, 1], "state"] = "FAIL"
+    frame.loc[2, "retry_of"] = 0  # trial 0 stopped and came back as trial 2; trial 1 did not
+    loaded = dataclasses.replace(analysis.loaded, trials=frame)
+
+    text = report_markdown(dataclasses.replace(analysis, loaded=loaded), "sqlite:///x.db", {})
+
+    assert "trained again with the same parameters: 0 as 2." in text
+    others = frame.loc[(frame["state"] == "FAIL") & (frame["number"] != 0), "number"].tolist()
+    assert others[0] == 1
+    listed = ", ".join(map(str, others))
+    not_again = "FAIL trials not trained again (an error in the trial, or retries used up)"
+    assert f"{not_again}: {listed}." in text
+
+
 def test_note_says_which_importance_the_dashboard_shows_and_which_the_report_uses(analysis):
     note = dashboard_note(analysis, "sqlite:///x.db", "reports/s/report.md")
     importance = analysis.importance

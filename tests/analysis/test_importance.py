@@ -3,7 +3,12 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from analysis.importance import PED_ANOVA_MIN_TOP, param_importances, ped_anova_quantile
+from analysis.importance import (
+    PED_ANOVA_MIN_TOP,
+    ROUGH_BELOW,
+    param_importances,
+    ped_anova_quantile,
+)
 from analysis.simulate import synthetic_search_trials
 
 PARAMS = {"bn_position", "learning_rate", "alpha"}
@@ -54,6 +59,21 @@ def test_few_trials_widen_the_ped_anova_quantile_with_a_note():
 
     assert result.target_quantile is not None and result.target_quantile > 0.1
     assert any("PED-ANOVA uses the top" in note for note in result.notes)
+
+
+@pytest.mark.parametrize("n_trials", [12, 60])
+def test_a_ranking_from_few_complete_trials_is_called_rough(n_trials):
+    study = _study(n_trials)
+    complete = len(study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)))
+
+    result = param_importances(study, seeds=(0,), n_trees=8)
+
+    rough = [note for note in result.notes if note.startswith("Rough ranking")]
+    assert rough == ([f"Rough ranking: it rests on {complete} COMPLETE trials (pruned trials "
+                      f"have no final value); below {ROUGH_BELOW} a few more trials can reorder "
+                      f"it. The verdict does not use importance."]
+                     if complete < ROUGH_BELOW else [])
+    assert (complete < ROUGH_BELOW) == (n_trials == 12)  # both cases are exercised
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ MIN_TRIALS = 5  # fewer COMPLETE trials than this and a forest or a density says
 # Below this many COMPLETE trials a ranking moves with every added trial (on Fashion-MNIST,
 # 6 COMPLETE trials put bn_position first by fANOVA while PED-ANOVA put learning_rate first).
 ROUGH_BELOW = 20
+ROUGH_NOTE_START = "Rough ranking:"
 PED_ANOVA_MIN_TOP = 5  # Optuna's advice: at least ~5 trials above the target quantile
 PED_ANOVA_MAX_QUANTILE = 0.5  # above this "the good trials" are half of all trials
 SUBSAMPLE_FRACTION = 0.8
@@ -141,7 +142,7 @@ def param_importances(
     rows += _rows("fANOVA", fanova_runs, len(trials))
     if len(trials) < ROUGH_BELOW:
         notes.append(
-            f"Rough ranking: it rests on {len(trials)} COMPLETE trials (pruned trials have no "
+            f"{ROUGH_NOTE_START} it rests on {len(trials)} COMPLETE trials (pruned trials have no "
             f"final value); below {ROUGH_BELOW} a few more trials can reorder it. The verdict "
             f"does not use importance."
         )

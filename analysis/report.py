@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.expected_max import describe_leaders
+from analysis.importance import ROUGH_NOTE_START
 from analysis.pipeline import Analysis
 from analysis.verdict import (
     ASSUMED_SEED_STD,
@@ -424,7 +425,9 @@ def importance_note(analysis: Analysis) -> str:
     )
     if not used:
         return f"{dashboard}; the report computed no importance (too few COMPLETE trials)."
+    rough = [note for note in analysis.importance.notes if note.startswith(ROUGH_NOTE_START)]
     return (
         f"{dashboard}; the report uses {' and '.join(used)}, each averaged over seeds, so the "
         f"rankings can differ." + _scientific_rank(analysis.importance.table)
+        + "".join(f" {note}" for note in rough)
     )

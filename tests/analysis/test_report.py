@@ -153,6 +153,14 @@ def test_note_says_which_importance_the_dashboard_shows_and_which_the_report_use
         dataclasses.replace(analysis, importance=none))
 
 
+def test_the_note_repeats_that_a_ranking_from_few_trials_is_rough(analysis):
+    rough = "Rough ranking: it rests on 6 COMPLETE trials (and so on)."
+    thin = dataclasses.replace(analysis.importance, notes=(*analysis.importance.notes, rough))
+
+    assert rough not in importance_note(analysis)
+    assert importance_note(dataclasses.replace(analysis, importance=thin)).endswith(f" {rough}")
+
+
 def test_the_dashboard_panel_is_ped_anova_at_optunas_default_quantile():
     # The note's claim about optuna-dashboard, checked against the installed version.
     source = inspect.getsource(importlib.import_module("optuna_dashboard._importance"))

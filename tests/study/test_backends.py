@@ -53,6 +53,12 @@ raise SystemExit(main(sys.argv[1:]))
 """
 
 
+def _run_on_jax(command: list[str]) -> subprocess.CompletedProcess[str]:
+    """Runs a command from the repository root with Keras on JAX."""
+    return subprocess.run(command, capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).parents[2], env=os.environ | {"KERAS_BACKEND": "jax"})
+
+
 @pytest.mark.slow
 def test_a_search_runs_on_jax_from_arrays_without_tensorflow(tmp_path):
     url = f"sqlite:///{tmp_path}/jax.db"
@@ -60,9 +66,7 @@ def test_a_search_runs_on_jax_from_arrays_without_tensorflow(tmp_path):
                "j", "--n-trials", "1", "--epochs", "1", "--train-size", "256",
                "--val-size", "128", "--mixed-precision", "--augment"]
 
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                            cwd=Path(__file__).parents[2],
-                            env=os.environ | {"KERAS_BACKEND": "jax"})
+    result = _run_on_jax(command)
 
     assert result.returncode == 0, result.stdout + result.stderr
     study = optuna.load_study(study_name="j", storage=url)
@@ -91,9 +95,7 @@ def test_confirmation_reruns_on_jax_from_arrays_without_tensorflow(tmp_path):
     command = [sys.executable, "-c", _CONFIRM_WITHOUT_TENSORFLOW, "--storage", url,
                "--study-name", "s", "--seeds", "1"]
 
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                            cwd=Path(__file__).parents[2],
-                            env=os.environ | {"KERAS_BACKEND": "jax"})
+    result = _run_on_jax(command)
 
     assert result.returncode == 0, result.stdout + result.stderr
     confirm = optuna.load_study(study_name="s/confirm", storage=url)

@@ -70,6 +70,7 @@ def test_a_killed_worker_is_restarted_and_the_study_ends_with_exactly_n_trials(t
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_marks_the_running_trial_and_the_same_command_resumes_with_it(tmp_path):
     url = f"sqlite:///{tmp_path}/study.db"
     flags = ("--n-trials", "3", "--batch-sleep", "0.1")

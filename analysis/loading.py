@@ -14,11 +14,12 @@ from typing import Any
 import optuna
 import pandas as pd
 from optuna.distributions import BaseDistribution
-from optuna.storages import BaseStorage, RetryFailedTrialCallback
+from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
 from study.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SCIENTIFIC_PARAM
 from study.errors import UsageError
+from study.heartbeat import retried_trial
 from study.storage import has_study, load_study, open_storage
 
 # Columns every trials table starts with; parameters and user attributes follow.
@@ -67,7 +68,7 @@ def trials_frame(trials: list[FrozenTrial], param_names: tuple[str, ...]) -> pd.
             "last_step": trial.last_step,
             # The trial whose process stopped before its end (heartbeat) and that this one
             # trains again; None for a first try.
-            "retry_of": RetryFailedTrialCallback.retried_trial_number(trial),
+            "retry_of": retried_trial(trial),
         }
         row.update({name: trial.params.get(name) for name in param_names})
         for key, attr in trial.user_attrs.items():

@@ -21,7 +21,9 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from analysis.report import MEANING
 from study.contract import CONFIG_ATTR, CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
+from study.heartbeat import retried_trial
 
 BLOG = {"before": 0.8281, "after": 0.8203}  # the blog's single runs, untuned, one seed each
 
@@ -68,6 +70,18 @@ def _pruning_check(pruned: list[FrozenTrial], complete: list[FrozenTrial]) -> li
             "there; this count is how often pruning could have cost the winner."]
 
 
+def _failures(trials: list[FrozenTrial]) -> str:
+    """How many trials failed, and how many of those were cut off and trained again."""
+    failed = [t.number for t in trials if t.state == TrialState.FAIL]
+    retried = {retried_trial(t) for t in trials}
+    again = [n for n in failed if n in retried]
+    text = f"{len(failed)} FAIL"
+    if again:
+        text += (f" ({len(again)} of them cut off before their end, e.g. by the end of a "
+                 "session, and trained again with the same parameters)")
+    return text
+
+
 def _search_section(study: optuna.Study) -> list[str]:
     config = study.user_attrs.get(CONFIG_ATTR, {})
     trials = study.get_trials(deepcopy=False)
@@ -80,8 +94,8 @@ def _search_section(study: optuna.Study) -> list[str]:
         "",
         f"{len(finished)} of {config.get('n_trials')} trials finished "
         f"({len(states[TrialState.COMPLETE])} COMPLETE, {len(states[TrialState.PRUNED])} "
-        f"PRUNED), {len(states[TrialState.FAIL])} FAIL (trials cut off by the end of a session "
-        f"and retrained), {len(states[TrialState.RUNNING])} RUNNING when this copy was made.",
+        f"PRUNED), {_failures(trials)}, {len(states[TrialState.RUNNING])} RUNNING when this "
+        "copy was made.",
         f"Time in trials: {_hours(sum(_trial_seconds(t) for t in trials))} "
         "(sum of each trial's start to end, failed trials included).",
     ]
@@ -139,9 +153,10 @@ def _verdict_section(verdict_path: Path, study: optuna.Study) -> list[str]:
              f"{mean['before']:.2%} ± {std['before']:.2%} (n = {n['before']}) | "
              f"{mean['after']:.2%} ± {std['after']:.2%} (n = {n['after']}) |", "",
              f"Difference after − before: {verdict['difference'] * 100:+.2f} pp, 95% CI "
-             f"[{verdict['ci_low'] * 100:+.2f}, {verdict['ci_high'] * 100:+.2f}] pp; margin "
-             f"± {verdict['margin'] * 100:.2f} pp; verdict: **{verdict['verdict']}**. "
-             "The full argument is in [report.md](report.md)."]
+             f"[{verdict['ci_low'] * 100:+.2f}, {verdict['ci_high'] * 100:+.2f}] pp (half-width "
+             f"{(verdict['ci_high'] - verdict['ci_low']) * 50:.2f} pp); margin "
+             f"± {verdict['margin'] * 100:.2f} pp; verdict: **{verdict['verdict']}**: "
+             f"{MEANING[verdict['verdict']]}. The full argument is in [report.md](report.md)."]
     return lines
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 
 import optuna
 from optuna.storages import RetryHeartbeatStaleTrialCallback
@@ -10,7 +11,8 @@ from optuna.trial import TrialState
 
 from study import private_api
 
-__all__ = ["MAX_RETRIES", "Heartbeat", "heartbeat_interval", "retry_later", "stale_callback"]
+__all__ = ["MAX_RETRIES", "Heartbeat", "heartbeat_interval", "retried_trial", "retry_later",
+           "stale_callback"]
 
 MAX_RETRIES = 3  # a trial that kills its worker three times is not retried again
 
@@ -42,6 +44,16 @@ def retry_later(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
     study.add_trial(optuna.trial.create_trial(
         state=TrialState.WAITING, params=trial.params, distributions=trial.distributions,
         system_attrs={"failed_trial": history[0], "retry_history": history}))
+
+
+def retried_trial(trial: optuna.trial.FrozenTrial) -> int | None:
+    """The number of the trial this one trains again (it stopped before its end), or None.
+
+    Reads what `retry_later` and Optuna's stale-trial callback both write.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return RetryHeartbeatStaleTrialCallback.retried_trial_number(trial)
 
 
 class Heartbeat:

@@ -24,6 +24,7 @@ from analysis.verdict import (
     describe_interval,
 )
 from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from study.progress import format_params
 from study.storage import mask_password
 
 # optuna-dashboard's importance panel runs `PedAnovaImportanceEvaluator()`: Optuna's default
@@ -198,6 +199,24 @@ def _isolation_shown(isolation: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+def _rerun_sources(analysis: Analysis) -> list[str]:
+    """Which search trial each placement's reruns retrain, with its parameters."""
+    reproduced = _reproduced(analysis)
+    if not reproduced:
+        return []
+    trials = analysis.loaded.trials.set_index("number")
+    nuisance = [name for name in analysis.loaded.param_names if name != SCIENTIFIC_PARAM]
+    lines = []
+    for placement, numbers in reproduced.items():
+        for number in numbers:
+            params = {name: trials.loc[number, name] for name in nuisance
+                      if number in trials.index}
+            values = {name: float(value) if isinstance(value, float) else value
+                      for name, value in params.items()}
+            lines.append(f"- {placement}: search trial {number} ({format_params(values)})")
+    return ["Reruns of:", "", *lines, ""]
+
+
 def _comparison_section(analysis: Analysis) -> list[str]:
     c = analysis.comparison
     what = (
@@ -224,6 +243,7 @@ def _comparison_section(analysis: Analysis) -> list[str]:
         "",
         f"Compared: {what}; {interval}.",
         "",
+        *_rerun_sources(analysis),
         _table(summary),
         "",
         f"- difference (after - before): {_pp(c.difference)} pp",

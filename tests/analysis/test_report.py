@@ -119,6 +119,18 @@ def test_an_isolation_cell_without_a_complete_trial_reads_as_such_not_nan(analys
     assert "| nan |" not in text and "| -1 |" not in text
 
 
+def test_a_confirmed_verdict_names_the_search_trials_its_reruns_retrain(analysis):
+    trials = analysis.loaded.trials.set_index("number")
+    text = report_markdown(analysis, "sqlite:///x.db", {})
+
+    for placement in ("before", "after"):
+        (number,) = analysis.compared[placement]["source_trial"].unique()
+        row = trials.loc[number]
+        assert row["bn_position"] == placement
+        assert (f"- {placement}: search trial {number} (learning_rate="
+                f"{row['learning_rate']:.4g} alpha={row['alpha']:.4g})") in text
+
+
 def test_the_study_section_says_which_failed_trials_were_trained_again(analysis):
     frame = analysis.loaded.trials.copy()
     frame.loc[[0, 1], "state"] = "FAIL"

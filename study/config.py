@@ -100,7 +100,8 @@ class SearchConfig:
 
 PRESETS: dict[str, SearchConfig] = {
     "smoke": SearchConfig(),
-    # A real answer in about 4 hours of a 2-core CPU (results/fashion_mnist/). Measured here:
+    # A real answer on a 2-core CPU (results/fashion_mnist/): sized for about 4 hours, measured
+    # at about 5 on a quiet machine once the wide models win (README, Presets). Measured first:
     # 590 img/s at alpha 0.35 and about half that at 0.75 with one core free, so 8 epochs of
     # 30,000 images took 7-24 min a trial and 24 trials plus 16 confirmation reruns would take
     # over 5 hours; 20,000 images take two thirds of that. The whole training set (54,000

@@ -56,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     import keras_tuner
 
     from study.config import preset
-    from study.data import make_dataset
-    from study.runner import load_data, space_context
+    from study.runner import load_data, space_context, training_inputs
     from study.spaces import architecture_params, get_search_space
     from study.storage import open_storage, open_study
     from study.tuner import OptunaTuner
@@ -83,11 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                         train_size=args.train_size, val_size=args.train_size, pruner="none")
         splits = load_data(config)
         study = open_study(config, open_storage(config.storage), dataclasses.asdict(config))
-        # Stored uint8 batches: the space's models resize them (`space_context`).
-        train = make_dataset(splits.train_images, splits.train_labels, image_size=None,
-                             batch_size=config.batch_size, training=True, seed=config.seed)
-        validation = make_dataset(splits.val_images, splits.val_labels, image_size=None,
-                                  batch_size=config.batch_size, training=False)
+        inputs = training_inputs(config, splits)  # the study's own feed, as run_search's
         space = get_search_space(config.search_space, space_context(config, splits))
 
         def small_build(hp: keras_tuner.HyperParameters):
@@ -102,8 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                 hp = keras_tuner.HyperParameters()
                 hp.Fixed("bn_position", ("before", "after")[number % 2])
                 model = small_build(hp)
-                model.fit(train, validation_data=validation, epochs=config.epochs, shuffle=False,
-                          verbose=0)
+                model.fit(*inputs.train, epochs=config.epochs, verbose=0, **inputs.fit_kwargs)
                 del model
                 record()
         else:
@@ -112,8 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                                    seed=config.seed, images_per_epoch=len(splits.train_images),
                                    reuse_compiled=args.reuse,
                                    architecture_params=architecture_params(config.search_space))
-            tuner.search(train, validation_data=validation, epochs=config.epochs,
-                         shuffle=False)
+            tuner.search(*inputs.train, epochs=config.epochs, **inputs.fit_kwargs)
 
     print(machine_line())
     loop = ("plain build + fit loop (no tuner)" if args.plain else

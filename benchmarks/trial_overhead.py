@@ -105,9 +105,8 @@ def _run_timed_search(config, splits, *, keep_best_weights: bool, freeze: bool) 
     import keras
     from keras_tuner.src.engine import tuner_utils
 
-    from study.data import make_dataset
     from study.progress import Progress
-    from study.runner import freeze_loaded_objects, space_context
+    from study.runner import freeze_loaded_objects, space_context, training_inputs
     from study.spaces import get_search_space
     from study.storage import open_storage, open_study
     from study.tuner import OptunaTuner
@@ -172,11 +171,7 @@ def _run_timed_search(config, splits, *, keep_best_weights: bool, freeze: bool) 
 
     storage = open_storage(config.storage)
     study = open_study(config, storage, dataclasses.asdict(config))
-    # Stored uint8 batches: the space's models resize them (`space_context`).
-    train = make_dataset(splits.train_images, splits.train_labels, image_size=None,
-                         batch_size=config.batch_size, training=True, seed=config.seed)
-    validation = make_dataset(splits.val_images, splits.val_labels, image_size=None,
-                              batch_size=config.batch_size, training=False)
+    inputs = training_inputs(config, splits)  # the study's own feed, as run_search's
     build = get_search_space(config.search_space, space_context(config, splits))
     tuner = TimedTuner(build, study=study, n_trials=config.n_trials, seed=config.seed,
                        images_per_epoch=len(splits.train_images),
@@ -184,7 +179,7 @@ def _run_timed_search(config, splits, *, keep_best_weights: bool, freeze: bool) 
                        keep_best_weights=keep_best_weights)
     if freeze:
         freeze_loaded_objects()  # as run_search does
-    tuner.search(train, validation_data=validation, epochs=config.epochs, shuffle=False)
+    tuner.search(*inputs.train, epochs=config.epochs, **inputs.fit_kwargs)
     keras.backend.clear_session()
     return trials
 

@@ -148,9 +148,10 @@ def plot_expected_max(curves: Sequence[ExpectedMaxCurve], ax: Axes | None = None
     ax.set_xscale("log")
     # Whole trial counts from 1 to the largest budget: matplotlib's own log ticks label
     # fractions of a trial (0.9) left of 1 and crowd every minor tick past 10.
-    largest = max((int(max(curve.budgets)) for curve in curves if len(curve.budgets)), default=1)
-    ax.set_xlim(1, max(largest, 2))
-    ax.set_xticks([n for n in _TRIAL_TICKS if n <= max(largest, 2)])
+    largest = max((int(max(curve.budgets)) for curve in curves if len(curve.budgets)), default=2)
+    largest = max(largest, 2)  # a log axis needs a range: 1 to 2 for a single trial
+    ax.set_xlim(1, largest)
+    ax.set_xticks([n for n in _TRIAL_TICKS if n <= largest])
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda n, _: f"{n:g}"))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel("number of trials n (log scale)")

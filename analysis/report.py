@@ -206,14 +206,10 @@ def _rerun_sources(analysis: Analysis) -> list[str]:
         return []
     trials = analysis.loaded.trials.set_index("number")
     nuisance = [name for name in analysis.loaded.param_names if name != SCIENTIFIC_PARAM]
-    lines = []
-    for placement, numbers in reproduced.items():
-        for number in numbers:
-            params = {name: trials.loc[number, name] for name in nuisance
-                      if number in trials.index}
-            values = {name: float(value) if isinstance(value, float) else value
-                      for name, value in params.items()}
-            lines.append(f"- {placement}: search trial {number} ({format_params(values)})")
+    lines = [f"- {placement}: search trial {number} "
+             f"({format_params({name: trials.loc[number, name] for name in nuisance})})"
+             for placement, numbers in reproduced.items() for number in numbers
+             if number in trials.index]
     return ["Reruns of:", "", *lines, ""]
 
 

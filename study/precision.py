@@ -46,8 +46,8 @@ def supports_bfloat16() -> bool:
         for device in jax.devices():
             if device.platform == "tpu":
                 return True
-            capability = getattr(device, "compute_capability", None)  # CUDA devices only
-            if device.platform == "gpu" and capability and _at_least(str(capability)):
+            capability = getattr(device, "compute_capability", None)  # "9.0", CUDA only
+            if device.platform == "gpu" and _at_least(capability):
                 return True
         return False
     if backend == "torch":
@@ -58,17 +58,19 @@ def supports_bfloat16() -> bool:
         import tensorflow as tf
 
         for gpu in tf.config.list_physical_devices("GPU"):
-            capability = tf.config.experimental.get_device_details(gpu).get("compute_capability")
-            if capability and tuple(capability) >= _BFLOAT16_COMPUTE_CAPABILITY:
+            details = tf.config.experimental.get_device_details(gpu)
+            if _at_least(details.get("compute_capability")):  # (9, 0)
                 return True
         return bool(tf.config.list_physical_devices("TPU"))
     return False
 
 
-def _at_least(capability: str) -> bool:
-    """Compares a "major.minor" compute capability with `_BFLOAT16_COMPUTE_CAPABILITY`."""
+def _at_least(capability: object) -> bool:
+    """Whether a compute capability, "major.minor" (JAX) or (major, minor) (TensorFlow),
+    reaches `_BFLOAT16_COMPUTE_CAPABILITY`; False when it is missing or unreadable."""
+    parts = capability.split(".") if isinstance(capability, str) else capability
     try:
-        major, minor = (int(part) for part in capability.split(".")[:2])
-    except ValueError:
+        major, minor = (int(part) for part in tuple(parts)[:2])
+    except (TypeError, ValueError):
         return False
     return (major, minor) >= _BFLOAT16_COMPUTE_CAPABILITY

@@ -17,7 +17,10 @@ cd "$(dirname "$0")/.."
 RESULTS=results/fashion_mnist
 LIVE=studies/fashion_mnist.db
 STUDY=fashion_mnist
-SEEDS=${SEEDS:-8}  # reruns per placement in study.confirm
+# Reruns per placement in study.confirm. 8 is the issue's floor; the first 5 of each placement
+# (seed std 0.5 and 0.4 pp) project a 95% CI half-width of 0.53 pp at 8 and 0.46 pp at 10,
+# above and below the 0.5 pp the issue asks for, so the published run uses 10.
+SEEDS=${SEEDS:-10}
 SNAPSHOT_SECONDS=${SNAPSHOT_SECONDS:-600}
 PY=.venv/bin/python
 LOG=$RESULTS/steps.log

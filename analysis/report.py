@@ -32,7 +32,8 @@ from study.storage import mask_password
 DASHBOARD_PED_ANOVA_QUANTILE = 0.1
 
 MEANING = {
-    "matters": "the placements differ by at least the margin (95% interval excludes zero)",
+    "matters": ("the placements differ: the 95% interval excludes zero and the measured "
+                "difference is at least the margin"),
     "equivalent": "the placements are equivalent within the margin (TOST, 90% interval inside)",
     "inconclusive": "the data cannot tell yet whether the placements differ by the margin",
 }

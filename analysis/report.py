@@ -423,6 +423,33 @@ def dashboard_note(analysis: Analysis, storage_url: str, report_path: str) -> st
     return "\n".join(lines)
 
 
+def confirm_note(analysis: Analysis, report_path: str) -> str | None:
+    """The note for the confirmation study in optuna-dashboard, or None without reruns in use.
+
+    The confirmation study holds one configuration per placement, so its placement, learning
+    rate and width change together: the dashboard's importance panel and "Best Trial" there
+    describe seeds, not hyperparameters, and the note says so beside the verdict.
+    """
+    if analysis.source != "confirm":
+        return None
+    lines = [
+        f"## Confirmation reruns of `{analysis.study_name}`",
+        "",
+        "Not a search: each trial retrains one search trial with a new seed and tests it once.",
+        "",
+        *_rerun_sources(analysis),
+        f"Here {SCIENTIFIC_PARAM} and the other parameters change together (one configuration "
+        "per placement), so this study's Hyperparameter Importance panel cannot tell them apart, "
+        "and its Best Trial is the luckiest seed, not a better configuration. Importance is read "
+        f"on the search study `{analysis.study_name}`; the verdict compares the means:",
+        "",
+        f"**{verdict_sentence(analysis)}**",
+        "",
+        f"Full report: `{report_path}` (written by `python -m analysis`).",
+    ]
+    return "\n".join(lines)
+
+
 def importance_note(analysis: Analysis) -> str:
     """Which importance method the dashboard's panel shows and which the report uses.
 

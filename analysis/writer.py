@@ -12,10 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import optuna
+
 from analysis import plots
 from analysis.loading import AnalysisError
 from analysis.pipeline import Analysis
-from analysis.report import dashboard_note, report_markdown, verdict_record
+from analysis.report import confirm_note, dashboard_note, report_markdown, verdict_record
+from study.contract import CONFIRM_SUFFIX
 
 RESERVED_NAMES = {"importance", "isolation", "expected_max", "verdict", "report", "trials"}
 
@@ -165,7 +168,9 @@ def _staged_into(out_dir: Path) -> Iterator[Path]:
 def attach_note(analysis: Analysis, storage_url: str, report_path: Path) -> str:
     """Attach the verdict to the search study as an optuna-dashboard note.
 
-    The note lives in the study's system attributes; the trials are not touched.
+    The note lives in the study's system attributes; the trials are not touched. When the
+    verdict comes from the reruns, their confirmation study gets a note of its own
+    (`confirm_note`).
 
     Args:
         analysis: The analysis.
@@ -179,4 +184,9 @@ def attach_note(analysis: Analysis, storage_url: str, report_path: Path) -> str:
 
     text = dashboard_note(analysis, storage_url, str(report_path))
     optuna_dashboard.save_note(analysis.loaded.study, text)
+    reruns_text = confirm_note(analysis, str(report_path))
+    if reruns_text is not None:
+        confirm = optuna.load_study(study_name=analysis.study_name + CONFIRM_SUFFIX,
+                                    storage=storage_url)
+        optuna_dashboard.save_note(confirm, reruns_text)
     return text

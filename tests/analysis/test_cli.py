@@ -81,6 +81,12 @@ def test_confirmed_study_takes_the_verdict_from_the_reruns(storage_url, tmp_path
     assert verdict["verdict"] == "matters" and verdict["difference"] > 0.005  # truth: +1 pp
     assert len(verdict["reproduced_search_trials"]["after"]) == 1
     assert "from the confirmation reruns" in (tmp_path / "report.md").read_text().splitlines()[2]
+    confirm = optuna.load_study(study_name=f"{CONFIRMED}/confirm", storage=storage_url)
+    note = optuna_dashboard.get_note(confirm)
+    source = verdict["reproduced_search_trials"]["after"][0]
+    assert note.startswith(f"## Confirmation reruns of `{CONFIRMED}`")
+    assert f"- after: search trial {source} (" in note and "cannot tell them apart" in note
+    assert "**Verdict (from the confirmation reruns): matters" in note
 
 
 def test_too_few_reruns_fall_back_to_the_search_with_a_note(storage_url, tmp_path):
@@ -101,6 +107,8 @@ def test_too_few_reruns_fall_back_to_the_search_with_a_note(storage_url, tmp_pat
     assert "too few COMPLETE reruns (before: 1, after: 1" in (tmp_path / "report.md").read_text()
     study = optuna.load_study(study_name=ONE_RERUN, storage=storage_url)
     assert optuna_dashboard.get_note(study) == ""  # --no-note
+    confirm = optuna.load_study(study_name=f"{ONE_RERUN}/confirm", storage=storage_url)
+    assert optuna_dashboard.get_note(confirm) == ""
 
 
 BAD_INPUT = [

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
 import shlex
 import statistics
 import sys
@@ -115,7 +116,7 @@ def best_trials(study: optuna.Study) -> dict[str, FrozenTrial]:
 
 def store_rerun(confirm: optuna.Study, source: FrozenTrial, seed: int, accuracy: float, *,
                 loss: float, seconds: float, compiled_model: str,
-                dtype_policy: str) -> None:
+                dtype_policy: str, started: datetime.datetime | None = None) -> None:
     """Stores one rerun of a search trial as a COMPLETE trial of the confirmation study.
 
     Args:
@@ -127,6 +128,8 @@ def store_rerun(confirm: optuna.Study, source: FrozenTrial, seed: int, accuracy:
         seconds: Seconds spent training.
         compiled_model: How the model was obtained ("new" or "reused").
         dtype_policy: The model's Keras dtype policy.
+        started: When the rerun began; the trial then spans it in the dashboard's timeline
+            (without it, start and end are both the moment it is stored).
 
     The trial's user attributes: seed, source_trial, the placement, train_seconds, test_loss,
     compiled_model and dtype_policy.
@@ -139,6 +142,8 @@ def store_rerun(confirm: optuna.Study, source: FrozenTrial, seed: int, accuracy:
                     SCIENTIFIC_PARAM: source.params[SCIENTIFIC_PARAM],
                     "train_seconds": round(seconds, 3), "test_loss": loss,
                     "compiled_model": compiled_model, "dtype_policy": dtype_policy})
+    if started is not None:
+        trial.datetime_start = started
     confirm.add_trial(trial)
 
 
@@ -304,9 +309,11 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         source = best[placement]
         say(f"Rerun {pairs.index((placement, seed)) + 1} of {len(pairs)}: "
             f"{SCIENTIFIC_PARAM}={placement} seed={seed} (trial {source.number})")
+        started = datetime.datetime.now()  # Optuna stores local naive times
         accuracy, loss, seconds = train_and_test(models, source.params, inputs, config, seed)
         store_rerun(confirm, source, seed, accuracy, loss=loss, seconds=seconds,
-                    compiled_model=models.last_build, dtype_policy=models.dtype_policy)
+                    compiled_model=models.last_build, dtype_policy=models.dtype_policy,
+                    started=started)
         say(f"  -> test accuracy {accuracy:.4f} in {seconds:.1f} s")
     return confirm
 

@@ -124,6 +124,8 @@ def test_reruns_best_trial_of_each_placement_then_resumes_without_training(url, 
             assert trial.user_attrs["source_trial"] == number
             assert trial.user_attrs["bn_position"] == placement
             assert 0.0 <= trial.value <= 1.0
+            # The trial spans the rerun (the dashboard's timeline), training included.
+            assert trial.duration.total_seconds() >= trial.user_attrs["train_seconds"] > 0
     assert confirm.user_attrs["config"]["source_trials"] == BEST
     assert "Rerun 4 of 4: bn_position=after seed=1001 (trial 3)" in stream.getvalue()
 

@@ -7,6 +7,7 @@ by `study.confirm.store_rerun`. The simulated studies the analysis tests run on
 
 from __future__ import annotations
 
+import datetime
 import math
 
 import keras_tuner
@@ -128,6 +129,21 @@ def test_reruns_read_back_with_their_placement_seed_and_source(storage):
     runs, reason = confirm_runs(reruns)
     assert reason == "" and {p: len(rows) for p, rows in runs.items()} == {"before": 2,
                                                                           "after": 2}
+
+
+def test_a_rerun_stored_with_its_start_spans_its_training(storage):
+    search = optuna.load_study(study_name="s", storage=storage)
+    source = best_per_placement(search.trials)["before"]
+    confirm = optuna.create_study(storage=optuna.storages.InMemoryStorage(), study_name="c",
+                                  direction="maximize")
+    started = datetime.datetime.now() - datetime.timedelta(minutes=9)
+
+    store_rerun(confirm, source, 1000, 0.86, loss=0.4, seconds=500.0, compiled_model="new",
+                dtype_policy="float32", started=started)
+
+    rerun = confirm.trials[0]
+    assert rerun.datetime_start == started
+    assert rerun.datetime_complete - rerun.datetime_start >= datetime.timedelta(minutes=9)
 
 
 def test_simulated_studies_store_what_the_search_stores(storage, space):

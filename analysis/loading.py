@@ -36,7 +36,8 @@ class LoadedStudies:
 
     `trials` has one row per search trial: BASE_COLUMNS, then one column per parameter (named
     as the parameter), then one per user attribute (prefixed `user_attrs_` only where the name
-    is already taken). `confirm` has one row per confirmation trial, with `bn_position`.
+    is already taken). `confirm` has one row per confirmation trial, with `bn_position`;
+    `confirm_study` is the confirmation study it was read from (for its dashboard note).
     """
 
     study: optuna.Study
@@ -45,6 +46,7 @@ class LoadedStudies:
     param_names: tuple[str, ...]
     config: dict[str, Any]
     confirm: pd.DataFrame | None
+    confirm_study: optuna.Study | None
 
 
 def trials_frame(trials: list[FrozenTrial], param_names: tuple[str, ...]) -> pd.DataFrame:
@@ -124,9 +126,10 @@ def load_studies(storage: str | BaseStorage, study_name: str) -> LoadedStudies:
     param_names = _param_names(trials)
     frame = trials_frame(trials, param_names)
     confirm_name = study_name + CONFIRM_SUFFIX
-    confirm = None
+    confirm = confirm_study = None
     if has_study(storage, confirm_name):
-        reruns = load_study(storage, confirm_name).get_trials(deepcopy=True)
+        confirm_study = load_study(storage, confirm_name)
+        reruns = confirm_study.get_trials(deepcopy=True)
         confirm = trials_frame(reruns, (SCIENTIFIC_PARAM,))  # reruns store bn_position
     config = study.user_attrs.get(CONFIG_ATTR, {})
     return LoadedStudies(
@@ -136,6 +139,7 @@ def load_studies(storage: str | BaseStorage, study_name: str) -> LoadedStudies:
         param_names=param_names,
         config=config if isinstance(config, dict) else {CONFIG_ATTR: config},
         confirm=confirm,
+        confirm_study=confirm_study,
     )
 
 

@@ -12,13 +12,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import optuna
-
 from analysis import plots
 from analysis.loading import AnalysisError
 from analysis.pipeline import Analysis
 from analysis.report import confirm_note, dashboard_note, report_markdown, verdict_record
-from study.contract import CONFIRM_SUFFIX
 
 RESERVED_NAMES = {"importance", "isolation", "expected_max", "verdict", "report", "trials"}
 
@@ -185,8 +182,6 @@ def attach_note(analysis: Analysis, storage_url: str, report_path: Path) -> str:
     text = dashboard_note(analysis, storage_url, str(report_path))
     optuna_dashboard.save_note(analysis.loaded.study, text)
     reruns_text = confirm_note(analysis, str(report_path))
-    if reruns_text is not None:
-        confirm = optuna.load_study(study_name=analysis.study_name + CONFIRM_SUFFIX,
-                                    storage=storage_url)
-        optuna_dashboard.save_note(confirm, reruns_text)
+    if reruns_text is not None and analysis.loaded.confirm_study is not None:
+        optuna_dashboard.save_note(analysis.loaded.confirm_study, reruns_text)
     return text

@@ -20,7 +20,8 @@ STUDY=fashion_mnist
 # Reruns per placement in study.confirm. 8 is the floor. The first 5 of each placement
 # projected a 95% CI half-width of 0.53 pp at 8, so the run went to 10; at 10 it measured
 # 0.74 pp (one "before" seed at 83.6% raised that placement's std to 1.0 pp), which projects
-# 0.49 pp at 20 and 0.45 pp at 24. The run goes on to 24 for the 0.5 pp.
+# 0.49 pp at 20 and 0.45 pp at 24, so the run goes on to 24. At 11 a second bad "before" seed
+# (78.6%) widened it to 1.7 pp: 24 may settle the verdict but not the half-width (README).
 SEEDS=${SEEDS:-24}
 SNAPSHOT_SECONDS=${SNAPSHOT_SECONDS:-600}
 PY=.venv/bin/python

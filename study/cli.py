@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 from study.errors import UsageError
 
@@ -22,6 +23,7 @@ __all__ = ["EXIT_INTERRUPTED", "EXIT_USAGE", "OneLineParser", "run_command", "ru
 
 EXIT_USAGE = 2  # argparse's code for a malformed command line; ours for every user mistake
 EXIT_INTERRUPTED = 130  # what a shell reports for a process stopped by Ctrl-C (128 + SIGINT)
+_redelivery_pending = threading.Event()  # a held Ctrl-C is on its way back: see _interrupts_noted
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -97,29 +99,32 @@ def _report_interrupt(prog: str, advice: str = "run the same command again.") ->
 def _interrupts_noted() -> Iterator[Callable[[], bool]]:
     """Notes every Ctrl-C while the block runs; yields a function telling whether one came.
 
-    Two ways a Ctrl-C can get lost in a library, both handled here:
-    - it is caught and another error raised instead (TensorFlow's import, tf.data iterators):
-      the note tells an interruption from a bug;
+    Three ways a Ctrl-C can go wrong in a library, all handled here:
+    - it is caught and another error raised instead (tf.data iterators): the note tells an
+      interruption from a bug;
     - it lands in code whose exceptions Python ignores, such as a garbage-collector callback
       (JAX registers one), which would print a traceback and let training go on: it is then
-      delivered again, silently, until it reaches the command.
+      delivered again, silently, until it reaches the command;
+    - it lands in Python code that a native module runs while it is imported (TensorFlow
+      imports jaxlib, whose nanobind modules call `enum` as they initialize): the C++ side
+      cannot pass the exception on and aborts the process. So a Ctrl-C during an import is
+      held and delivered again once the import is over (start-up imports take seconds).
     Signal handlers can only be set from the main thread; elsewhere, and where someone else
     already handles SIGINT, nothing is changed and only plain KeyboardInterrupts count.
     """
     seen = []
 
-    def note_and_interrupt(signum: int, frame: object) -> None:
+    def note_and_interrupt(signum: int, frame: FrameType | None) -> None:
         seen.append(signum)
+        if _inside_an_import(frame):
+            _deliver_again_soon()
+            return
         raise KeyboardInterrupt
 
     def deliver_again(unraisable: sys.UnraisableHookArgs) -> None:
         if seen and unraisable.exc_type is not None and issubclass(
                 unraisable.exc_type, KeyboardInterrupt):
-            # From another thread, a moment later: raised now, it would land in this ignored
-            # callback again. The main thread then runs note_and_interrupt once more.
-            again = threading.Timer(0.05, signal.raise_signal, (signal.SIGINT,))
-            again.daemon = True
-            again.start()
+            _deliver_again_soon()  # raised now, it would land in this ignored callback again
         else:
             previous_hook(unraisable)
 
@@ -136,3 +141,29 @@ def _interrupts_noted() -> Iterator[Callable[[], bool]]:
         if ours:
             signal.signal(signal.SIGINT, previous)
             sys.unraisablehook = previous_hook
+
+
+def _inside_an_import(frame: FrameType | None) -> bool:
+    """Whether `frame` runs, at any depth, inside Python's import machinery."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _deliver_again_soon() -> None:
+    """Raises SIGINT again in a moment, from another thread; Python then runs the main
+    thread's handler once more at its next instruction. One delivery at a time: a second
+    Ctrl-C meanwhile must not leave a delivery behind for after the command has ended."""
+    if _redelivery_pending.is_set():
+        return
+    _redelivery_pending.set()
+
+    def deliver() -> None:
+        _redelivery_pending.clear()
+        signal.raise_signal(signal.SIGINT)
+
+    again = threading.Timer(0.05, deliver)
+    again.daemon = True
+    again.start()

@@ -5,7 +5,9 @@ The real command lines, interrupted in a subprocess at several moments: tests/te
 
 from __future__ import annotations
 
+import importlib
 import signal
+import sys
 import time
 
 import pytest
@@ -57,6 +59,32 @@ def test_ctrl_c_landing_where_python_ignores_errors_is_delivered_again(capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and "Exception ignored" not in captured.err
     assert captured.err.count("\n") == 1
+
+
+def test_ctrl_c_during_an_import_is_held_until_the_import_is_over(tmp_path, monkeypatch, capsys):
+    # Raised inside a native module's initialization (jaxlib, imported by TensorFlow), a
+    # KeyboardInterrupt aborts the process; so the module must finish importing first.
+    (tmp_path / "slow_native_import.py").write_text(
+        "import signal, time\n"
+        "signal.raise_signal(signal.SIGINT)\n"
+        "deadline = time.monotonic() + 0.5\n"
+        "while time.monotonic() < deadline:\n"
+        "    time.sleep(0.01)\n"
+        "finished = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "slow_native_import", raising=False)
+
+    def command() -> str:
+        importlib.import_module("slow_native_import")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the held Ctrl-C comes back here
+            time.sleep(0.01)
+        return "not interrupted"
+
+    assert run_command(command, PROG) == EXIT_INTERRUPTED
+    assert sys.modules["slow_native_import"].finished
+    assert capsys.readouterr().err.count("\n") == 1
+    time.sleep(0.2)  # and no second delivery is left to land after the command
 
 
 def test_other_errors_stay_errors_and_the_handler_is_restored():

@@ -26,7 +26,7 @@ STUDY=fashion_mnist
 # The first 5 of each placement projected 0.53 pp at 8, so the run went to 10; at 10 it
 # measured 0.74 pp (projected 0.45 pp at 24, so it went on to 24); then two bad "before" seeds
 # of 12 (78.6%, 80.7%) raised that placement's std to 2.7 pp, which projects 1.1 pp at 24 and
-# 0.5 pp only near 120 seeds per placement (about 40 hours here): so 120, over many sessions.
+# 0.5 pp only near 120 seeds per placement (about 37 hours here): so 120, over many sessions.
 # `publish` at the end of each session keeps results/ showing what the seeds so far say.
 SEEDS=${SEEDS:-120}
 SNAPSHOT_SECONDS=${SNAPSHOT_SECONDS:-600}
@@ -37,9 +37,10 @@ make setup
 mkdir -p "$RESULTS" studies
 # The copy, then the README that describes it (experiments/results_readme.py).
 snapshot() {
-  "$PY" -m study.snapshot "$LIVE" "$RESULTS/study.db" >/dev/null
+  copy_live
   describe
 }
+copy_live() { "$PY" -m study.snapshot "$LIVE" "$RESULTS/study.db" >/dev/null; }
 describe() {
   "$PY" experiments/results_readme.py --storage "sqlite:///$RESULTS/study.db" \
     --study-name "$STUDY" --results "$RESULTS" --command "bash experiments/fashion_mnist.sh"
@@ -61,7 +62,7 @@ fi
 
 if [ "${1:-}" = publish ]; then
   [ -f "$LIVE" ] || { echo "publish: no live storage $LIVE to publish" >&2; exit 2; }
-  "$PY" -m study.snapshot "$LIVE" "$RESULTS/study.db" >/dev/null
+  copy_live
   step "published what $LIVE holds so far"
   analyse
   exit 0

@@ -2,7 +2,8 @@
 
 `python -m analysis` run today on the committed storage must give the committed verdict: a
 change to loading, the verdict or the storage contract that silently alters what the tool
-reads out of its own published study fails here.
+reads out of its own published study fails here. The top README's "What we found" table is
+written by hand from `verdict.json`; its figures must be the published ones.
 """
 
 from __future__ import annotations
@@ -49,3 +50,46 @@ def test_the_analysis_reproduces_the_published_verdict(published, reproduced, ke
                                  "tost_ci90_high"])
 def test_the_analysis_reproduces_the_published_interval(published, reproduced, key):
     assert reproduced[key] == pytest.approx(published[key], abs=1e-9)
+
+
+README = RESULTS.parents[1] / "README.md"
+
+
+def _found_table() -> dict[str, list[str]]:
+    """The top README's 'What we found' table: each row's first cell -> its other cells."""
+    section = README.read_text().split("## What we found", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        if line.startswith("| ") and not line.startswith("| ---"):
+            first, *others = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            rows[first] = others
+    return rows
+
+
+def _row(table: dict[str, list[str]], start: str) -> tuple[str, list[str]]:
+    (key,) = [key for key in table if key.startswith(start)]
+    return key, table[key]
+
+
+def _points(fraction: float) -> str:
+    """A difference in percentage points as README writes it: −1.25, +0.23."""
+    return f"{100 * fraction:+.2f}".replace("-", "\N{MINUS SIGN}")
+
+
+def test_readme_states_the_published_reruns(published):
+    key, cells = _row(_found_table(), "our reruns of those two")
+    n = published["n_per_position"]
+    assert n["before"] == n["after"] and f"over {n['before']} seeds" in key
+    mean, std = published["mean"], published["std"]
+    assert cells[:2] == [f"{mean[p]:.2%} ± {std[p]:.2%}" for p in ("before", "after")]
+
+
+def test_readme_states_the_published_difference_and_verdict(published):
+    table = _found_table()
+    _, difference = _row(table, "difference after − before")
+    low, high = published["ci_low"], published["ci_high"]
+    interval = f"{_points(published['difference'])} pp [{_points(low)}, {_points(high)}]"
+    assert difference[0] == interval.lstrip("+")
+    _, verdict = _row(table, "verdict")
+    half_width = f"{100 * (high - low) / 2:.2f} pp"
+    assert verdict[0] == f"**{published['verdict']}** (interval half-width {half_width})"

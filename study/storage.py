@@ -273,7 +273,13 @@ def _make_transactional(engine: sqlalchemy.engine.Engine) -> None:
 
 def _probe_write(connection: sqlalchemy.engine.Connection, shown: str, url: URL, *,
                  has_tables: bool) -> None:
-    """Refuses a database that does not accept writes, by one that changes nothing."""
+    """Refuses a database that does not accept writes, by one that changes nothing.
+
+    The probe runs in a transaction of its own: SQLite waits out another writer's lock only for
+    a connection that holds no read transaction, so one left open by the inspection above
+    would turn a busy database into "database is locked" at once.
+    """
+    connection.rollback()
     probe = ("UPDATE studies SET study_name = study_name WHERE 1 = 0" if has_tables
              else "CREATE TABLE bnstudy_write_probe (id INTEGER)")
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import signal
 import sys
 import threading
@@ -23,7 +24,6 @@ __all__ = ["EXIT_INTERRUPTED", "EXIT_USAGE", "OneLineParser", "run_command", "ru
 
 EXIT_USAGE = 2  # argparse's code for a malformed command line; ours for every user mistake
 EXIT_INTERRUPTED = 130  # what a shell reports for a process stopped by Ctrl-C (128 + SIGINT)
-_redelivery_pending = threading.Event()  # a held Ctrl-C is on its way back: see _interrupts_noted
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -47,20 +47,23 @@ def run_command(command: Callable[[], str], prog: str, *,
         command line (one line on stderr, no traceback), EXIT_INTERRUPTED when interrupted
         (one line; a study is left resumable).
     """
-    with _interrupts_noted() as interrupted:
-        try:
+    interruptions = _Interruptions()
+    try:
+        with interruptions.noted():
             text = command()
-        except SystemExit as exit_request:  # argparse: --help, or its one-line error
-            return int(exit_request.code or 0)
-        except KeyboardInterrupt:
+    except SystemExit as exit_request:  # argparse: --help, or its one-line error
+        return int(exit_request.code or 0)
+    except KeyboardInterrupt:
+        return _report_interrupt(prog, on_interrupt)
+    except UsageError as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception:
+        if interruptions.seen:  # a library turned our KeyboardInterrupt into its own error
             return _report_interrupt(prog, on_interrupt)
-        except UsageError as error:
-            print(f"{prog}: error: {error}", file=sys.stderr)
-            return EXIT_USAGE
-        except Exception:
-            if interrupted():  # a library turned our KeyboardInterrupt into its own error
-                return _report_interrupt(prog, on_interrupt)
-            raise
+        raise
+    if interruptions.seen:  # a Ctrl-C came as the block closed: still the user's request
+        return _report_interrupt(prog, on_interrupt)
     print(text)
     return 0
 
@@ -78,15 +81,18 @@ def run_module(module: str, prog: str) -> int:
     Returns:
         The exit code.
     """
-    with _interrupts_noted() as interrupted:
-        try:
+    interruptions = _Interruptions()
+    try:
+        with interruptions.noted():
             main = importlib.import_module(module).main
-        except KeyboardInterrupt:
+    except KeyboardInterrupt:
+        return _report_interrupt(prog)
+    except Exception:
+        if interruptions.seen:
             return _report_interrupt(prog)
-        except Exception:
-            if interrupted():
-                return _report_interrupt(prog)
-            raise
+        raise
+    if interruptions.seen:  # held during the import, it came back as the block closed
+        return _report_interrupt(prog)
     return main()
 
 
@@ -95,11 +101,10 @@ def _report_interrupt(prog: str, advice: str = "run the same command again.") ->
     return EXIT_INTERRUPTED
 
 
-@contextmanager
-def _interrupts_noted() -> Iterator[Callable[[], bool]]:
-    """Notes every Ctrl-C while the block runs; yields a function telling whether one came.
+class _Interruptions:
+    """Notes every Ctrl-C while `noted()` runs; `seen` tells whether one came.
 
-    Three ways a Ctrl-C can go wrong in a library, all handled here:
+    Four ways a Ctrl-C can go wrong in a library, all handled here:
     - it is caught and another error raised instead (tf.data iterators): the note tells an
       interruption from a bug;
     - it lands in code whose exceptions Python ignores, such as a garbage-collector callback
@@ -108,39 +113,95 @@ def _interrupts_noted() -> Iterator[Callable[[], bool]]:
     - it lands in Python code that a native module runs while it is imported (TensorFlow
       imports jaxlib, whose nanobind modules call `enum` as they initialize): the C++ side
       cannot pass the exception on and aborts the process. So a Ctrl-C during an import is
-      held and delivered again once the import is over (start-up imports take seconds).
+      held and delivered again once the import is over (start-up imports take seconds);
+    - the library cleans up on its way out and logs what failed with a traceback (SQLAlchemy,
+      interrupted inside a fetch: "Error closing cursor"): from the first Ctrl-C until the
+      block ends logging is off, since the command's one line says all there is to say.
+    A held Ctrl-C still on its way back when the block ends is noted there, not left to land
+    after it: the caller checks `seen` once the block is over.
     Signal handlers can only be set from the main thread; elsewhere, and where someone else
     already handles SIGINT, nothing is changed and only plain KeyboardInterrupts count.
     """
-    seen = []
 
-    def note_and_interrupt(signum: int, frame: FrameType | None) -> None:
-        seen.append(signum)
+    def __init__(self) -> None:
+        self.seen = False
+        self._closing = False
+        self._redelivery = _Redelivery()
+        self._previous_hook = sys.unraisablehook
+
+    @contextmanager
+    def noted(self) -> Iterator[None]:
+        """The block during which a Ctrl-C is noted (and raised where that is safe)."""
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.getsignal(signal.SIGINT) if in_main_thread else None
+        ours = previous is signal.default_int_handler
+        self._previous_hook = sys.unraisablehook
+        logging_disabled = logging.root.manager.disable
+        if ours:
+            signal.signal(signal.SIGINT, self._note_and_interrupt)
+            sys.unraisablehook = self._deliver_again
+        try:
+            yield
+        finally:
+            if ours:
+                self._closing = True  # from here a Ctrl-C is noted, never raised
+                self._redelivery.cancel()
+                # Runs a SIGINT still pending (raised before the cancel) with our handler,
+                # then puts the previous one back.
+                signal.signal(signal.SIGINT, previous)
+                sys.unraisablehook = self._previous_hook
+                logging.disable(logging_disabled)
+
+    def _note_and_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        if not self.seen:
+            logging.disable(logging.CRITICAL)
+        self.seen = True
+        if self._closing:
+            return
         if _inside_an_import(frame):
-            _deliver_again_soon()
+            self._redelivery.soon()
             return
         raise KeyboardInterrupt
 
-    def deliver_again(unraisable: sys.UnraisableHookArgs) -> None:
-        if seen and unraisable.exc_type is not None and issubclass(
+    def _deliver_again(self, unraisable: sys.UnraisableHookArgs) -> None:
+        if self.seen and unraisable.exc_type is not None and issubclass(
                 unraisable.exc_type, KeyboardInterrupt):
-            _deliver_again_soon()  # raised now, it would land in this ignored callback again
+            self._redelivery.soon()  # raised now, it would land in this ignored callback again
         else:
-            previous_hook(unraisable)
+            self._previous_hook(unraisable)
 
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.getsignal(signal.SIGINT) if in_main_thread else None
-    ours = previous is signal.default_int_handler
-    previous_hook = sys.unraisablehook
-    if ours:
-        signal.signal(signal.SIGINT, note_and_interrupt)
-        sys.unraisablehook = deliver_again
-    try:
-        yield lambda: bool(seen)
-    finally:
-        if ours:
-            signal.signal(signal.SIGINT, previous)
-            sys.unraisablehook = previous_hook
+
+class _Redelivery:
+    """A held Ctrl-C on its way back: SIGINT raised again in a moment, from another thread;
+    Python then runs the main thread's handler once more at its next instruction.
+
+    One at a time: a second Ctrl-C meanwhile adds none. After `cancel` returns, SIGINT either
+    was never raised again or is already pending in the main thread (raising happens under
+    the lock), so the next check of signals runs it: none is left to land later.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()  # re-entrant: `soon` runs in the main thread's handler
+        self._timer: threading.Timer | None = None
+
+    def soon(self) -> None:
+        with self._lock:
+            if self._timer is None:
+                self._timer = threading.Timer(0.05, self._deliver)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    def _deliver(self) -> None:
+        with self._lock:
+            if self._timer is not None:  # not cancelled meanwhile
+                self._timer = None
+                signal.raise_signal(signal.SIGINT)
 
 
 def _inside_an_import(frame: FrameType | None) -> bool:
@@ -150,20 +211,3 @@ def _inside_an_import(frame: FrameType | None) -> bool:
             return True
         frame = frame.f_back
     return False
-
-
-def _deliver_again_soon() -> None:
-    """Raises SIGINT again in a moment, from another thread; Python then runs the main
-    thread's handler once more at its next instruction. One delivery at a time: a second
-    Ctrl-C meanwhile must not leave a delivery behind for after the command has ended."""
-    if _redelivery_pending.is_set():
-        return
-    _redelivery_pending.set()
-
-    def deliver() -> None:
-        _redelivery_pending.clear()
-        signal.raise_signal(signal.SIGINT)
-
-    again = threading.Timer(0.05, deliver)
-    again.daemon = True
-    again.start()

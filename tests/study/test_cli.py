@@ -6,6 +6,7 @@ The real command lines, interrupted in a subprocess at several moments: tests/te
 from __future__ import annotations
 
 import importlib
+import logging
 import signal
 import sys
 import time
@@ -13,7 +14,7 @@ import time
 import pytest
 
 from analysis.cli import main as analysis_main
-from study.cli import EXIT_INTERRUPTED, EXIT_USAGE, run_command
+from study.cli import EXIT_INTERRUPTED, EXIT_USAGE, run_command, run_module
 from study.confirm import main as confirm_main
 from study.search import main as search_main
 
@@ -85,6 +86,43 @@ def test_ctrl_c_during_an_import_is_held_until_the_import_is_over(tmp_path, monk
     assert sys.modules["slow_native_import"].finished
     assert capsys.readouterr().err.count("\n") == 1
     time.sleep(0.2)  # and no second delivery is left to land after the command
+
+
+def test_a_held_ctrl_c_still_on_its_way_back_when_the_block_ends_counts_there(
+        tmp_path, monkeypatch, capsys):
+    # The import ends before the held Ctrl-C comes back (50 ms): it must be noted as the block
+    # closes, neither raised out of the closing code nor left to land after the command.
+    (tmp_path / "quick_import.py").write_text(
+        "import signal\n"
+        "signal.raise_signal(signal.SIGINT)\n"
+        "def main() -> int:\n"
+        "    return 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for attempt in range(2):  # through run_module, then through run_command
+        monkeypatch.delitem(sys.modules, "quick_import", raising=False)
+        if attempt == 0:
+            assert run_module("quick_import", PROG) == EXIT_INTERRUPTED
+        else:
+            assert run_command(lambda: importlib.import_module("quick_import").__name__,
+                               PROG) == EXIT_INTERRUPTED
+        assert capsys.readouterr().err.count("\n") == 1
+        time.sleep(0.2)  # no delivery is left behind to interrupt this
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_what_a_library_logs_while_unwinding_from_ctrl_c_is_not_shown(caplog, capsys):
+    def command() -> str:  # as SQLAlchemy does when interrupted inside a fetch
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            logging.getLogger("library.pool").error("Error closing cursor", exc_info=True)
+            raise
+        return "unreachable"
+
+    assert run_command(command, PROG) == EXIT_INTERRUPTED
+    assert caplog.records == [] and capsys.readouterr().err.count("\n") == 1
+    logging.getLogger("library.pool").error("after the command")  # logging is back on
+    assert [record.message for record in caplog.records] == ["after the command"]
 
 
 def test_other_errors_stay_errors_and_the_handler_is_restored():

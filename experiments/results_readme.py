@@ -122,8 +122,15 @@ def _confirm_section(confirm: optuna.Study | None) -> list[str]:
     record = confirm.user_attrs.get(CONFIG_ATTR, {})
     reruns = confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     total = len(record.get("seeds", [])) * len(PLACEMENTS)
+    if record.get("allocation", "equal") == "equal":
+        finished = f"{len(reruns)} of {total} reruns finished"
+    else:  # study.allocation: counts follow the spreads, `total` is only the most there can be
+        counts = ", ".join(f"{sum(t.params.get(SCIENTIFIC_PARAM) == p for t in reruns)} {p}"
+                           for p in PLACEMENTS)
+        finished = (f"{len(reruns)} reruns finished ({counts}; allocated by spread, at most "
+                    f"{total})")
     lines = ["## Confirmation", "",
-             f"{len(reruns)} of {total} reruns finished: the best trial of each placement "
+             f"{finished}: the best trial of each placement "
              f"({record.get('source_trials')}) retrained with seeds {record.get('seeds')} on "
              f"{record.get('train_images')} training images and tested once on "
              f"{record.get('test_images')} test images. Time in training: "

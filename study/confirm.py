@@ -21,6 +21,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO
 
+from study.allocation import ALLOCATIONS, next_rerun
 from study.cli import OneLineParser, run_command
 from study.contract import (
     CONFIG_ATTR,
@@ -191,16 +192,17 @@ def train_and_test(models: TrialModels, params: dict[str, object], inputs: Train
     return float(results["accuracy"]), float(results["loss"]), seconds
 
 
-def _done_pairs(confirm: optuna.Study | None, best: dict[str, FrozenTrial],
-                storage_url: str) -> set[tuple[str, int]]:
-    """(placement, seed) pairs already rerun; refuses reruns of another source trial."""
+def _done_reruns(confirm: optuna.Study | None, best: dict[str, FrozenTrial],
+                 storage_url: str) -> dict[str, dict[int, float]]:
+    """Per placement, the test accuracy of each seed already rerun; refuses reruns of another
+    source trial."""
     from optuna.trial import TrialState
 
     from study.storage import mask_password
 
+    done: dict[str, dict[int, float]] = {placement: {} for placement in PLACEMENTS}
     if confirm is None:
-        return set()
-    done = set()
+        return done
     for trial in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         placement = trial.params.get(SCIENTIFIC_PARAM)
         source = trial.user_attrs.get("source_trial")
@@ -213,13 +215,15 @@ def _done_pairs(confirm: optuna.Study | None, best: dict[str, FrozenTrial],
                 f"rerun, but {confirm.study_name!r} reruns trial {source} for "
                 f"{SCIENTIFIC_PARAM}={placement!r} and the search's best is now trial "
                 f"{best[placement].number}; start over with `{delete}`.")
-        done.add((placement, trial.user_attrs.get("seed")))
+        if placement in done:
+            done[placement][trial.user_attrs.get("seed")] = trial.value
     return done
 
 
 def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
-                     stream: TextIO | None = None, reuse_compiled: bool = True) -> optuna.Study:
-    """Reruns the best trial of each placement with `seeds` seeds and stores the test accuracy.
+                     stream: TextIO | None = None, reuse_compiled: bool = True,
+                     allocation: str = "equal") -> optuna.Study:
+    """Reruns the best trial of each placement with up to `seeds` seeds, storing test accuracy.
 
     Everything is rebuilt from the search study's stored configuration: data, splits, epochs,
     batch and image size, search space. Pairs (placement, seed) already COMPLETE in the
@@ -232,6 +236,9 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         stream: Where progress lines go; None is stdout.
         reuse_compiled: Reruns of one configuration reuse its compiled model, re-initialised
             with each seed (`study.compiled_models`); off builds and compiles every rerun.
+        allocation: Which placement reruns next (`study.allocation`): "equal" gives each
+            placement every seed in turn; "by-spread" gives reruns to the noisier placement
+            first, in proportion to the stds, until each has had every seed.
 
     Returns:
         The confirmation study (maximize test accuracy) with every rerun so far.
@@ -251,27 +258,28 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     config = search_config(study, storage_url)
     best = best_trials(study)
     name = confirm_study_name(study_name)
-    done = _done_pairs(load_study(storage, name) if has_study(storage, name) else None, best,
-                       storage_url)
-    # Seed-major order: an interrupted run leaves both placements with nearly equal reruns.
-    pairs = [(placement, seed) for seed in seed_list for placement in PLACEMENTS]
-    todo = [pair for pair in pairs if pair not in done]
+    done = _done_reruns(load_study(storage, name) if has_study(storage, name) else None, best,
+                        storage_url)
+    planned = len(seed_list) * len(PLACEMENTS)
+    finished = sum(seed in done[placement] for placement in PLACEMENTS for seed in seed_list)
+    of_planned = f"{'' if allocation == 'equal' else 'at most '}{planned}"
 
     def say(line: str) -> None:
         print(line, file=stream, flush=True)
 
     say(f"Confirming {study_name!r}: the best trial of each placement, rerun with "
-        f"{seeds} seed{'s' if seeds > 1 else ''} and tested once.")
+        f"{'' if allocation == 'equal' else 'up to '}{seeds} seed{'s' if seeds > 1 else ''} "
+        f"and tested once{'' if allocation == 'equal' else ', more reruns to the noisier'}.")
     for placement, trial in best.items():
         params = format_params({key: value for key, value in trial.params.items()
                                 if key != SCIENTIFIC_PARAM})
         say(f"  {SCIENTIFIC_PARAM}={placement}: trial {trial.number}, val_accuracy "
             f"{trial.value:.4f} ({params})")
-    if not todo:
-        say(f"All {len(pairs)} reruns already finished.")
+    if next_rerun(done, seed_list, allocation) is None:
+        say(f"All {planned} reruns already finished.")
         return load_study(storage, name)
-    if len(todo) < len(pairs):
-        say(f"Resuming: {len(pairs) - len(todo)} of {len(pairs)} reruns already finished.")
+    if finished:
+        say(f"Resuming: {finished} of {of_planned} reruns already finished.")
 
     from study import spaces
     from study.compiled_models import (
@@ -304,16 +312,19 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         "seeds": sorted(set(stored.get("seeds", [])) | set(seed_list)),
         "source_trials": {placement: trial.number for placement, trial in best.items()},
         "train_images": len(splits.train_images), "test_images": len(splits.test_images),
-        "epochs": config.epochs, "versions": library_versions()})
-    for placement, seed in todo:
+        "epochs": config.epochs, "allocation": allocation, "versions": library_versions()})
+    while (rerun := next_rerun(done, seed_list, allocation)) is not None:
+        placement, seed = rerun
         source = best[placement]
-        say(f"Rerun {pairs.index((placement, seed)) + 1} of {len(pairs)}: "
+        finished += 1
+        say(f"Rerun {finished} of {of_planned}: "
             f"{SCIENTIFIC_PARAM}={placement} seed={seed} (trial {source.number})")
         started = datetime.datetime.now()  # Optuna stores local naive times
         accuracy, loss, seconds = train_and_test(models, source.params, inputs, config, seed)
         store_rerun(confirm, source, seed, accuracy, loss=loss, seconds=seconds,
                     compiled_model=models.last_build, dtype_policy=models.dtype_policy,
                     started=started)
+        done[placement][seed] = accuracy
         say(f"  -> test accuracy {accuracy:.4f} in {seconds:.1f} s")
     return confirm
 
@@ -359,8 +370,14 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"Optuna storage URL of the search (default: {DEFAULT_STORAGE})")
     parser.add_argument("--study-name", required=True, help="name of the search study")
     parser.add_argument("--seeds", type=int, default=DEFAULT_CONFIRM_SEEDS,
-                        help=f"reruns per placement (default: {DEFAULT_CONFIRM_SEEDS}, what "
-                             "the analysis' verdict is calibrated for)")
+                        help=f"reruns per placement, the most of either with --allocation "
+                             f"by-spread (default: {DEFAULT_CONFIRM_SEEDS}, what the "
+                             "analysis' verdict is calibrated for)")
+    parser.add_argument("--allocation", choices=ALLOCATIONS, default="equal",
+                        help="equal: every seed for each placement in turn; by-spread: "
+                             "reruns go first to the placement whose std is larger, which "
+                             "narrows the interval of the difference with fewer reruns "
+                             "(default: equal)")
     parser.add_argument("--reuse-compiled", choices=("on", "off"), default="on",
                         help="reruns of one configuration reuse its compiled model, "
                              "re-initialised (default: on)")
@@ -376,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         check_study_name(args.study_name)
         study = run_confirmation(args.storage, args.study_name, args.seeds,
-                                 reuse_compiled=args.reuse_compiled == "on")
+                                 reuse_compiled=args.reuse_compiled == "on",
+                                 allocation=args.allocation)
         return summary(study, args.storage, args.study_name)
 
     return run_command(confirm, "python -m study.confirm")

@@ -85,3 +85,15 @@ def test_the_readme_reports_the_stored_numbers(results_readme, run):
             in text)
     assert "of 20 trials finished" in text
     assert "1 FAIL (1 of them cut off before their end" in text
+
+
+def test_reruns_allocated_by_spread_are_counted_per_placement(results_readme, tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    write_synthetic_study(url, "s", effect=0.0, n_trials=4, n_confirm_seeds=SEEDS, seed=3)
+    confirm = optuna.load_study(study_name=confirm_study_name("s"), storage=url)
+    confirm.set_user_attr(CONFIG_ATTR, {"seeds": rerun_seeds(5), "allocation": "by-spread"})
+
+    text = results_readme.readme(url, "s", tmp_path, "bash run.sh")
+
+    assert (f"{2 * SEEDS} reruns finished ({SEEDS} before, {SEEDS} after; allocated by spread, "
+            "at most 10): the best trial of each placement") in text

@@ -139,6 +139,8 @@ def test_other_errors_stay_errors_and_the_handler_is_restored():
     (confirm_main, ["--seeds", "1"], "the following arguments are required: --study-name"),
     (analysis_main, ["--study-name", "s"], "the following arguments are required: --storage"),
     (confirm_main, ["--study-name", " "], "`study_name` must name a study with at least one"),
+    (confirm_main, ["--study-name", "s", "--allocation", "neyman"],
+     "argument --allocation: invalid choice: 'neyman'"),
 ])
 def test_a_bad_command_line_is_one_line_and_2(main, argv, message, capsys):
     assert main(argv) == EXIT_USAGE

@@ -177,6 +177,28 @@ def test_more_seeds_later_adds_only_the_new_ones(url, monkeypatch):
     assert confirm.user_attrs["config"]["seeds"] == [1000, 1001]
 
 
+def test_by_spread_gives_the_noisier_placement_its_seeds_first_and_resumes(url, monkeypatch):
+    def train_and_test(build, params, inputs, config, seed):  # "before" std 0.1, "after" 0.005
+        calls.append((params["bn_position"], seed))
+        if params["bn_position"] == "before":
+            return 0.7 + seed % 2 * 0.2, 1.0, 0.1
+        return 0.8 + seed % 2 * 0.01, 1.0, 0.1
+
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(confirm_module, "train_and_test", train_and_test)
+    run_confirmation(url, SEARCH, 9, stream=io.StringIO(), allocation="by-spread")
+    first = [(placement, seed) for seed in rerun_seeds(8) for placement in ("before", "after")]
+    assert calls == first + [("before", 1008), ("after", 1008)]
+
+    calls.clear()
+    stream = io.StringIO()
+    confirm = run_confirmation(url, SEARCH, 11, stream=stream, allocation="by-spread")
+    assert calls == [("before", 1009), ("before", 1010), ("after", 1009), ("after", 1010)]
+    assert "Resuming: 18 of at most 22 reruns already finished." in stream.getvalue()
+    assert "Rerun 19 of at most 22: bn_position=before seed=1009" in stream.getvalue()
+    assert confirm.user_attrs["config"]["allocation"] == "by-spread"
+
+
 def test_refuses_to_mix_reruns_of_another_source_trial(url, monkeypatch):
     monkeypatch.setattr(confirm_module, "train_and_test", _fake_training([]))
     run_confirmation(url, SEARCH, 1, stream=io.StringIO())

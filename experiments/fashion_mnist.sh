@@ -25,10 +25,15 @@ STUDY=fashion_mnist
 # 95% CI half-width of the difference <= 0.5 pp, with more seeds where the noise needs them.
 # The first 5 of each placement projected 0.53 pp at 8, so the run went to 10; at 10 it
 # measured 0.74 pp (projected 0.45 pp at 24, so it went on to 24); then two bad "before" seeds
-# of 12 (78.6%, 80.7%) raised that placement's std to 2.7 pp, which projects 1.1 pp at 24 and
-# 0.5 pp only near 120 seeds per placement (about 37 hours here): so 120, over many sessions.
+# of 12 (78.6%, 80.7%) raised that placement's std to 2.7 pp, which projects 0.5 pp only near
+# 120 seeds per placement with equal counts (about 123 at 55 seeds). From 55 reruns of each
+# placement on, reruns are allocated by spread (study/allocation.py): "before" (std 2.75
+# pp) gets each next rerun while one more of its reruns narrows the interval more than one of
+# "after" (std 0.54 pp) would; that projects 0.5 pp at about 129 "before" reruns beside 55
+# "after": 74 more reruns, where equal counts needed about 137. So at most 140 per placement.
 # `publish` at the end of each session keeps results/ showing what the seeds so far say.
-SEEDS=${SEEDS:-120}
+SEEDS=${SEEDS:-140}
+ALLOCATION=${ALLOCATION:-by-spread}
 SNAPSHOT_SECONDS=${SNAPSHOT_SECONDS:-600}
 PY=.venv/bin/python
 LOG=$RESULTS/steps.log
@@ -82,8 +87,9 @@ step "search started: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cu
 snapshot
 step "search ended"
 
-step "confirm started: $SEEDS seeds per placement"
-"$PY" -m study.confirm --study-name "$STUDY" --storage "sqlite:///$LIVE" --seeds "$SEEDS"
+step "confirm started: up to $SEEDS seeds per placement, allocated $ALLOCATION"
+"$PY" -m study.confirm --study-name "$STUDY" --storage "sqlite:///$LIVE" --seeds "$SEEDS" \
+  --allocation "$ALLOCATION"
 snapshot
 step "confirm ended"
 

@@ -243,6 +243,50 @@ def seeds_to_settle(
     return high
 
 
+def more_reruns_by_spread(comparison: Comparison,
+                          cap: int = SEEDS_NEEDED_CAP) -> dict[str, int] | None:
+    """More reruns of each placement that would settle an inconclusive comparison when they
+    are allocated by spread (`python -m study.confirm --allocation by-spread`).
+
+    The criterion of `seeds_to_settle` (80% probability at the observed difference), with
+    Welch's interval at the observed stds; the reruns are added one at a time where one more
+    shrinks the interval most (`study.allocation.variance_gain`), from the counts so far.
+
+    Args:
+        comparison: A comparison of reruns (its stds and counts are used).
+        cap: Most reruns per placement worth counting to.
+
+    Returns:
+        {"before": k, "after": m} more reruns; None unless the verdict is inconclusive, or
+        when even `cap` reruns of each placement would not settle it.
+    """
+    from study.allocation import variance_gain
+
+    if comparison.verdict != "inconclusive":
+        return None
+    difference, margin = abs(comparison.difference), comparison.margin
+    distance, level = (difference, 0.95) if difference >= margin else (margin - difference, 0.90)
+    variance = {"before": comparison.std_before**2, "after": comparison.std_after**2}
+    counts = {"before": comparison.n_before, "after": comparison.n_after}
+
+    def settles() -> bool:
+        parts = {p: variance[p] / counts[p] for p in counts}  # squared standard errors
+        total = sum(parts.values())
+        if total == 0.0:
+            return distance > 0.0
+        dof = total**2 / sum(parts[p] ** 2 / (counts[p] - 1) for p in counts)  # Welch
+        critical = stdtrit(dof, 0.5 + level / 2) + stdtrit(dof, _POWER_QUANTILE)
+        return critical * math.sqrt(total) < distance
+
+    while not settles():
+        open_placements = [p for p in counts if counts[p] < cap]
+        if not open_placements:
+            return None
+        counts[max(open_placements, key=lambda p: variance_gain(variance[p], counts[p]))] += 1
+    return {"before": counts["before"] - comparison.n_before,
+            "after": counts["after"] - comparison.n_after}
+
+
 def compare_placements(
     before: np.ndarray | list[float],
     after: np.ndarray | list[float],

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from study.contract import PLACEMENTS
 from study.errors import ConfigError
 
-__all__ = ["ALLOCATIONS", "MIN_RERUNS_EACH", "next_rerun"]
+__all__ = ["ALLOCATIONS", "MIN_RERUNS_EACH", "next_rerun", "variance_gain"]
 
 ALLOCATIONS = ("equal", "by-spread")
 MIN_RERUNS_EACH = 8  # the issue's floor per placement; a std from fewer swings too much to steer
@@ -53,14 +53,15 @@ def next_rerun(done: Mapping[str, Mapping[int, float]], seeds: Sequence[int],
     counts = {placement: len(done.get(placement, {})) for placement in PLACEMENTS}
     if allocation == "by-spread" and all(counts[p] >= MIN_RERUNS_EACH for p in open_placements):
         placement = max(open_placements,  # the first of PLACEMENTS on a tie
-                        key=lambda p: _variance_gain(list(done[p].values())))
+                        key=lambda p: variance_gain(statistics.variance(done[p].values()),
+                                                    counts[p]))
     else:  # seed-major: the smallest free seed, "before" first on a tie
         placement = min(open_placements,
                         key=lambda p: (seeds.index(first_free[p]), PLACEMENTS.index(p)))
     return placement, first_free[placement]
 
 
-def _variance_gain(accuracies: list[float]) -> float:
-    """How much one more rerun shrinks this placement's s²/n, the squared standard error."""
-    n = len(accuracies)
-    return statistics.variance(accuracies) / (n * (n + 1))
+def variance_gain(variance: float, n: int) -> float:
+    """How much one more rerun shrinks a placement's s²/n (its squared standard error), for
+    `n` reruns so far that vary by `variance`: the rule "by-spread" allocates with."""
+    return variance / (n * (n + 1))

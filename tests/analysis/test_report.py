@@ -20,7 +20,7 @@ from analysis.report import (
     verdict_sentence,
 )
 from analysis.simulate import write_synthetic_study
-from analysis.verdict import SEEDS_NEEDED_CAP
+from analysis.verdict import SEEDS_NEEDED_CAP, more_reruns_by_spread
 from analysis.writer import default_out_dir, safe_name
 
 
@@ -79,6 +79,21 @@ def test_an_interval_the_data_cannot_bound_is_said_so_not_printed_as_100_pp(anal
 )
 def test_recommendation_follows_the_verdict(analysis, changes, expected):
     assert expected in recommendation(_with(analysis, **changes), "sqlite:///x.db")
+
+
+def test_an_inconclusive_recommendation_offers_reruns_by_spread_where_they_save(analysis):
+    unequal = _with(analysis, verdict="inconclusive", difference=0.0, std_before=0.027,
+                    std_after=0.005, n_before=10, n_after=10, seeds_needed=188)
+    more = more_reruns_by_spread(unequal.comparison)
+    most = max(10 + more["before"], 10 + more["after"])
+
+    assert recommendation(unequal, "sqlite:///x.db").endswith(
+        f" Allocated by spread, fewer would: {more['before']} more of BN before and "
+        f"{more['after']} more of BN after (`python -m study.confirm --storage sqlite:///x.db "
+        f"--study-name s --seeds {most} --allocation by-spread`).")
+    alike = _with(analysis, verdict="inconclusive", difference=0.0, std_before=0.01,
+                  std_after=0.01, n_before=10, n_after=10, seeds_needed=51)
+    assert "by spread" not in recommendation(alike, "sqlite:///x.db")
 
 
 def test_provisional_recommendation_gives_the_confirm_command(analysis):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -9,6 +11,7 @@ from analysis.verdict import (
     SEEDS_NEEDED_CAP,
     compare_placements,
     describe_interval,
+    more_reruns_by_spread,
     prob_greater,
     seeds_to_settle,
     verdict_from_intervals,
@@ -134,3 +137,32 @@ def test_an_interval_at_the_clip_is_not_yet_bounded():
     assert describe_interval(-0.008, 0.0142) == "[-0.80, +1.42] pp"
     assert describe_interval(-1.0, 1.0) == "not yet bounded"
     assert describe_interval(-0.2, 1.0) == "not yet bounded"
+
+
+def _inconclusive(std_before: float, std_after: float, n: int = 10, difference: float = 0.0):
+    return dataclasses.replace(
+        compare_placements(BEFORE, AFTER), verdict="inconclusive", difference=difference,
+        std_before=std_before, std_after=std_after, n_before=n, n_after=n)
+
+
+def test_more_reruns_by_spread_at_equal_spreads_is_seeds_to_settle_for_each():
+    needed = seeds_to_settle(0.0, 0.01, DEFAULT_MARGIN)
+    more = more_reruns_by_spread(_inconclusive(0.01, 0.01))
+
+    assert abs(more["before"] - more["after"]) <= 1  # alternating, "before" first on a tie
+    assert abs(more["before"] + more["after"] - 2 * (needed - 10)) <= 2
+
+
+def test_more_reruns_by_spread_go_to_the_noisier_and_take_fewer_in_all():
+    std_before, std_after = 0.027, 0.005
+    needed = seeds_to_settle(0.0, np.sqrt((std_before**2 + std_after**2) / 2), DEFAULT_MARGIN)
+    more = more_reruns_by_spread(_inconclusive(std_before, std_after))
+
+    assert more["before"] > 5 * more["after"]
+    assert more["before"] + more["after"] < 0.75 * 2 * (needed - 10)
+
+
+def test_more_reruns_by_spread_only_for_an_inconclusive_verdict_within_the_cap():
+    assert more_reruns_by_spread(compare_placements(BEFORE, [a + 0.03 for a in AFTER])) is None
+    on_the_margin = _inconclusive(0.027, 0.005, difference=-0.9 * DEFAULT_MARGIN)
+    assert more_reruns_by_spread(on_the_margin) is None

@@ -131,7 +131,8 @@ def _confirm_section(confirm: optuna.Study | None) -> list[str]:
                     f"{total})")
     lines = ["## Confirmation", "",
              f"{finished}: the best trial of each placement "
-             f"({record.get('source_trials')}) retrained with seeds {record.get('seeds')} on "
+             f"({record.get('source_trials')}) retrained with "
+             f"{_seed_range(record.get('seeds', []))} on "
              f"{record.get('train_images')} training images and tested once on "
              f"{record.get('test_images')} test images. Time in training: "
              f"{_hours(sum(t.user_attrs.get('train_seconds', 0.0) for t in reruns))}.", "",
@@ -140,6 +141,13 @@ def _confirm_section(confirm: optuna.Study | None) -> list[str]:
         lines.append(f"| {t.params.get(SCIENTIFIC_PARAM)} | {t.user_attrs.get('seed')} | "
                      f"{t.value:.4f} | {t.user_attrs.get('train_seconds', 0.0) / 60:.1f} |")
     return lines
+
+
+def _seed_range(seeds: list[int]) -> str:
+    """The seeds a confirmation may use, as a range: each placement takes them in order."""
+    if not seeds:
+        return "no seeds yet"
+    return f"seeds {min(seeds)} to {max(seeds)} ({len(seeds)} per placement at most)"
 
 
 def _verdict_section(verdict_path: Path, study: optuna.Study) -> list[str]:

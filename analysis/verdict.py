@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 from scipy.special import stdtr, stdtrit  # Student t cdf and quantile, without the overhead
 
+from study.allocation import variance_gain
 from study.contract import DEFAULT_CONFIRM_SEEDS
 
 Verdict = Literal["matters", "equivalent", "inconclusive"]
@@ -84,15 +85,22 @@ class Comparison:
 def _welch(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
     """Return (difference, standard error, Welch-Satterthwaite degrees of freedom)."""
     difference = float(after.mean() - before.mean())
-    var_before = before.var(ddof=1) / before.size
-    var_after = after.var(ddof=1) / after.size
-    standard_error = math.sqrt(var_before + var_after)
+    standard_error, dof = _welch_error(before.var(ddof=1), before.size,
+                                       after.var(ddof=1), after.size)
+    return difference, standard_error, dof
+
+
+def _welch_error(variance_before: float, n_before: int, variance_after: float,
+                 n_after: int) -> tuple[float, float]:
+    """(standard error, Welch-Satterthwaite degrees of freedom) of a difference of means."""
+    part_before, part_after = variance_before / n_before, variance_after / n_after
+    standard_error = math.sqrt(part_before + part_after)
     if standard_error == 0.0:
-        return difference, 0.0, float(before.size + after.size - 2)
-    dof = (var_before + var_after) ** 2 / (
-        var_before**2 / (before.size - 1) + var_after**2 / (after.size - 1)
+        return 0.0, float(n_before + n_after - 2)
+    dof = (part_before + part_after) ** 2 / (
+        part_before**2 / (n_before - 1) + part_after**2 / (n_after - 1)
     )
-    return difference, standard_error, float(dof)
+    return standard_error, float(dof)
 
 
 def _interval(difference: float, standard_error: float, dof: float, level: float):
@@ -224,15 +232,8 @@ def seeds_to_settle(
     Returns:
         Seeds per placement (at least 2), or cap + 1 when even cap would not settle it.
     """
-    if abs(difference) >= margin:
-        distance, level = abs(difference), 0.95
-    else:
-        distance, level = margin - abs(difference), 0.90
-
     def settles(n: int) -> bool:
-        dof = 2 * n - 2
-        critical = stdtrit(dof, 0.5 + level / 2) + stdtrit(dof, _POWER_QUANTILE)
-        return critical * std * math.sqrt(2.0 / n) < distance
+        return _would_settle(difference, margin, std * math.sqrt(2.0 / n), 2 * n - 2)
 
     if not settles(cap):
         return cap + 1
@@ -241,6 +242,19 @@ def seeds_to_settle(
         middle = (low + high) // 2
         low, high = (low, middle) if settles(middle) else (middle, high)
     return high
+
+
+def _would_settle(difference: float, margin: float, standard_error: float,
+                  dof: float) -> bool:
+    """Whether an interval of this standard error would settle the comparison with 80%
+    probability at the observed difference: exclude zero (95%) when |difference| >= margin,
+    else fit inside the margin (90%)."""
+    if abs(difference) >= margin:
+        distance, level = abs(difference), 0.95
+    else:
+        distance, level = margin - abs(difference), 0.90
+    critical = stdtrit(dof, 0.5 + level / 2) + stdtrit(dof, _POWER_QUANTILE)
+    return critical * standard_error < distance
 
 
 def more_reruns_by_spread(comparison: Comparison,
@@ -260,23 +274,15 @@ def more_reruns_by_spread(comparison: Comparison,
         {"before": k, "after": m} more reruns; None unless the verdict is inconclusive, or
         when even `cap` reruns of each placement would not settle it.
     """
-    from study.allocation import variance_gain
-
     if comparison.verdict != "inconclusive":
         return None
-    difference, margin = abs(comparison.difference), comparison.margin
-    distance, level = (difference, 0.95) if difference >= margin else (margin - difference, 0.90)
     variance = {"before": comparison.std_before**2, "after": comparison.std_after**2}
     counts = {"before": comparison.n_before, "after": comparison.n_after}
 
     def settles() -> bool:
-        parts = {p: variance[p] / counts[p] for p in counts}  # squared standard errors
-        total = sum(parts.values())
-        if total == 0.0:
-            return distance > 0.0
-        dof = total**2 / sum(parts[p] ** 2 / (counts[p] - 1) for p in counts)  # Welch
-        critical = stdtrit(dof, 0.5 + level / 2) + stdtrit(dof, _POWER_QUANTILE)
-        return critical * math.sqrt(total) < distance
+        standard_error, dof = _welch_error(variance["before"], counts["before"],
+                                           variance["after"], counts["after"])
+        return _would_settle(comparison.difference, comparison.margin, standard_error, dof)
 
     while not settles():
         open_placements = [p for p in counts if counts[p] < cap]

@@ -262,14 +262,15 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
                         storage_url)
     planned = len(seed_list) * len(PLACEMENTS)
     finished = sum(seed in done[placement] for placement in PLACEMENTS for seed in seed_list)
-    of_planned = f"{'' if allocation == 'equal' else 'at most '}{planned}"
+    by_spread = allocation != "equal"
+    of_planned = f"{'at most ' if by_spread else ''}{planned}"
 
     def say(line: str) -> None:
         print(line, file=stream, flush=True)
 
     say(f"Confirming {study_name!r}: the best trial of each placement, rerun with "
-        f"{'' if allocation == 'equal' else 'up to '}{seeds} seed{'s' if seeds > 1 else ''} "
-        f"and tested once{'' if allocation == 'equal' else ', more reruns to the noisier'}.")
+        f"{'up to ' if by_spread else ''}{seeds} seed{'s' if seeds > 1 else ''} "
+        f"and tested once{', more reruns to the noisier' if by_spread else ''}.")
     for placement, trial in best.items():
         params = format_params({key: value for key, value in trial.params.items()
                                 if key != SCIENTIFIC_PARAM})

@@ -17,8 +17,8 @@ import optuna
 
 from analysis.loading import AnalysisError
 from analysis.pipeline import analyze
-from analysis.report import verdict_sentence
 from analysis.verdict import DEFAULT_MARGIN
+from analysis.verdict_text import verdict_sentence
 from analysis.writer import attach_note, check_out_dir, default_out_dir, write_outputs
 from study.cli import OneLineParser, run_command
 from study.config import check_study_name

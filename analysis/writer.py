@@ -15,7 +15,8 @@ from pathlib import Path
 from analysis import plots
 from analysis.loading import AnalysisError
 from analysis.pipeline import Analysis
-from analysis.report import confirm_note, dashboard_note, report_markdown, verdict_record
+from analysis.report import confirm_note, dashboard_note, report_markdown
+from analysis.verdict_text import verdict_record
 
 RESERVED_NAMES = {"importance", "isolation", "expected_max", "verdict", "report", "trials"}
 

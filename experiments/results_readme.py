@@ -21,7 +21,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from analysis.report import MEANING
+from analysis.verdict_text import MEANING
 from study.contract import CONFIG_ATTR, CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
 from study.heartbeat import retried_trial
 

@@ -13,6 +13,7 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
+from analysis.pipeline import Analysis, analyze
 from analysis.simulate import write_synthetic_study
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -70,3 +71,11 @@ def storage_url(studies_db: Path, tmp_path: Path) -> str:
     copy = tmp_path / "studies.db"
     shutil.copyfile(studies_db, copy)
     return f"sqlite:///{copy}"
+
+
+@pytest.fixture(scope="module")
+def analysis() -> Analysis:
+    """A confirmed synthetic study analysed in memory (4 reruns per placement)."""
+    storage = optuna.storages.InMemoryStorage()
+    write_synthetic_study(storage, "s", effect=0.01, n_trials=24, n_confirm_seeds=4, seed=2)
+    return analyze(storage, "s", importance_seeds=(0,), n_trees=8)

@@ -3,113 +3,18 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
-import json
 
-import optuna
 import pytest
 from optuna.importance import PedAnovaImportanceEvaluator
 
-from analysis.pipeline import Analysis, analyze
 from analysis.report import (
     DASHBOARD_PED_ANOVA_QUANTILE,
     dashboard_note,
     importance_note,
-    recommendation,
     report_markdown,
-    verdict_record,
-    verdict_sentence,
 )
-from analysis.simulate import write_synthetic_study
-from analysis.verdict import SEEDS_NEEDED_CAP, more_reruns_by_spread
+from analysis.verdict_text import verdict_sentence
 from analysis.writer import default_out_dir, safe_name
-
-
-@pytest.fixture(scope="module")
-def analysis() -> Analysis:
-    storage = optuna.storages.InMemoryStorage()
-    write_synthetic_study(storage, "s", effect=0.01, n_trials=24, n_confirm_seeds=4, seed=2)
-    return analyze(storage, "s", importance_seeds=(0,), n_trees=8)
-
-
-def _with(analysis: Analysis, **changes) -> Analysis:
-    return dataclasses.replace(
-        analysis, comparison=dataclasses.replace(analysis.comparison, **changes)
-    )
-
-
-def test_verdict_sentence_in_percentage_points(analysis):
-    changed = _with(
-        analysis,
-        verdict="inconclusive",
-        difference=0.0031,
-        ci_low=-0.008,
-        ci_high=0.0142,
-        n_after=5,
-    )
-
-    assert verdict_sentence(changed) == (
-        "Verdict (from the confirmation reruns): inconclusive - after minus before = +0.31 pp, "
-        "95% CI [-0.80, +1.42] pp (n = 4 before, 5 after)."
-    )
-    provisional = dataclasses.replace(analysis, source="search")
-    assert verdict_sentence(provisional).startswith("Verdict (provisional, from the search): ")
-
-
-def test_an_interval_the_data_cannot_bound_is_said_so_not_printed_as_100_pp(analysis):
-    unbounded = _with(analysis, verdict="inconclusive", difference=-0.0078, ci_low=-1.0,
-                      ci_high=1.0, n_before=2, n_after=2)
-
-    assert verdict_sentence(unbounded) == (
-        "Verdict (from the confirmation reruns): inconclusive - after minus before = -0.78 pp, "
-        "95% CI not yet bounded (n = 2 per placement).")
-    assert "100.00" not in report_markdown(unbounded, "sqlite:///x.db", {})
-
-
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [
-        (
-            {"verdict": "matters", "difference": -0.012},
-            "BN before the activation is better by 1.20 pp",
-        ),
-        ({"verdict": "equivalent"}, "makes no practical difference"),
-        ({"verdict": "inconclusive", "seeds_needed": 23}, "About 23 seeds per placement"),
-        ({"verdict": "inconclusive", "seeds_needed": SEEDS_NEEDED_CAP + 1}, "would not settle it"),
-    ],
-)
-def test_recommendation_follows_the_verdict(analysis, changes, expected):
-    assert expected in recommendation(_with(analysis, **changes), "sqlite:///x.db")
-
-
-def test_an_inconclusive_recommendation_offers_reruns_by_spread_where_they_save(analysis):
-    unequal = _with(analysis, verdict="inconclusive", difference=0.0, std_before=0.027,
-                    std_after=0.005, n_before=10, n_after=10, seeds_needed=188)
-    more = more_reruns_by_spread(unequal.comparison)
-    most = max(10 + more["before"], 10 + more["after"])
-
-    assert recommendation(unequal, "sqlite:///x.db").endswith(
-        f" Allocated by spread, fewer would: {more['before']} more of BN before and "
-        f"{more['after']} more of BN after (`python -m study.confirm --storage sqlite:///x.db "
-        f"--study-name s --seeds {most} --allocation by-spread`).")
-    alike = _with(analysis, verdict="inconclusive", difference=0.0, std_before=0.01,
-                  std_after=0.01, n_before=10, n_after=10, seeds_needed=51)
-    assert "by spread" not in recommendation(alike, "sqlite:///x.db")
-
-
-def test_provisional_recommendation_gives_the_confirm_command(analysis):
-    text = recommendation(dataclasses.replace(analysis, source="search"), "sqlite:///x.db")
-
-    assert "`python -m study.confirm --storage sqlite:///x.db --study-name s --seeds 10`" in text
-
-
-def test_verdict_record_is_json_with_the_contract_keys(analysis, verdict_contract):
-    record = json.loads(json.dumps(verdict_record(analysis)))
-
-    assert list(record)[:len(verdict_contract)] == verdict_contract
-    assert record["n_per_position"] == {"before": 4, "after": 4}
-    assert record["reproduced_search_trials"]["before"] == [
-        int(analysis.compared["before"]["source_trial"].iloc[0])
-    ]
 
 
 def test_markdown_starts_with_the_verdict_and_the_note_is_short(analysis):

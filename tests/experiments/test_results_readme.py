@@ -12,8 +12,8 @@ import pytest
 from optuna.trial import TrialState
 
 from analysis.cli import main as analysis_main
-from analysis.report import MEANING
 from analysis.simulate import write_synthetic_study
+from analysis.verdict_text import MEANING
 from study.confirm import confirm_study_name, rerun_seeds
 from study.contract import CONFIG_ATTR
 from study.heartbeat import retry_later

@@ -7,7 +7,8 @@ samples the verdict in `analysis` is built for (Deep Learning Tuning Playbook: r
 trials to see trial variance).
 
 The reruns go to the study `NAME/confirm` in the same storage, one COMPLETE trial per
-(placement, seed) with the source trial's params; running again skips the pairs already there.
+(placement, seed) with the source trial's params (`study.reruns`); running again skips the
+pairs already there.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from study.cli import OneLineParser, run_command
 from study.contract import (
     CONFIG_ATTR,
     CONFIRM_METRIC,
-    CONFIRM_SUFFIX,
     DEFAULT_CONFIRM_SEEDS,
     PLACEMENTS,
     SCIENTIFIC_PARAM,
@@ -34,10 +34,17 @@ from study.contract import (
 from study.custom_gradients import released_custom_gradients
 from study.errors import ConfigError
 from study.progress import format_params
+from study.reruns import (
+    CONFIRM_SEED_BASE,
+    best_trials,
+    confirm_study_name,
+    done_reruns,
+    rerun_seeds,
+    store_rerun,
+)
 
 if TYPE_CHECKING:
     import optuna
-    from optuna.trial import FrozenTrial
 
     from study.compiled_models import TrialModels
     from study.config import SearchConfig
@@ -47,26 +54,8 @@ if TYPE_CHECKING:
 # runs this file before `run_command` can turn a Ctrl-C into one line, so Optuna, the storage
 # and Keras are imported inside the functions (tests/test_interrupts.py checks it).
 
-__all__ = ["CONFIRM_SEED_BASE", "DEFAULT_CONFIRM_SEEDS", "best_trials", "confirm_study_name",
-           "main", "rerun_seeds", "run_confirmation", "search_config", "store_rerun", "summary",
+__all__ = ["DEFAULT_CONFIRM_SEEDS", "main", "run_confirmation", "search_config", "summary",
            "train_and_test"]
-
-# Search trial n trains with seed `config.seed + n`; reruns start far above so that no rerun
-# repeats a search trial's seed (for studies under about a thousand trials).
-CONFIRM_SEED_BASE = 1000
-
-
-def confirm_study_name(name: str) -> str:
-    """The name of the study holding the reruns of search study `name`."""
-    return f"{name}{CONFIRM_SUFFIX}"
-
-
-def rerun_seeds(count: int) -> list[int]:
-    """The seeds of `count` reruns: CONFIRM_SEED_BASE, CONFIRM_SEED_BASE + 1, ..."""
-    if count < 1:
-        raise ConfigError(f"`seeds` must be positive, but got {count}.")
-    return [CONFIRM_SEED_BASE + k for k in range(count)]
-
 
 def search_config(study: optuna.Study, storage_url: str) -> SearchConfig:
     """Rebuilds the search's `SearchConfig` from the study's stored `config` attribute.
@@ -93,59 +82,6 @@ def search_config(study: optuna.Study, storage_url: str) -> SearchConfig:
         known["precision"] = "mixed_float16"  # stored before `precision` replaced the switch
     known.update(storage=storage_url, study_name=study.study_name)
     return SearchConfig(**known).validate()
-
-
-def best_trials(study: optuna.Study) -> dict[str, FrozenTrial]:
-    """The COMPLETE trial with the highest value for each placement (`best_per_placement`).
-
-    Raises:
-        ConfigError: when a placement has no COMPLETE trial.
-    """
-    from optuna.trial import TrialState
-
-    from study.trials import best_per_placement
-
-    best = best_per_placement(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
-    for placement in PLACEMENTS:
-        if placement not in best:
-            raise ConfigError(
-                f"`study_name` must name a study with a COMPLETE trial for each placement, but "
-                f"{study.study_name!r} has none with {SCIENTIFIC_PARAM}={placement!r}; run "
-                "more of the search first.")
-    return best
-
-
-def store_rerun(confirm: optuna.Study, source: FrozenTrial, seed: int, accuracy: float, *,
-                loss: float, seconds: float, compiled_model: str,
-                dtype_policy: str, started: datetime.datetime | None = None) -> None:
-    """Stores one rerun of a search trial as a COMPLETE trial of the confirmation study.
-
-    Args:
-        confirm: The confirmation study (`confirm_study_name` of the search).
-        source: The search trial rerun; its params and distributions are copied.
-        seed: The rerun's seed (`rerun_seeds`).
-        accuracy: Test accuracy, the trial's value.
-        loss: Test loss.
-        seconds: Seconds spent training.
-        compiled_model: How the model was obtained ("new" or "reused").
-        dtype_policy: The model's Keras dtype policy.
-        started: When the rerun began; the trial then spans it in the dashboard's timeline
-            (without it, start and end are both the moment it is stored).
-
-    The trial's user attributes: seed, source_trial, the placement, train_seconds, test_loss,
-    compiled_model and dtype_policy.
-    """
-    from optuna.trial import create_trial
-
-    trial = create_trial(
-        params=source.params, distributions=source.distributions, value=accuracy,
-        user_attrs={"seed": seed, "source_trial": source.number,
-                    SCIENTIFIC_PARAM: source.params[SCIENTIFIC_PARAM],
-                    "train_seconds": round(seconds, 3), "test_loss": loss,
-                    "compiled_model": compiled_model, "dtype_policy": dtype_policy})
-    if started is not None:
-        trial.datetime_start = started
-    confirm.add_trial(trial)
 
 
 def train_and_test(models: TrialModels, params: dict[str, object], inputs: TrainingInputs,
@@ -192,34 +128,6 @@ def train_and_test(models: TrialModels, params: dict[str, object], inputs: Train
     return float(results["accuracy"]), float(results["loss"]), seconds
 
 
-def _done_reruns(confirm: optuna.Study | None, best: dict[str, FrozenTrial],
-                 storage_url: str) -> dict[str, dict[int, float]]:
-    """Per placement, the test accuracy of each seed already rerun; refuses reruns of another
-    source trial."""
-    from optuna.trial import TrialState
-
-    from study.storage import mask_password
-
-    done: dict[str, dict[int, float]] = {placement: {} for placement in PLACEMENTS}
-    if confirm is None:
-        return done
-    for trial in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        placement = trial.params.get(SCIENTIFIC_PARAM)
-        source = trial.user_attrs.get("source_trial")
-        if placement in best and source != best[placement].number:
-            # Mixing reruns of two configurations would make the spread meaningless.
-            delete = shlex.join(["optuna", "delete-study", "--storage",
-                                 mask_password(storage_url), "--study-name", confirm.study_name])
-            raise ConfigError(
-                f"`study_name` must name a search whose best trials are the ones already "
-                f"rerun, but {confirm.study_name!r} reruns trial {source} for "
-                f"{SCIENTIFIC_PARAM}={placement!r} and the search's best is now trial "
-                f"{best[placement].number}; start over with `{delete}`.")
-        if placement in done:
-            done[placement][trial.user_attrs.get("seed")] = trial.value
-    return done
-
-
 def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
                      stream: TextIO | None = None, reuse_compiled: bool = True,
                      allocation: str = "equal") -> optuna.Study:
@@ -258,7 +166,7 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     config = search_config(study, storage_url)
     best = best_trials(study)
     name = confirm_study_name(study_name)
-    done = _done_reruns(load_study(storage, name) if has_study(storage, name) else None, best,
+    done = done_reruns(load_study(storage, name) if has_study(storage, name) else None, best,
                         storage_url)
     planned = len(seed_list) * len(PLACEMENTS)
     finished = sum(seed in done[placement] for placement in PLACEMENTS for seed in seed_list)

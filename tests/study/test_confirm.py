@@ -17,14 +17,8 @@ import study.runner
 import study.spaces
 from analysis.cli import main as analysis_main
 from study.config import ConfigError, preset
-from study.confirm import (
-    CONFIRM_SEED_BASE,
-    DEFAULT_CONFIRM_SEEDS,
-    confirm_study_name,
-    main,
-    rerun_seeds,
-    run_confirmation,
-)
+from study.confirm import main, run_confirmation
+from study.reruns import CONFIRM_SEED_BASE, confirm_study_name, rerun_seeds
 from study.storage import open_storage, open_study
 
 SEARCH = "s"
@@ -67,14 +61,6 @@ def _fake_training(calls: list):
 
 def _confirm_trials(url: str) -> list[optuna.trial.FrozenTrial]:
     return optuna.load_study(study_name=confirm_study_name(SEARCH), storage=url).trials
-
-
-def test_names_and_seeds():
-    assert confirm_study_name("bn") == "bn/confirm"
-    assert rerun_seeds(3) == [CONFIRM_SEED_BASE, CONFIRM_SEED_BASE + 1, CONFIRM_SEED_BASE + 2]
-    assert DEFAULT_CONFIRM_SEEDS >= 1
-    with pytest.raises(ConfigError, match=r"`seeds` must be positive, but got 0\."):
-        rerun_seeds(0)
 
 
 @pytest.fixture

@@ -23,11 +23,12 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from analysis.cli import main as analysis_main
 from analysis.simulate import write_synthetic_study
 from study.config import ConfigError, preset
-from study.confirm import confirm_study_name, run_confirmation, search_config
 from study.confirm import main as confirm_main
+from study.confirm import run_confirmation, search_config
 from study.confirm import summary as confirm_summary
 from study.contract import CONFIG_ATTR
 from study.data import Splits
+from study.reruns import confirm_study_name
 from study.runner import study_record
 from study.search import main as search_main
 from study.search import summary as search_summary

@@ -1,7 +1,7 @@
 """What a search and its confirmation store, read back by `analysis` as it expects.
 
 The oracle is driven as `OptunaTuner` drives it, without training (`_play`); reruns are stored
-by `study.confirm.store_rerun`. The simulated studies the analysis tests run on
+by `study.reruns.store_rerun`. The simulated studies the analysis tests run on
 (`analysis.simulate`) must store the same records.
 """
 
@@ -22,10 +22,10 @@ from analysis.boundary import divergence
 from analysis.loading import load_studies, trials_frame
 from analysis.pipeline import confirm_runs
 from study import private_api, spaces
-from study.confirm import best_trials, confirm_study_name, rerun_seeds, store_rerun
 from study.contract import DIVERGED_PREFIX, PLACEMENTS, SCIENTIFIC_PARAM, SEARCH_METRIC
 from study.distributions import to_optuna_distribution
 from study.oracle import OptunaOracle
+from study.reruns import best_trials, confirm_study_name, rerun_seeds, store_rerun
 from study.trials import best_per_placement, diverged_reason, epoch_summary, trial_measurements
 
 CRASH = "Traceback (most recent call last):\n  ...\nResourceExhaustedError: OOM when allocating"

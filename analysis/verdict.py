@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 from scipy.special import stdtr, stdtrit  # Student t cdf and quantile, without the overhead
 
-from study.allocation import variance_gain
+from study.allocation import variance_gain, welch_error
 from study.contract import DEFAULT_CONFIRM_SEEDS
 
 Verdict = Literal["matters", "equivalent", "inconclusive"]
@@ -85,22 +85,9 @@ class Comparison:
 def _welch(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
     """Return (difference, standard error, Welch-Satterthwaite degrees of freedom)."""
     difference = float(after.mean() - before.mean())
-    standard_error, dof = _welch_error(before.var(ddof=1), before.size,
-                                       after.var(ddof=1), after.size)
+    standard_error, dof = welch_error(before.var(ddof=1), before.size,
+                                      after.var(ddof=1), after.size)
     return difference, standard_error, dof
-
-
-def _welch_error(variance_before: float, n_before: int, variance_after: float,
-                 n_after: int) -> tuple[float, float]:
-    """(standard error, Welch-Satterthwaite degrees of freedom) of a difference of means."""
-    part_before, part_after = variance_before / n_before, variance_after / n_after
-    standard_error = math.sqrt(part_before + part_after)
-    if standard_error == 0.0:
-        return 0.0, float(n_before + n_after - 2)
-    dof = (part_before + part_after) ** 2 / (
-        part_before**2 / (n_before - 1) + part_after**2 / (n_after - 1)
-    )
-    return standard_error, float(dof)
 
 
 def _interval(difference: float, standard_error: float, dof: float, level: float):
@@ -280,8 +267,8 @@ def more_reruns_by_spread(comparison: Comparison,
     counts = {"before": comparison.n_before, "after": comparison.n_after}
 
     def settles() -> bool:
-        standard_error, dof = _welch_error(variance["before"], counts["before"],
-                                           variance["after"], counts["after"])
+        standard_error, dof = welch_error(variance["before"], counts["before"],
+                                          variance["after"], counts["after"])
         return _would_settle(comparison.difference, comparison.margin, standard_error, dof)
 
     while not settles():

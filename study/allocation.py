@@ -11,17 +11,22 @@ allocation). When one placement is far noisier than the other, a given half-widt
 far fewer reruns than with equal counts. The rule looks at the spreads only, never at the
 means, so it cannot steer the difference towards either placement. Each placement first gets
 MIN_RERUNS_EACH reruns in the "equal" order, so that its spread is estimated at all.
+
+`half_width` is that interval's 95% half-width for the reruns so far: `study.confirm
+--stop-at-half-width` stops once it is narrow enough, again a rule on the spreads alone.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping, Sequence
 
 from study.contract import PLACEMENTS
 from study.errors import ConfigError
 
-__all__ = ["ALLOCATIONS", "MIN_RERUNS_EACH", "next_rerun", "variance_gain"]
+__all__ = ["ALLOCATIONS", "MIN_RERUNS_EACH", "half_width", "next_rerun", "variance_gain",
+           "welch_error"]
 
 ALLOCATIONS = ("equal", "by-spread")
 MIN_RERUNS_EACH = 8  # the issue's floor per placement; a std from fewer swings too much to steer
@@ -65,3 +70,29 @@ def variance_gain(variance: float, n: int) -> float:
     """How much one more rerun shrinks a placement's s²/n (its squared standard error), for
     `n` reruns so far that vary by `variance`: the rule "by-spread" allocates with."""
     return variance / (n * (n + 1))
+
+
+def welch_error(variance_before: float, n_before: int, variance_after: float,
+                n_after: int) -> tuple[float, float]:
+    """(standard error, Welch-Satterthwaite degrees of freedom) of a difference of means."""
+    part_before, part_after = variance_before / n_before, variance_after / n_after
+    standard_error = math.sqrt(part_before + part_after)
+    if standard_error == 0.0:
+        return 0.0, float(n_before + n_after - 2)
+    dof = (part_before + part_after) ** 2 / (
+        part_before**2 / (n_before - 1) + part_after**2 / (n_after - 1)
+    )
+    return standard_error, float(dof)
+
+
+def half_width(done: Mapping[str, Mapping[int, float]]) -> float | None:
+    """The 95% half-width of Welch's interval for after - before from the reruns so far, in the
+    accuracies' unit; None until each placement has MIN_RERUNS_EACH reruns."""
+    from scipy.special import stdtrit  # Student t quantile; imported here to keep start-up light
+
+    values = [list(done.get(placement, {}).values()) for placement in PLACEMENTS]
+    if any(len(v) < MIN_RERUNS_EACH for v in values):
+        return None
+    standard_error, dof = welch_error(statistics.variance(values[0]), len(values[0]),
+                                      statistics.variance(values[1]), len(values[1]))
+    return float(stdtrit(dof, 0.975)) * standard_error if standard_error else 0.0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from scipy import stats
 
-from study.allocation import MIN_RERUNS_EACH, next_rerun
+from study.allocation import MIN_RERUNS_EACH, half_width, next_rerun
 from study.errors import ConfigError
 
 SEEDS = list(range(1000, 1040))
@@ -65,3 +66,14 @@ def test_an_unknown_allocation_is_refused_with_the_value():
     with pytest.raises(ConfigError, match=r"`allocation` must be one of \['equal', 'by-spread'\]"
                                           r", but got 'neyman'\."):
         next_rerun(_done([], []), SEEDS, "neyman")
+
+
+def test_half_width_is_welchs_95_percent_interval_once_each_has_its_minimum():
+    before = [0.80, 0.86, 0.84, 0.78, 0.87, 0.85, 0.83, 0.86, 0.81]
+    after = [0.84, 0.842, 0.838, 0.845, 0.841, 0.839, 0.843, 0.84]
+    interval = stats.ttest_ind(after, before, equal_var=False).confidence_interval(0.95)
+
+    assert half_width(_done(before, after)) == pytest.approx(
+        (interval.high - interval.low) / 2, rel=1e-9)
+    assert half_width(_done(before, after[:MIN_RERUNS_EACH - 1])) is None
+    assert half_width(_done([0.8] * 8, [0.9] * 8)) == 0.0

@@ -22,7 +22,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from study.allocation import ALLOCATIONS, next_rerun
+from study.allocation import ALLOCATIONS, MIN_RERUNS_EACH, half_width, next_rerun
 from study.cli import OneLineParser, run_command
 from study.contract import (
     CONFIG_ATTR,
@@ -130,7 +130,8 @@ def train_and_test(models: TrialModels, params: dict[str, object], inputs: Train
 
 def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
                      stream: TextIO | None = None, reuse_compiled: bool = True,
-                     allocation: str = "equal") -> optuna.Study:
+                     allocation: str = "equal",
+                     stop_at_half_width: float | None = None) -> optuna.Study:
     """Reruns the best trial of each placement with up to `seeds` seeds, storing test accuracy.
 
     Everything is rebuilt from the search study's stored configuration: data, splits, epochs,
@@ -147,6 +148,9 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         allocation: Which placement reruns next (`study.allocation`): "equal" gives each
             placement every seed in turn; "by-spread" gives reruns to the noisier placement
             first, in proportion to the stds, until each has had every seed.
+        stop_at_half_width: Stop once the 95% interval of after - before (Welch) is at most
+            this wide on each side (a fraction of accuracy, e.g. 0.005) and each placement has
+            MIN_RERUNS_EACH reruns: a rule on the spreads alone. None runs every seed.
 
     Returns:
         The confirmation study (maximize test accuracy) with every rerun so far.
@@ -160,6 +164,9 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     from study.storage import has_study, load_study, name_metric, open_storage
 
     stream = stream or sys.stdout
+    if stop_at_half_width is not None and not 0 < stop_at_half_width < 1:
+        raise ConfigError(f"`stop_at_half_width` must be a fraction of accuracy in (0, 1), but "
+                          f"got {stop_at_half_width}.")
     seed_list = rerun_seeds(seeds)
     storage = open_storage(storage_url, create=False)
     study = load_study(storage, study_name)
@@ -176,6 +183,15 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     def say(line: str) -> None:
         print(line, file=stream, flush=True)
 
+    def precise_enough() -> bool:
+        width = half_width(done)
+        if stop_at_half_width is None or width is None or width > stop_at_half_width:
+            return False
+        say(f"The 95% interval of the difference is \N{PLUS-MINUS SIGN}{100 * width:.2f} pp, "
+            f"at most the \N{PLUS-MINUS SIGN}{100 * stop_at_half_width:.2f} pp asked for: "
+            f"no more reruns.")
+        return True
+
     say(f"Confirming {study_name!r}: the best trial of each placement, rerun with "
         f"{'up to ' if by_spread else ''}{seeds} seed{'s' if seeds > 1 else ''} "
         f"and tested once{', more reruns to the noisier' if by_spread else ''}.")
@@ -186,6 +202,8 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
             f"{trial.value:.4f} ({params})")
     if next_rerun(done, seed_list, allocation) is None:
         say(f"All {planned} reruns already finished.")
+        return load_study(storage, name)
+    if precise_enough():
         return load_study(storage, name)
     if finished:
         say(f"Resuming: {finished} of {of_planned} reruns already finished.")
@@ -235,6 +253,8 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
                     started=started)
         done[placement][seed] = accuracy
         say(f"  -> test accuracy {accuracy:.4f} in {seconds:.1f} s")
+        if precise_enough():
+            break
     return confirm
 
 
@@ -287,6 +307,10 @@ def _parser() -> argparse.ArgumentParser:
                              "reruns go first to the placement whose std is larger, which "
                              "narrows the interval of the difference with fewer reruns "
                              "(default: equal)")
+    parser.add_argument("--stop-at-half-width", type=float, default=None, metavar="H",
+                        help="stop once the 95%% interval of after - before is at most H wide "
+                             "on each side (a fraction, e.g. 0.005 for 0.5 pp) and each "
+                             f"placement has {MIN_RERUNS_EACH} reruns (default: run every seed)")
     parser.add_argument("--reuse-compiled", choices=("on", "off"), default="on",
                         help="reruns of one configuration reuse its compiled model, "
                              "re-initialised (default: on)")
@@ -303,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         check_study_name(args.study_name)
         study = run_confirmation(args.storage, args.study_name, args.seeds,
                                  reuse_compiled=args.reuse_compiled == "on",
-                                 allocation=args.allocation)
+                                 allocation=args.allocation,
+                                 stop_at_half_width=args.stop_at_half_width)
         return summary(study, args.storage, args.study_name)
 
     return run_command(confirm, "python -m study.confirm")

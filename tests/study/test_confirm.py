@@ -16,6 +16,7 @@ import study.confirm as confirm_module
 import study.runner
 import study.spaces
 from analysis.cli import main as analysis_main
+from study.allocation import half_width
 from study.config import ConfigError, preset
 from study.confirm import main, run_confirmation
 from study.reruns import CONFIRM_SEED_BASE, confirm_study_name, rerun_seeds
@@ -183,6 +184,47 @@ def test_by_spread_gives_the_noisier_placement_its_seeds_first_and_resumes(url, 
     assert "Resuming: 18 of at most 22 reruns already finished." in stream.getvalue()
     assert "Rerun 19 of at most 22: bn_position=before seed=1009" in stream.getvalue()
     assert confirm.user_attrs["config"]["allocation"] == "by-spread"
+
+
+def test_stops_once_the_interval_is_as_narrow_as_asked_and_a_rerun_of_it_trains_nothing(
+        url, monkeypatch):
+    def accuracy(placement: str, seed: int) -> float:  # stds about 0.01 and 0.005
+        return 0.8 + seed % 2 * (0.02 if placement == "before" else 0.01)
+
+    def train_and_test(build, params, inputs, config, seed):
+        calls.append((params["bn_position"], seed))
+        return accuracy(params["bn_position"], seed), 1.0, 0.1
+
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(confirm_module, "train_and_test", train_and_test)
+    stream = io.StringIO()
+    run_confirmation(url, SEARCH, 40, stream=stream, allocation="by-spread",
+                     stop_at_half_width=0.005)
+    widths = []  # the half-width after each rerun, recomputed from the fake accuracies
+    done: dict[str, dict[int, float]] = {"before": {}, "after": {}}
+    for placement, seed in calls:
+        done[placement][seed] = accuracy(placement, seed)
+        widths.append(half_width(done))
+    narrow = [w is not None and w <= 0.005 for w in widths]
+    assert narrow.index(True) == len(calls) - 1  # it stopped at the first narrow enough
+    assert len(calls) < 80
+    assert "pp asked for: no more reruns." in stream.getvalue()
+
+    calls.clear()
+    run_confirmation(url, SEARCH, 40, stream=(again := io.StringIO()), allocation="by-spread",
+                     stop_at_half_width=0.005)
+    assert calls == [] and "no more reruns." in again.getvalue()
+
+
+def test_a_half_width_outside_0_1_is_one_line_error(url, capsys):
+    _assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH,
+                                    "--stop-at-half-width", "0.5pp"],
+                           "argument --stop-at-half-width: invalid float value: '0.5pp'")
+    _assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH,
+                                    "--stop-at-half-width", "5"],
+                           "`stop_at_half_width` must be a fraction of accuracy in (0, 1), "
+                           "but got 5.0.")
+    assert optuna.get_all_study_names(storage=url) == [SEARCH]
 
 
 def test_refuses_to_mix_reruns_of_another_source_trial(url, monkeypatch):

@@ -187,7 +187,7 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         width = half_width(done)
         if stop_at_half_width is None or width is None or width > stop_at_half_width:
             return False
-        say(f"The 95% interval of the difference is \N{PLUS-MINUS SIGN}{100 * width:.2f} pp, "
+        say(f"The 95% interval of the difference is \N{PLUS-MINUS SIGN}{100 * width:.3f} pp, "
             f"at most the \N{PLUS-MINUS SIGN}{100 * stop_at_half_width:.2f} pp asked for: "
             f"no more reruns.")
         return True

@@ -102,10 +102,13 @@ def recommendation(analysis: Analysis, storage_url: str) -> str:
         )
     if c.verdict == "matters":
         winner = "after" if c.difference > 0 else "before"
-        return (
-            f"BN {winner} the activation is better by {abs(100 * c.difference):.2f} pp "
-            f"(margin {margin})."
-        )
+        text = (f"BN {winner} the activation is better by {abs(100 * c.difference):.2f} pp "
+                f"(margin {margin}).")
+        near = min(abs(c.ci_low), abs(c.ci_high))  # the interval excludes zero: one sign
+        if near < c.margin:
+            text += (f" The interval's end nearest zero is {100 * near:.2f} pp, inside the "
+                     f"margin: a difference smaller than the margin is not ruled out.")
+        return text
     if c.verdict == "equivalent":
         return f"Once tuned, the placement makes no practical difference (margin {margin})."
     if c.seeds_needed is not None and c.seeds_needed > SEEDS_NEEDED_CAP:

@@ -61,6 +61,18 @@ def test_recommendation_follows_the_verdict(analysis, changes, expected):
     assert expected in recommendation(_with(analysis, **changes), "sqlite:///x.db")
 
 
+def test_a_difference_that_matters_says_when_its_interval_reaches_inside_the_margin(analysis):
+    near = _with(analysis, verdict="matters", difference=-0.0065, ci_low=-0.0115,
+                 ci_high=-0.0016, margin=0.005)
+    clear = _with(analysis, verdict="matters", difference=-0.012, ci_low=-0.018,
+                  ci_high=-0.006, margin=0.005)
+
+    assert recommendation(near, "sqlite:///x.db").endswith(
+        "better by 0.65 pp (margin ±0.50 pp). The interval's end nearest zero is 0.16 pp, "
+        "inside the margin: a difference smaller than the margin is not ruled out.")
+    assert recommendation(clear, "sqlite:///x.db").endswith("(margin ±0.50 pp).")
+
+
 def test_an_inconclusive_recommendation_offers_reruns_by_spread_where_they_save(analysis):
     unequal = _with(analysis, verdict="inconclusive", difference=0.0, std_before=0.027,
                     std_after=0.005, n_before=10, n_after=10, seeds_needed=188)

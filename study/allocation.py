@@ -95,4 +95,4 @@ def half_width(done: Mapping[str, Mapping[int, float]]) -> float | None:
         return None
     standard_error, dof = welch_error(statistics.variance(values[0]), len(values[0]),
                                       statistics.variance(values[1]), len(values[1]))
-    return float(stdtrit(dof, 0.975)) * standard_error if standard_error else 0.0
+    return float(stdtrit(dof, 0.975)) * standard_error

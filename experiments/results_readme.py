@@ -135,12 +135,22 @@ def _confirm_section(confirm: optuna.Study | None) -> list[str]:
              f"{_seed_range(record.get('seeds', []))} on "
              f"{record.get('train_images')} training images and tested once on "
              f"{record.get('test_images')} test images. Time in training: "
-             f"{_hours(sum(t.user_attrs.get('train_seconds', 0.0) for t in reruns))}.", "",
+             f"{_hours(sum(t.user_attrs.get('train_seconds', 0.0) for t in reruns))}."
+             f"{_stop_rule(record.get('stop_at_half_width'))}", "",
              "| placement | seed | test_accuracy | train minutes |", "|---|---|---|---|"]
     for t in sorted(reruns, key=lambda t: (t.params.get(SCIENTIFIC_PARAM), t.user_attrs["seed"])):
         lines.append(f"| {t.params.get(SCIENTIFIC_PARAM)} | {t.user_attrs.get('seed')} | "
                      f"{t.value:.4f} | {t.user_attrs.get('train_seconds', 0.0) / 60:.1f} |")
     return lines
+
+
+def _stop_rule(stop_at_half_width: float | None) -> str:
+    """The stop rule the last confirmation run was given, if it was given one."""
+    if stop_at_half_width is None:
+        return ""
+    return (f" Reruns stop at the first that brings the 95% interval of after - before to "
+            f"\N{PLUS-MINUS SIGN}{100 * stop_at_half_width:.2f} pp or less "
+            f"(`--stop-at-half-width {stop_at_half_width}`).")
 
 
 def _seed_range(seeds: list[int]) -> str:

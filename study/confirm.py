@@ -239,7 +239,8 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         "seeds": sorted(set(stored.get("seeds", [])) | set(seed_list)),
         "source_trials": {placement: trial.number for placement, trial in best.items()},
         "train_images": len(splits.train_images), "test_images": len(splits.test_images),
-        "epochs": config.epochs, "allocation": allocation, "versions": library_versions()})
+        "epochs": config.epochs, "allocation": allocation,
+        "stop_at_half_width": stop_at_half_width, "versions": library_versions()})
     while (rerun := next_rerun(done, seed_list, allocation)) is not None:
         placement, seed = rerun
         source = best[placement]

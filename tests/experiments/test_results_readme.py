@@ -97,3 +97,17 @@ def test_reruns_allocated_by_spread_are_counted_per_placement(results_readme, tm
 
     assert (f"{2 * SEEDS} reruns finished ({SEEDS} before, {SEEDS} after; allocated by spread, "
             "at most 10): the best trial of each placement") in text
+    assert "stop at the first" not in text  # no stop rule was stored
+
+
+def test_a_stored_stop_rule_is_stated(results_readme, tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    write_synthetic_study(url, "s", effect=0.0, n_trials=4, n_confirm_seeds=SEEDS, seed=3)
+    confirm = optuna.load_study(study_name=confirm_study_name("s"), storage=url)
+    confirm.set_user_attr(CONFIG_ATTR, {"seeds": rerun_seeds(5), "allocation": "by-spread",
+                                        "stop_at_half_width": 0.005})
+
+    text = results_readme.readme(url, "s", tmp_path, "bash run.sh")
+
+    assert ("Reruns stop at the first that brings the 95% interval of after - before to "
+            "\N{PLUS-MINUS SIGN}0.50 pp or less (`--stop-at-half-width 0.005`).") in text

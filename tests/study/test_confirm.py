@@ -209,6 +209,8 @@ def test_stops_once_the_interval_is_as_narrow_as_asked_and_a_rerun_of_it_trains_
     assert narrow.index(True) == len(calls) - 1  # it stopped at the first narrow enough
     assert len(calls) < 80
     assert "pp asked for: no more reruns." in stream.getvalue()
+    confirm = optuna.load_study(study_name=confirm_study_name(SEARCH), storage=url)
+    assert confirm.user_attrs["config"]["stop_at_half_width"] == 0.005
 
     calls.clear()
     run_confirmation(url, SEARCH, 40, stream=(again := io.StringIO()), allocation="by-spread",

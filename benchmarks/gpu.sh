@@ -12,7 +12,8 @@
 # host without network or TensorFlow: wheels found in .whl/ are installed into a private
 # folder first, Keras runs on JAX (KERAS_BACKEND defaults to jax here), and Fashion-MNIST is
 # read from BNSTUDY_FASHION_MNIST_DIR, else from .fmnist/ (a copy of the Debian package's
-# four .gz files), else from the Debian package. The study trains from uint8 arrays in memory
+# four .gz files), else from the Debian package. `bash benchmarks/gpu_carry.sh` makes .whl/ and
+# .fmnist/ here, for the device tool's `carry`. The study trains from uint8 arrays in memory
 # when TensorFlow is missing; resizing and augmentation happen in the model, on the device.
 #
 # Sizes can be changed for a dry run on a CPU (STUDY_ARGS come last and win), e.g.
@@ -42,6 +43,10 @@ fi
 if [ -z "${BNSTUDY_FASHION_MNIST_DIR:-}" ] && [ -d .fmnist ]; then
   export BNSTUDY_FASHION_MNIST_DIR=$PWD/.fmnist
 fi
+
+# JAX's compilation cache would sit beside gpu.db in $out, and the device tool brings back at
+# most 8 files from there: a fresh folder outside it, shared by this run's trials only.
+export BNSTUDY_JAX_CACHE=${BNSTUDY_JAX_CACHE:-$(mktemp -d)}
 
 throughput_budget=${THROUGHPUT_BUDGET:-150}
 study_timeout=${STUDY_TIMEOUT:-170}

@@ -69,13 +69,15 @@ def verdict_sentence(analysis: Analysis) -> str:
     """
     c = analysis.comparison
     interval = interval_text(c.ci_low, c.ci_high, sizes_text(c))
-    if interval.startswith(UNBOUNDED):
-        return (f"Verdict ({source_label(analysis)}): {c.verdict} - after minus before = "
-                f"{pp(c.difference)} pp, 95% CI {interval}.")
-    return (
-        f"Verdict ({source_label(analysis)}): {c.verdict} - after minus before = "
-        f"{pp(c.difference)} pp, 95% CI {interval} ({sizes_text(c)})."
-    )
+    sizes = "" if interval.startswith(UNBOUNDED) else f" ({sizes_text(c)})"  # else inside it
+    return (f"Verdict ({source_label(analysis)}): {c.verdict} - after minus before = "
+            f"{pp(c.difference)} pp, 95% CI {interval}{sizes}.")
+
+
+def _confirm_command(analysis: Analysis, storage_url: str, seeds: int, *extra: str) -> str:
+    """The `python -m study.confirm` command for this study, its password masked."""
+    return shlex.join(["python", "-m", "study.confirm", "--storage", mask_password(storage_url),
+                       "--study-name", analysis.study_name, "--seeds", str(seeds), *extra])
 
 
 def recommendation(analysis: Analysis, storage_url: str) -> str:
@@ -92,9 +94,7 @@ def recommendation(analysis: Analysis, storage_url: str) -> str:
     c = analysis.comparison
     margin = f"±{100 * c.margin:.2f} pp"
     if analysis.source == "search":
-        command = shlex.join(["python", "-m", "study.confirm", "--storage",
-                              mask_password(storage_url), "--study-name", analysis.study_name,
-                              "--seeds", str(DEFAULT_SEEDS)])
+        command = _confirm_command(analysis, storage_url, DEFAULT_SEEDS)
         return (
             f"Provisional: the best search trials are selected on validation accuracy, so their "
             f"lead can be luck. Rerun each placement's best trial with several seeds to settle "
@@ -122,11 +122,9 @@ def recommendation(analysis: Analysis, storage_url: str) -> str:
     more = more_reruns_by_spread(c) if c.seeds_needed is not None else None
     if more is not None and (  # worth a second command only where it saves a tenth or more
             sum(more.values()) <= 0.9 * (2 * c.seeds_needed - c.n_before - c.n_after)):
-        command = shlex.join(["python", "-m", "study.confirm", "--storage",
-                              mask_password(storage_url), "--study-name", analysis.study_name,
-                              "--seeds", str(max(c.n_before + more["before"],
-                                                 c.n_after + more["after"])),
-                              "--allocation", "by-spread"])
+        command = _confirm_command(analysis, storage_url,
+                                   max(c.n_before + more["before"], c.n_after + more["after"]),
+                                   "--allocation", "by-spread")
         text += (f" Allocated by spread, fewer would: {more['before']} more of BN before and "
                  f"{more['after']} more of BN after (`{command}`).")
     return text

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
 
-from study.contract import DIVERGED_PREFIX, PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import DIVERGED_PREFIX, PLACEMENTS, SCIENTIFIC_PARAM
 
 TOP_K = 5  # best trials inspected; one lucky trial at an edge is not a pattern
 EDGE_FRACTION = 0.1  # "near an edge": the outer 10% of the range (in log space for log params)

@@ -1,4 +1,4 @@
-"""Command line: `python -m analysis --storage URL --study-name NAME [--out DIR] [--margin M]`.
+"""Command line: `python -m analysis --study-name NAME [--storage URL] [--out DIR] [--margin M]`.
 
 Thin on purpose: arguments become one frozen `AnalysisConfig`, the library does the rest, run
 through `study.cli.run_command` like `study.search` and `study.confirm`: a user mistake (bad
@@ -21,7 +21,7 @@ from analysis.verdict import DEFAULT_MARGIN
 from analysis.verdict_text import verdict_sentence
 from analysis.writer import attach_note, check_out_dir, default_out_dir, write_outputs
 from study.cli import OneLineParser, run_command
-from study.config import check_study_name
+from study.config import DEFAULT_STORAGE, check_study_name
 
 PROG = "python -m analysis"
 # Each seed refits fANOVA's 64-tree forest: measured 0.6 s a seed for 32 trials on a 2-core CPU,
@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Analyse a BN-placement study: verdict, report, figures, dashboard note.",
     )
-    parser.add_argument("--storage", required=True, help="Optuna storage URL (sqlite:///x.db)")
+    parser.add_argument("--storage", default=DEFAULT_STORAGE,
+                        help=f"Optuna storage URL of the study (default: {DEFAULT_STORAGE})")
     parser.add_argument("--study-name", required=True, help="name of the search study")
     parser.add_argument("--out", type=Path, help="output folder (default: reports/<study name>)")
     parser.add_argument(

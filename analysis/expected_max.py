@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
-from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
 
 
 @dataclass(frozen=True)

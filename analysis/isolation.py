@@ -11,7 +11,7 @@ import math
 
 import pandas as pd
 
-from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
 
 GROUP_PARAM = "alpha"  # the width multiplier: the one nuisance parameter worth splitting by
 ALL_GROUP = "all"

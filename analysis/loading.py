@@ -1,6 +1,6 @@
 """Open the storage, load the search study (and its confirmation study) as tidy tables.
 
-Nothing here writes: the storage is opened read-only (`study.storage.open_storage`: a SQLite
+Nothing here writes: the storage is opened read-only (`study.storage.opener.open_storage`: a SQLite
 URL must name an existing Optuna database, no file or table is created), and the tables are
 built from copies of the trials.
 """
@@ -17,10 +17,10 @@ from optuna.distributions import BaseDistribution
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
-from study.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SCIENTIFIC_PARAM
 from study.errors import UsageError
-from study.heartbeat import retried_trial
-from study.storage import has_study, load_study, open_storage
+from study.storage.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SCIENTIFIC_PARAM
+from study.storage.heartbeat import retried_trial
+from study.storage.opener import has_study, load_study, open_storage
 
 # Columns every trials table starts with; parameters and user attributes follow.
 BASE_COLUMNS = ("number", "state", "value", "duration_s", "last_step", "retry_of")
@@ -101,7 +101,7 @@ def load_studies(storage: str | BaseStorage, study_name: str) -> LoadedStudies:
     """Load the search study NAME and, if present, NAME/confirm from one storage.
 
     Args:
-        storage: Storage URL (opened read-only: see `study.storage.open_storage`) or storage
+        storage: Storage URL (opened read-only: see `study.storage.opener.open_storage`) or storage
             object.
         study_name: Name of the search study.
 

@@ -30,7 +30,7 @@ from analysis.isolation import isolation_table
 from analysis.loading import AnalysisError, LoadedStudies, complete_values, load_studies
 from analysis.provisional import N_PERMUTATIONS, compare_top_trials
 from analysis.verdict import DEFAULT_MARGIN, Comparison, compare_placements
-from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
 
 MIN_PER_PLACEMENT = 2  # a standard deviation needs two values
 TOP_FRACTION = 0.25  # "the good trials" of the provisional verdict: the top quarter

@@ -19,7 +19,7 @@ from optuna.distributions import BaseDistribution
 
 from analysis.expected_max import ExpectedMaxCurve
 from analysis.verdict import Comparison, describe_interval
-from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
 
 COLORS = {"before": "tab:blue", "after": "tab:orange"}
 METHOD_COLORS = {"fANOVA": "tab:gray", "PED-ANOVA": "tab:green"}

@@ -22,9 +22,9 @@ from analysis.verdict_text import (
     sizes_text,
     verdict_sentence,
 )
-from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
-from study.progress import format_params
-from study.storage import mask_password
+from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.opener import mask_password
+from study.tuning.progress import format_params
 
 # optuna-dashboard's importance panel runs `PedAnovaImportanceEvaluator()`: Optuna's default
 # target quantile, which it does not change.

@@ -1,12 +1,12 @@
 """Synthetic studies with a known truth, to calibrate the verdict without training anything.
 
 `synthetic_search_trials` imitates a random search over the real space
-(`search_spaces/bn_placement.py`: placement, learning rate, width) with a smooth accuracy
-surface, noise, pruned, diverged and failed trials; `write_synthetic_study` writes it, and
-optionally seeded reruns of each placement's best trial, into any Optuna storage under the names
-the search and confirm tools use. Trials are written by the search's own writers
-(`study.trials`) and reruns by `study.reruns.store_rerun`, so the analysis is tested on what a
-real study stores.
+(`search_spaces/bn_placement.py`: placement, learning rate, width) with a smooth accuracy surface,
+noise, pruned, diverged and failed trials; `write_synthetic_study` writes it, and optionally seeded
+reruns of each placement's best trial, into any Optuna storage under the names the search and
+confirm tools use. Trials are written by the search's own writers (`study.storage.trials`) and
+reruns by `study.storage.reruns.store_rerun`, so the analysis is tested on what a real study
+stores.
 `power_table` measures verdict rates on plain arrays, which is how DEFAULT_SEEDS was chosen.
 """
 
@@ -23,16 +23,16 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
 from analysis.verdict import ASSUMED_SEED_STD, DEFAULT_MARGIN, compare_placements
-from study.contract import (
+from study.storage.contract import (
     CONFIG_ATTR,
     CONFIRM_METRIC,
     PLACEMENTS,
     SCIENTIFIC_PARAM,
     SEARCH_METRIC,
 )
-from study.reruns import best_trials, confirm_study_name, rerun_seeds, store_rerun
-from study.storage import name_metric
-from study.trials import diverged_reason, tell_ended, trial_measurements
+from study.storage.opener import name_metric
+from study.storage.reruns import best_trials, confirm_study_name, rerun_seeds, store_rerun
+from study.storage.trials import diverged_reason, tell_ended, trial_measurements
 
 # The distributions Optuna stores for `search_spaces/bn_placement.py` (tests/study/
 # test_trials.py checks that they are the ones its `build(hp)` declares).
@@ -149,7 +149,7 @@ def write_synthetic_study(
 
     The reruns of both placements have true means differing by exactly `effect` (as if both
     best trials sat at the optimum) and seed-to-seed std `seed_std`; they are stored by
-    `study.reruns.store_rerun`, seeded `rerun_seeds(n_confirm_seeds)`, seed by seed as
+    `study.storage.reruns.store_rerun`, seeded `rerun_seeds(n_confirm_seeds)`, seed by seed as
     `study.confirm` runs them.
 
     Args:

@@ -19,8 +19,9 @@ from typing import Literal
 import numpy as np
 from scipy.special import stdtr, stdtrit  # Student t cdf and quantile, without the overhead
 
-from study.allocation import variance_gain, welch_error
-from study.contract import DEFAULT_CONFIRM_SEEDS
+from study.reruns.allocation import variance_gain
+from study.reruns.intervals import t_interval, welch_error
+from study.storage.contract import DEFAULT_CONFIRM_SEEDS
 
 Verdict = Literal["matters", "equivalent", "inconclusive"]
 
@@ -88,11 +89,6 @@ def _welch(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
     standard_error, dof = welch_error(before.var(ddof=1), before.size,
                                       after.var(ddof=1), after.size)
     return difference, standard_error, dof
-
-
-def _interval(difference: float, standard_error: float, dof: float, level: float):
-    half_width = stdtrit(dof, 0.5 + level / 2) * standard_error
-    return difference - half_width, difference + half_width
 
 
 def _bootstrap_interval(
@@ -251,7 +247,7 @@ def more_reruns_by_spread(comparison: Comparison,
 
     The criterion of `seeds_to_settle` (80% probability at the observed difference), with
     Welch's interval at the observed stds; the reruns are added one at a time where one more
-    shrinks the interval most (`study.allocation.variance_gain`), from the counts so far.
+    shrinks the interval most (`study.reruns.allocation.variance_gain`), from the counts so far.
 
     Args:
         comparison: A comparison of reruns (its stds and counts are used).
@@ -311,8 +307,8 @@ def compare_placements(
         raise ValueError(f"`margin` must be in (0, 1), but got {margin}.")
 
     difference, standard_error, dof = _welch(before, after)
-    ci_low, ci_high = _interval(difference, standard_error, dof, 0.95)
-    tost_low, tost_high = _interval(difference, standard_error, dof, 0.90)
+    ci_low, ci_high = t_interval(difference, standard_error, dof, 0.95)
+    tost_low, tost_high = t_interval(difference, standard_error, dof, 0.90)
     if standard_error == 0.0:
         welch_p = 1.0 if difference == 0.0 else 0.0
         tost_p = 0.0 if abs(difference) < margin else 1.0

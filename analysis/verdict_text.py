@@ -21,8 +21,8 @@ from analysis.verdict import (
     describe_interval,
     more_reruns_by_spread,
 )
-from study.contract import PLACEMENTS
-from study.storage import mask_password
+from study.storage.contract import PLACEMENTS
+from study.storage.opener import mask_password
 
 MEANING = {
     "matters": ("the placements differ: the 95% interval excludes zero and the measured "

@@ -90,7 +90,7 @@ def _child(args: argparse.Namespace) -> int:
     import keras
     import numpy as np
 
-    from study.model import build_mobilenet_v2
+    from study.model.mobilenet_v2 import build_mobilenet_v2
 
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (args.images, 32, 32, 3)).astype(np.float32)

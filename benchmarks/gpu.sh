@@ -83,10 +83,10 @@ import sys
 import optuna
 
 study = optuna.load_study(study_name="gpu_short", storage=sys.argv[1])
-states = [t.state.name for t in study.trials]
+states = [t.state.name for t in study.storage.trials]
 print(f"{states.count('COMPLETE')} COMPLETE, {states.count('PRUNED')} PRUNED of "
-      f"{len(states)} trials; models: {[t.user_attrs.get('compiled_model') for t in study.trials]}")
-for t in study.trials:
+      f"{len(states)} trials; models: {[t.user_attrs.get('compiled_model') for t in study.storage.trials]}")
+for t in study.storage.trials:
     a = t.user_attrs
     print(f"trial {t.number}: {t.state.name}, {t.params}, value {t.value}, "
           f"{a.get('epochs_run')} epochs, train {a.get('train_seconds')} s, "

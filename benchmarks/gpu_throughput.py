@@ -1,13 +1,13 @@
 """Training throughput on a GPU: float32 vs mixed bf16 vs mixed fp16, fed the new way or the old.
 
-MobileNetV2 (`study.model.build_mobilenet_v2`, alpha 1.0, BN before by default) at 224x224, 10
-classes, Nesterov SGD as in the bn_placement space, compiled with the Keras default
-(`jit_compile="auto"`: XLA on GPUs). Two feeds of the same random 28x28x1 uint8 images (the
-shape Fashion-MNIST is stored in):
+MobileNetV2 (`study.model.mobilenet_v2.build_mobilenet_v2`, alpha 1.0, BN before by default) at
+224x224, 10 classes, Nesterov SGD as in the bn_placement space, compiled with the Keras default
+(`jit_compile="auto"`: XLA on GPUs). Two feeds of the same random 28x28x1 uint8 images (the shape
+Fashion-MNIST is stored in):
 - new: the uint8 images as stored (784 bytes each) go to the device, and the model's first
   layer resizes them to 224x224, copies them to 3 channels and scales them
-  (`study.preprocessing`), as the study trains now;
-- old: the images resized and scaled on the host (`study.data.prepare_arrays`), float32
+  (`study.model.preprocessing`), as the study trains now;
+- old: the images resized and scaled on the host (`benchmarks/host_feed.py`), float32
   224x224x3 (602 KB each), as the study fed backends without TensorFlow before.
 Both are numpy arrays given to `fit`, like the study's no-TensorFlow path.
 
@@ -61,10 +61,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import keras
     import numpy as np
+    from host_feed import prepare_arrays
 
-    from study.data import prepare_arrays
-    from study.model import build_mobilenet_v2
-    from study.preprocessing import Preprocessing
+    from study.model.mobilenet_v2 import build_mobilenet_v2
+    from study.model.preprocessing import Preprocessing
 
     print(machine_line())
     print(f"keras {keras.__version__}, backend {keras.backend.backend()}, devices: "

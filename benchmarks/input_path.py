@@ -3,10 +3,10 @@
 One Fashion-MNIST training subset (28x28 uint8, `load_splits`), MobileNetV2 (alpha 0.35 by
 default, BN before, Nesterov SGD), one epoch per timed `fit` call. Two feeds per backend:
 - host: the images resized, copied to 3 channels and scaled on the host, as float32 at the
-  trial's size: `make_dataset(image_size=S)` (tf.data, per batch) on TensorFlow,
-  `prepare_arrays` (numpy, once) on the other backends;
-- in model: the stored uint8 images (`make_dataset(image_size=None)` on TensorFlow, the arrays
-  themselves elsewhere) and the model's first layer (`study.preprocessing`) does the rest.
+  trial's size: `host_feed.host_dataset` (tf.data, per batch) on TensorFlow,
+  `host_feed.prepare_arrays` (numpy, once) on the other backends;
+- in model: the stored uint8 images (`study.data.pipeline.make_dataset` on TensorFlow, the arrays
+  themselves elsewhere) and the model's first layer (`study.model.preprocessing`) does the rest.
 With `--augment`, both feeds also augment (tf.data on the host where there is TensorFlow; the
 host path of other backends cannot, so it is left out there). Each model is warmed up with one
 epoch, then the feeds are timed interleaved (A B, B A, ...); medians and the ratio in model /
@@ -37,10 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     import time
 
     import keras
+    from host_feed import host_dataset, prepare_arrays
 
-    from study.data import load_splits, make_dataset, prepare_arrays
-    from study.model import build_mobilenet_v2
-    from study.preprocessing import Preprocessing
+    from study.data.pipeline import make_dataset
+    from study.data.splits import load_splits
+    from study.model.mobilenet_v2 import build_mobilenet_v2
+    from study.model.preprocessing import Preprocessing
 
     backend = keras.backend.backend()
     splits = load_splits(train_size=args.train_size, val_size=256, seed=0)
@@ -52,11 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     for augment in (False, True) if args.augment else (False,):
         suffix = ", augment" if augment else ""
         if backend == "tensorflow":
-            host = make_dataset(images, labels, image_size=size, batch_size=args.batch_size,
+            host = host_dataset(images, labels, image_size=size, batch_size=args.batch_size,
                                 training=True, augment=augment)
             feeds["host (make_dataset)" + suffix] = ({"x": host}, None)
-            stored = make_dataset(images, labels, image_size=None,
-                                  batch_size=args.batch_size, training=True)
+            stored = make_dataset(images, labels, batch_size=args.batch_size, training=True)
             feeds["in model (uint8 batches)" + suffix] = (
                 {"x": stored}, Preprocessing(size, augment=augment))
         else:

@@ -1,10 +1,11 @@
-"""Training fed by `study.data.make_dataset` against training on the same images in memory.
+"""Training fed by the host-side tf.data pipeline against training on the same images in memory.
 
 One Fashion-MNIST training subset (`load_splits`), one compiled MobileNetV2 (alpha 0.35, BN
 before), one epoch per timed `fit` call. The feeds:
 - in memory: `prepare_arrays` (resized, 3 channels, [-1, 1], float32) done once, fed as
   `tf.data.Dataset.from_tensor_slices(...).batch(...)`: what training costs with no pipeline work;
-- make_dataset: the study's pipeline (shuffle, batch, resize per batch, prefetch), training=True;
+- make_dataset: `host_feed.host_dataset`, the study's pipeline before resizing moved into the
+  model (shuffle, batch, resize per batch, prefetch), training=True;
 - make_dataset + augment: the same with flips and shifts, for information.
 Each feed is warmed up with one epoch, then the feeds are timed interleaved and the median epoch
 is reported. The pipelines are also timed alone (iterated without training), with and without
@@ -35,9 +36,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import keras
     import tensorflow as tf
+    from host_feed import host_dataset, prepare_arrays
 
-    from study.data import load_splits, make_dataset, prepare_arrays
-    from study.model import build_mobilenet_v2
+    from study.data.splits import load_splits
+    from study.model.mobilenet_v2 import build_mobilenet_v2
 
     splits = load_splits(train_size=args.train_size, val_size=256, seed=0)
     images, labels = splits.train_images, splits.train_labels
@@ -45,9 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     feeds = {
         "in memory (prepare_arrays)":
             tf.data.Dataset.from_tensor_slices((pixels, labels)).batch(args.batch_size),
-        "make_dataset": make_dataset(images, labels, image_size=args.image_size,
+        "make_dataset": host_dataset(images, labels, image_size=args.image_size,
                                      batch_size=args.batch_size, training=True),
-        "make_dataset, augment": make_dataset(images, labels, image_size=args.image_size,
+        "make_dataset, augment": host_dataset(images, labels, image_size=args.image_size,
                                               batch_size=args.batch_size, training=True,
                                               augment=True),
     }
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         return time.perf_counter() - start
 
     alone = dict(feeds)
-    alone["make_dataset, training=False, .cache()"] = make_dataset(
+    alone["make_dataset, training=False, .cache()"] = host_dataset(
         images, labels, image_size=args.image_size, batch_size=args.batch_size,
         training=False).cache()
     for dataset in alone.values():

@@ -10,17 +10,16 @@ after trial `--settle` (the first trials load libraries and fill caches).
     .venv/bin/python benchmarks/memory.py [--trials 30] [--train-size 256] [--settle 5]
         [--plain | --reuse]
 
-`--reuse` gives the tuner the space's architecture parameters, so trials of an architecture
-already trained reuse its compiled model (`study.compiled_models`), and samples `alpha` too, so
-that all 8 architectures of the space fill the cache: RSS then shows what the cache holds and
-that it stops growing once full. The default builds every trial's model afresh, as with
-`--reuse-compiled off`.
+`--reuse` gives the tuner the space's architecture parameters, so trials of an architecture already
+trained reuse its compiled model (`study.tuning.compiled_models`), and samples `alpha` too, so that
+all 8 architectures of the space fill the cache: RSS then shows what the cache holds and that it
+stops growing once full. The default builds every trial's model afresh, as with `--reuse-compiled
+off`.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import sys
 import tempfile
@@ -56,10 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     import keras_tuner
 
     from study.config import preset
-    from study.runner import load_data, space_context, training_inputs
-    from study.spaces import architecture_params, get_search_space
-    from study.storage import open_storage, open_study
-    from study.tuner import OptunaTuner
+    from study.runs.search_run import open_study, study_record
+    from study.runs.setup import prepare_run
+    from study.storage.opener import open_storage
+    from study.tuning.tuner import OptunaTuner
 
     started = time.perf_counter()
     start_rss = rss_mb()
@@ -80,10 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         config = preset("smoke", storage=f"sqlite:///{Path(folder) / 'memory.db'}",
                         study_name="memory", n_trials=args.trials, epochs=1,
                         train_size=args.train_size, val_size=args.train_size, pruner="none")
-        splits = load_data(config)
-        study = open_study(config, open_storage(config.storage), dataclasses.asdict(config))
-        inputs = training_inputs(config, splits)  # the study's own feed, as run_search's
-        space = get_search_space(config.search_space, space_context(config, splits))
+        setup = prepare_run(config)  # the study's own data, feed and space, as run_search's
+        study = open_study(config, open_storage(config.storage), study_record(setup),
+                           scientific_param=setup.scientific_param)
+        inputs, space = setup.inputs, setup.space
 
         def small_build(hp: keras_tuner.HyperParameters):
             hp.Fixed("alpha", 0.35)  # the space's Choice("alpha") then returns 0.35
@@ -101,11 +100,9 @@ def main(argv: list[str] | None = None) -> int:
                 del model
                 record()
         else:
-            tuner = RecordingTuner(space if args.reuse else small_build, study=study,
-                                   n_trials=config.n_trials,
-                                   seed=config.seed, images_per_epoch=len(splits.train_images),
-                                   reuse_compiled=args.reuse,
-                                   architecture_params=architecture_params(config.search_space))
+            tuner = setup.tuner(study, tuner_class=RecordingTuner,
+                                hypermodel=space if args.reuse else small_build,
+                                reuse_compiled=args.reuse)
             tuner.search(*inputs.train, epochs=config.epochs, **inputs.fit_kwargs)
 
     print(machine_line())

@@ -1,11 +1,11 @@
 """The smoke study with and without pruning: epochs trained, time, best accuracy per placement.
 
 Two studies, same preset, seed and trial count, each in a temporary SQLite file and its own
-subprocess running `study.runner.run_search` (the real search path): `pruner="median"` (the
-default: median of the same placement, after 2 finished trials of that placement) and
-`pruner="none"`. By default the two run at the same time, so that both see the same machine
-load; CPU seconds (user + sys of each subprocess) are reported beside wall time because the
-study that finishes first leaves the machine to the other.
+subprocess running `study.runs.search_run.run_search` (the real search path): `pruner="median"`
+(the default: median of the same placement, after 2 finished trials of that placement) and
+`pruner="none"`. By default the two run at the same time, so that both see the same machine load;
+CPU seconds (user + sys of each subprocess) are reported beside wall time because the study that
+finishes first leaves the machine to the other.
 
 How often the median pruner can act is bounded: with `n` trials, half per placement, the first 2
 of each placement are never pruned, and a pruned trial still trains its first 2 epochs. So with
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _max_saving(trials: int, epochs: int) -> float:
     """Largest share of epochs the placement-wise median pruner can save."""
-    from study.pruning import FIRST_PRUNABLE_EPOCH, MEDIAN_STARTUP_TRIALS
+    from study.tuning.pruning import FIRST_PRUNABLE_EPOCH, MEDIAN_STARTUP_TRIALS
 
     prunable = sum(max(0, count - MEDIAN_STARTUP_TRIALS)
                    for count in (trials - trials // 2, trials // 2))
@@ -141,7 +141,7 @@ def _collect(children: dict, results: dict, pid: int, status: int, usage) -> Non
 
 def _child(args: argparse.Namespace) -> int:
     from study.config import preset
-    from study.runner import run_search
+    from study.runs.search_run import run_search
 
     config = preset("smoke", storage=args.storage, study_name=f"pruning-{args.child}",
                     pruner=args.child, n_trials=args.trials, seed=args.seed, epochs=args.epochs,

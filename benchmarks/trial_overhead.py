@@ -26,7 +26,6 @@ short trial cheaper: default, `steps_per_execution`, `run_eagerly`, grappler off
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import io
 import statistics
 import tempfile
@@ -55,13 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from study.config import preset
-    from study.runner import load_data
+    from study.runs.setup import prepare_run
 
     with tempfile.TemporaryDirectory(prefix="bnstudy-bench-") as folder:
         config = preset("smoke", storage=f"sqlite:///{Path(folder) / 'overhead.db'}",
                         study_name="overhead", n_trials=args.trials)
-        splits = load_data(config)
-        trials = _run_timed_search(config, splits, keep_best_weights=args.keep_best_weights,
+        setup = prepare_run(config)
+        splits = setup.splits
+        trials = _run_timed_search(setup, keep_best_weights=args.keep_best_weights,
                                    freeze=not args.no_freeze)
     rows, overheads, shares, tracings = [], [], [], []
     for number, parts in enumerate(trials):
@@ -100,16 +100,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _run_timed_search(config, splits, *, keep_best_weights: bool, freeze: bool) -> list[dict]:
+def _run_timed_search(setup, *, keep_best_weights: bool, freeze: bool) -> list[dict]:
     """Runs the study's real search path with timers around each step of every trial."""
     import keras
     from keras_tuner.src.engine import tuner_utils
 
-    from study.progress import Progress
-    from study.runner import freeze_loaded_objects, space_context, training_inputs
-    from study.spaces import get_search_space
-    from study.storage import open_storage, open_study
-    from study.tuner import OptunaTuner
+    from study.runs.search_run import freeze_loaded_objects, open_study, study_record
+    from study.storage.opener import open_storage
+    from study.tuning.progress import Progress
+    from study.tuning.tuner import OptunaTuner
 
     trials: list[dict] = []
     current: dict = defaultdict(float)
@@ -169,17 +168,16 @@ def _run_timed_search(config, splits, *, keep_best_weights: bool, freeze: bool) 
             current["fit_edges"] = current["fit"] - sum(current["epochs"])
             trials.append(dict(current))
 
-    storage = open_storage(config.storage)
-    study = open_study(config, storage, dataclasses.asdict(config))
-    inputs = training_inputs(config, splits)  # the study's own feed, as run_search's
-    build = get_search_space(config.search_space, space_context(config, splits))
-    tuner = TimedTuner(build, study=study, n_trials=config.n_trials, seed=config.seed,
-                       images_per_epoch=len(splits.train_images),
-                       progress=Progress(config.n_trials, config.epochs, stream=io.StringIO()),
-                       keep_best_weights=keep_best_weights)
+    config = setup.config
+    study = open_study(config, open_storage(config.storage), study_record(setup),
+                       scientific_param=setup.scientific_param)
+    # The product's own tuner (compiled models reused per architecture), with stopwatches.
+    tuner = setup.tuner(study, tuner_class=TimedTuner,
+                        progress=Progress(config.n_trials, config.epochs, stream=io.StringIO()),
+                        keep_best_weights=keep_best_weights)
     if freeze:
         freeze_loaded_objects()  # as run_search does
-    tuner.search(*inputs.train, epochs=config.epochs, **inputs.fit_kwargs)
+    tuner.search(*setup.inputs.train, epochs=config.epochs, **setup.inputs.fit_kwargs)
     keras.backend.clear_session()
     return trials
 
@@ -188,13 +186,13 @@ def _compare_compile_options(config, splits, args) -> None:
     """First and second epoch of a fresh model per compile option, interleaved over reps."""
     import keras
     import tensorflow as tf
+    from host_feed import host_dataset
 
-    from study.data import make_dataset
-    from study.model import build_mobilenet_v2
+    from study.model.mobilenet_v2 import build_mobilenet_v2
 
-    train = make_dataset(splits.train_images, splits.train_labels, image_size=config.image_size,
+    train = host_dataset(splits.train_images, splits.train_labels, image_size=config.image_size,
                          batch_size=config.batch_size, training=True, seed=config.seed)
-    validation = make_dataset(splits.val_images, splits.val_labels, image_size=config.image_size,
+    validation = host_dataset(splits.val_images, splits.val_labels, image_size=config.image_size,
                               batch_size=config.batch_size, training=False)
     options = {"default": {}, f"steps_per_execution={args.steps_per_execution}":
                {"steps_per_execution": args.steps_per_execution},

@@ -27,7 +27,7 @@ STUDY=fashion_mnist
 # measured 0.74 pp (projected 0.45 pp at 24, so it went on to 24); then two bad "before" seeds
 # of 12 (78.6%, 80.7%) raised that placement's std to 2.7 pp, which projects 0.5 pp only near
 # 120 seeds per placement with equal counts (about 123 at 55 seeds). From 55 reruns of each
-# placement on, reruns are allocated by spread (study/allocation.py): "before" (std 2.75
+# placement on, reruns are allocated by spread (study/reruns/allocation.py): "before" (std 2.75
 # pp) gets each next rerun while one more of its reruns narrows the interval more than one of
 # "after" (std 0.54 pp) would; that projects 0.5 pp at about 129 "before" reruns beside 55
 # "after": 74 more reruns, where equal counts needed about 137. So at most 140 per placement.

@@ -22,8 +22,8 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from analysis.verdict_text import MEANING
-from study.contract import CONFIG_ATTR, CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
-from study.heartbeat import retried_trial
+from study.storage.contract import CONFIG_ATTR, CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.heartbeat import retried_trial
 
 BLOG = {"before": 0.8281, "after": 0.8203}  # the blog's single runs, untuned, one seed each
 
@@ -124,7 +124,7 @@ def _confirm_section(confirm: optuna.Study | None) -> list[str]:
     total = len(record.get("seeds", [])) * len(PLACEMENTS)
     if record.get("allocation", "equal") == "equal":
         finished = f"{len(reruns)} of {total} reruns finished"
-    else:  # study.allocation: counts follow the spreads, `total` is only the most there can be
+    else:  # study.reruns.allocation: counts follow the spreads, `total` is only the most
         counts = ", ".join(f"{sum(t.params.get(SCIENTIFIC_PARAM) == p for t in reruns)} {p}"
                            for p in PLACEMENTS)
         finished = (f"{len(reruns)} reruns finished ({counts}; allocated by spread, at most "

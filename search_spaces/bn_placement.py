@@ -6,7 +6,7 @@ Fixed hyperparameters, chosen once rather than tuned so that trials go to what m
 - cosine decay of the learning rate to zero over the trial, so that the last epoch is not
   spent at a learning rate too high to settle;
 - decoupled weight decay 4e-5, the MobileNetV2 paper's value;
-- BatchNormalization momentum from `study.model` (its default suits short trials).
+- BatchNormalization momentum from `study.model.mobilenet_v2` (its default suits short trials).
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ from __future__ import annotations
 import keras
 import keras_tuner
 
-from study.model import BN_POSITIONS, build_mobilenet_v2
-from study.schedules import cosine_decay_optimizer
-from study.spaces import SpaceContext
+from study.model.mobilenet_v2 import BN_POSITIONS, build_mobilenet_v2
+from study.model.schedules import cosine_decay_optimizer
+from study.model.spaces import SpaceContext
 
-__all__ = ["ARCHITECTURE_PARAMS", "build"]
+__all__ = ["ARCHITECTURE_PARAMS", "SCIENTIFIC_PARAM", "build"]
+
+SCIENTIFIC_PARAM = "bn_position"  # what the study asks about; the rest is tuned for each value
 
 # The hyperparameters that change the graph; the learning rate only changes the value of an
 # optimizer variable, so trials of one (placement, width) reuse one compiled model.
-ARCHITECTURE_PARAMS = ("bn_position", "alpha")
+ARCHITECTURE_PARAMS = (SCIENTIFIC_PARAM, "alpha")
 
 WEIGHT_DECAY = 4e-5  # the MobileNetV2 paper's value
 SGD_MOMENTUM = 0.9
@@ -38,7 +40,7 @@ def build(hp: keras_tuner.HyperParameters, context: SpaceContext) -> keras.Model
     Returns:
         The compiled model, returning logits, with the metric `accuracy`.
     """
-    bn_position = hp.Choice("bn_position", list(BN_POSITIONS))
+    bn_position = hp.Choice(SCIENTIFIC_PARAM, list(BN_POSITIONS))
     # Measured on the smoke study: Nesterov SGD diverges or stalls above ~0.1 and still learns
     # at 2e-3; the range spans both sides so that the best trials do not sit at an edge.
     learning_rate = hp.Float("learning_rate", 1e-4, 0.5, sampling="log")

@@ -6,15 +6,16 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from study.data.memory import check_fits_in_memory
 from study.errors import ConfigError
-from study.memory import check_fits_in_memory
-from study.precision import PRECISIONS
-from study.pruning import PRUNERS
-from study.samplers import SAMPLERS
-from study.spaces import check_search_space
+from study.model.precision import PRECISIONS
+from study.model.preprocessing import MIN_IMAGE_SIZE
+from study.model.spaces import check_search_space
+from study.tuning.pruning import PRUNERS
+from study.tuning.samplers import SAMPLERS
 
-__all__ = ["PRESETS", "PRUNERS", "SAMPLERS", "ConfigError", "SearchConfig", "check_study_name",
-           "preset"]
+__all__ = ["DEFAULT_STORAGE", "PRESETS", "PRUNERS", "SAMPLERS", "ConfigError", "SearchConfig",
+           "check_study_name", "config_from_record", "preset"]
 
 DEFAULT_STORAGE = "sqlite:///studies/bnstudy.db"
 
@@ -49,7 +50,7 @@ class SearchConfig:
     jit_compile: bool | str = "auto"  # "auto": Keras turns XLA on for GPUs and off on CPUs
     deterministic: bool = False  # deterministic TF ops: reproducible trials, a little slower
     # Keras dtype policy, or "auto": mixed_bfloat16 on GPUs that compute it natively, float32
-    # elsewhere (`study.precision`). Mixed policies keep float32 weights and logits.
+    # elsewhere (`study.model.precision`). Mixed policies keep float32 weights and logits.
     precision: str = "float32"
     # Trials of an architecture already compiled in this process reuse that model, re-
     # initialised: a speed setting, not part of the experiment (`science`), so a study may be
@@ -81,8 +82,9 @@ class SearchConfig:
         if self.timeout is not None and not (math.isfinite(self.timeout) and self.timeout > 0):
             raise ConfigError(f"`timeout` must be positive seconds, but got {self.timeout}; "
                               f"leave --timeout out for no time limit.")
-        if self.image_size < 32:
-            raise ConfigError(f"`image_size` must be at least 32, but got {self.image_size}.")
+        if self.image_size < MIN_IMAGE_SIZE:
+            raise ConfigError(f"`image_size` must be at least {MIN_IMAGE_SIZE}, but got "
+                              f"{self.image_size}.")
         if self.study_name is not None:
             check_study_name(self.study_name)
         # Training holds at least one batch of float32 inputs (and many times that in
@@ -135,6 +137,26 @@ def preset(name: str, **overrides: object) -> SearchConfig:
     _check_choice("preset", name, sorted(PRESETS))
     changes = {key: value for key, value in overrides.items() if value is not None}
     return dataclasses.replace(PRESETS[name], **changes).validate()
+
+
+def config_from_record(record: dict[str, object], *, storage: str, study_name: str
+                       ) -> SearchConfig:
+    """Rebuilds a search's `SearchConfig` from its stored record (`storage.records`).
+
+    Args:
+        record: The search study's `config` user attribute.
+        storage: Where the study lives now (it may have moved since the search).
+        study_name: The study's name.
+
+    Returns:
+        The validated configuration; fields the record lacks keep their defaults.
+    """
+    fields = {field.name for field in dataclasses.fields(SearchConfig)}
+    known = {key: value for key, value in record.items() if key in fields}
+    if "precision" not in record and record.get("mixed_precision"):
+        known["precision"] = "mixed_float16"  # stored before `precision` replaced the switch
+    known.update(storage=storage, study_name=study_name)
+    return SearchConfig(**known).validate()
 
 
 def check_study_name(name: str, argument: str = "study_name") -> str:

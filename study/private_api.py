@@ -1,26 +1,27 @@
 """Every call into a library's private API, in one place, each checked against one version.
 
-Optuna, Keras Tuner and Keras lack a few public calls this project needs. Each function here
-wraps one private one, names the version it was checked against and the public call that is
+Optuna, Keras Tuner, Keras and TensorFlow lack a few public calls this project needs. Each function
+here wraps one private one, names the version it was checked against and the public call that is
 missing; setup.cfg bounds those libraries below their next untested release, and
-tests/study/test_private_api.py pins what each function relies on. When a bound is raised,
-rerun those tests first.
+tests/study/test_private_api.py pins what each function relies on. When a bound is raised, rerun
+those tests first.
 
-Checked against optuna 5.0.0, keras-tuner 1.4.8 and keras 3.15.1.
+Checked against optuna 5.0.0, keras-tuner 1.4.8, keras 3.15.1 and tensorflow 2.21.
 
 Private methods that our subclasses override cannot be wrapped here; they are listed in
 `OVERRIDDEN_METHODS` and the tests fail loudly when the library renames them or changes their
 signature:
 
 - `keras_tuner.Tuner._build_and_fit_model(self, trial, *args, **kwargs)`, overridden by
-  `study.tuner.OptunaTuner` to drop Keras Tuner's best-epoch checkpoint callback and to mark
+  `study.tuning.tuner.OptunaTuner` to drop Keras Tuner's best-epoch checkpoint callback and to mark
   the builds made for a trial (as opposed to `get_best_models`);
-- `keras_tuner.Tuner._try_build(self, hp)`, overridden by `study.tuner.OptunaTuner` to skip
+- `keras_tuner.Tuner._try_build(self, hp)`, overridden by `study.tuning.tuner.OptunaTuner` to skip
   Keras Tuner's `clear_session()` when a trial reuses a compiled model.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import optuna
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
     import keras_tuner
 
 __all__ = ["OVERRIDDEN_METHODS", "checkpoint_path", "heartbeat_interval",
-           "is_best_epoch_checkpoint", "record_heartbeat", "seed_keras", "set_project_dir",
-           "study_storage", "trial_storage_id"]
+           "is_best_epoch_checkpoint", "record_heartbeat", "seed_keras", "study_storage",
+           "tensorflow_gradient_registry", "trial_storage_id"]
 
 # Library class -> {private method our subclass overrides: its signature when last checked}.
 OVERRIDDEN_METHODS: dict[str, dict[str, str]] = {
@@ -104,16 +105,6 @@ def checkpoint_path(tuner: keras_tuner.Tuner, trial_id: str) -> str:
     return tuner._get_checkpoint_fname(trial_id)
 
 
-def set_project_dir(oracle: keras_tuner.Oracle, directory: str, project_name: str) -> None:
-    """Gives an oracle used without a tuner the folder where it saves its state.
-
-    keras-tuner 1.4.8: `Oracle._set_project_dir`, which the `Tuner` constructor calls; an
-    oracle driven directly (as its tests do, with `create_trial` and `end_trial`) needs it and
-    has no public setter.
-    """
-    oracle._set_project_dir(directory, project_name)
-
-
 # -- Keras ----------------------------------------------------------------------------------
 
 def seed_keras(seed: int) -> None:
@@ -123,7 +114,7 @@ def seed_keras(seed: int) -> None:
     `keras.src.utils.rng_utils.GLOBAL_RANDOM_SEED` and drops the global `SeedGenerator`
     (`keras.src.random.seed_generator.GLOBAL_SEED_GENERATOR`), which is then made again from
     Python's `random`. The public `keras.utils.set_random_seed` also sets TensorFlow's global
-    seed, which clears TensorFlow's kernel caches (see `study.seeding`).
+    seed, which clears TensorFlow's kernel caches (see `study.tuning.seeding`).
     """
     from keras.src.backend.common import global_state
     from keras.src.random import seed_generator
@@ -131,3 +122,16 @@ def seed_keras(seed: int) -> None:
 
     global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
     global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+
+
+def tensorflow_gradient_registry() -> dict[str, object] | None:
+    """TensorFlow's process-wide gradient registry, name -> gradient function; None where
+    TensorFlow is not loaded (other backends) or keeps it elsewhere.
+
+    Private in tensorflow 2.21: `ops._gradient_registry._registry`, a dict that
+    `tf.custom_gradient` adds to and nothing removes (`study.tuning.custom_gradients`). No
+    public call lists or removes registrations.
+    """
+    ops = sys.modules.get("tensorflow.python.framework.ops")
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    return registry if isinstance(registry, dict) else None

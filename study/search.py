@@ -7,8 +7,8 @@ import shlex
 from typing import TYPE_CHECKING
 
 from study.cli import OneLineParser, run_command
-from study.contract import PLACEMENTS, SCIENTIFIC_PARAM
-from study.progress import format_params
+from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from study.tuning.progress import format_params
 
 if TYPE_CHECKING:
     from study.config import SearchConfig
@@ -22,7 +22,7 @@ __all__ = ["main", "parse_config"]
 
 def _parser() -> argparse.ArgumentParser:
     from study.config import PRESETS, PRUNERS, SAMPLERS
-    from study.precision import PRECISIONS
+    from study.model.precision import PRECISIONS
 
     parser = OneLineParser(
         prog="python -m study.search",
@@ -97,8 +97,8 @@ def summary(study, storage_url: str) -> str:
     """
     from optuna.trial import TrialState
 
-    from study.storage import mask_password
-    from study.trials import best_per_placement
+    from study.storage.opener import mask_password
+    from study.storage.trials import best_per_placement
 
     shown = mask_password(storage_url)
     lines = [f"Study {study.study_name!r}: {len(study.trials)} trials in {shown}"]
@@ -124,12 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     """Runs the search; returns the exit code (2 for a user mistake, 130 when interrupted)."""
 
     def search() -> str:
-        from study.storage import check_storage
+        from study.storage.opener import check_storage
 
         config = parse_config(argv)
         # A storage that must be refused is, before seconds of imports and data loading.
         check_storage(config.storage)
-        from study.runner import run_search  # imports Keras: only once the settings are good
+        # Imports Keras: only once the settings are good.
+        from study.runs.search_run import run_search
 
         return summary(run_search(config, freeze_objects=True), config.storage)
 

@@ -95,6 +95,45 @@ def test_packages_import_each_other_in_one_direction_only():
     assert against == []
 
 
+# The stages of `study`, lowest first: a module may import its own stage and those below it,
+# never one above (study/__init__.py and each sub-package's docstring say the same in words).
+STUDY_STAGES = (
+    ("study.errors", "study.cli", "study.private_api"),  # shared by every stage
+    ("study.storage",),  # what is stored, and the one opener
+    ("study.model",),  # the network and the search spaces' loader
+    ("study.data",),  # where data enters (checks image sizes against the model's minimum)
+    ("study.tuning",),  # where trials run: Keras Tuner front, Optuna back
+    ("study.config",),  # a run's settings, checked against the names below
+    ("study.runs",),  # the one set-up of a run, and the search
+    ("study.reruns",),  # reruns of the search's best, the stop rule's intervals
+    ("study.search", "study.confirm", "study.snapshot"),  # the commands
+)
+
+
+def _stage(module: str) -> int:
+    for level, stage in enumerate(STUDY_STAGES):
+        if any(module == name or module.startswith(f"{name}.") for name in stage):
+            return level
+    raise AssertionError(f"{module} belongs to no stage of STUDY_STAGES: add it to one.")
+
+
+def test_study_imports_only_go_down_its_stages():
+    graph = import_graph(ROOT, ("study",))
+    upward = sorted(f"{module} imports {target}" for module, targets in graph.items()
+                    if module != "study" for target in targets
+                    if _stage(target) > _stage(module))
+    assert upward == []
+
+
+def test_study_holds_few_top_level_modules_beside_its_stages():
+    modules = sorted(path.name for path in (ROOT / "study").glob("*.py"))
+    assert len(modules) <= 8, modules
+    for package in sorted(path for path in (ROOT / "study").iterdir()
+                          if (path / "__init__.py").is_file()):
+        docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
+        assert docstring and "import" in docstring, f"{package.name}/__init__.py says nothing"
+
+
 def test_the_graph_sees_function_level_relative_and_package_imports(tmp_path):
     files = {
         "a/__init__.py": "from a.one import thing\n",
@@ -118,4 +157,4 @@ def test_the_graph_sees_function_level_relative_and_package_imports(tmp_path):
 
 def test_the_contract_loads_nothing_heavy(loaded_after):
     heavy = {"keras", "tensorflow", "pandas", "optuna", "analysis"}
-    assert loaded_after("import study.contract", heavy) == []
+    assert loaded_after("import study.storage.contract", heavy) == []

@@ -18,7 +18,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from analysis.simulate import write_synthetic_study
 from study.cli import EXIT_INTERRUPTED
-from study.contract import CONFIG_ATTR, PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import CONFIG_ATTR, PLACEMENTS, SCIENTIFIC_PARAM
 
 pytestmark = pytest.mark.usefixtures("ctrl_c_raises")
 ROOT = Path(__file__).parents[1]

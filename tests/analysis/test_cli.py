@@ -134,7 +134,7 @@ BAD_INPUT = [
     (["--storage", "{url}", "--study-name", "  "], "at least one visible character, but got '  '"),
     (["--storage", "{url}", "--study-name", "x", "--out", "{db}"], "must be a folder, but"),
     (["--storage", "{url}", "--study-name", "x", "--out", "{db}/sub"], "which is a file"),
-    (["--study-name", "s"], "the following arguments are required: --storage"),
+    (["--storage", "{url}"], "the following arguments are required: --study-name"),
 ]
 
 

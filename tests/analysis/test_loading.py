@@ -10,7 +10,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from analysis.loading import AnalysisError, complete_values, load_studies
 from analysis.simulate import write_synthetic_study
 from study.errors import StorageError
-from study.heartbeat import retry_later
+from study.storage.heartbeat import retry_later
 
 
 def test_a_url_is_opened_read_only_creating_nothing(tmp_path):

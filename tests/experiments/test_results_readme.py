@@ -14,9 +14,9 @@ from optuna.trial import TrialState
 from analysis.cli import main as analysis_main
 from analysis.simulate import write_synthetic_study
 from analysis.verdict_text import MEANING
-from study.contract import CONFIG_ATTR
-from study.heartbeat import retry_later
-from study.reruns import confirm_study_name, rerun_seeds
+from study.storage.contract import CONFIG_ATTR
+from study.storage.heartbeat import retry_later
+from study.storage.reruns import confirm_study_name, rerun_seeds
 
 SCRIPT = Path(__file__).parents[2] / "experiments" / "results_readme.py"
 SEEDS = 3

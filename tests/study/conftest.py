@@ -42,3 +42,21 @@ def postgres_database(postgres_url: str, tmp_path: Path) -> str:
         connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return server.set(database=name, password="s3cret-pw").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def host_inputs() -> Callable[..., object]:
+    """What the model's first layer must compute from stored uint8 images, done the host's way:
+    TensorFlow's bilinear resize (half-pixel centres, no antialiasing), grayscale copied to 3
+    channels, then x / 127.5 - 1, in float32 (`study.model.preprocessing`)."""
+    import numpy as np
+    import tensorflow as tf
+
+    def prepare(images: np.ndarray, *, image_size: int) -> np.ndarray:
+        pixels = tf.image.resize(tf.cast(images, tf.float32), (image_size, image_size),
+                                 method="bilinear")
+        if pixels.shape[-1] == 1:
+            pixels = tf.image.grayscale_to_rgb(pixels)
+        return (pixels / 127.5 - 1.0).numpy()
+
+    return prepare

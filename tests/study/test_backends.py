@@ -14,7 +14,9 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState
 
 from study.config import preset
-from study.storage import open_storage, open_study
+from study.runs.search_run import open_study
+from study.storage.contract import SCIENTIFIC_PARAM
+from study.storage.opener import open_storage
 
 # Blocks TensorFlow (and TFDS) before anything imports them.
 _BLOCK_TENSORFLOW = ("import sys; sys.modules['tensorflow'] = None; "
@@ -28,7 +30,7 @@ _WITHOUT_TENSORFLOW = (_BLOCK_TENSORFLOW +
 # split is cut to 256 images.
 _CONFIRM_WITHOUT_TENSORFLOW = _BLOCK_TENSORFLOW + """
 import dataclasses
-import keras, study.spaces as spaces, study.runner as runner
+import keras, study.model.spaces as spaces, study.runs.setup as runner
 load = runner.load_data
 
 def small_test_split(config):
@@ -84,7 +86,8 @@ def test_confirmation_reruns_on_jax_from_arrays_without_tensorflow(tmp_path):
     url = f"sqlite:///{tmp_path}/jax.db"
     config = preset("smoke", train_size=256, val_size=128, epochs=1, storage=url,
                     study_name="s")
-    search = open_study(config, open_storage(url), dataclasses.asdict(config))
+    search = open_study(config, open_storage(url), dataclasses.asdict(config),
+                        scientific_param=SCIENTIFIC_PARAM)
     for placement, value in (("before", 0.6), ("after", 0.5)):  # as a search leaves them
         search.add_trial(optuna.trial.create_trial(
             params={"bn_position": placement, "learning_rate": 0.05, "alpha": 0.35},
@@ -109,8 +112,8 @@ def test_without_tensorflow_the_stored_uint8_images_are_fed_and_augmented_in_the
         monkeypatch):
     import numpy as np
 
-    import study.runner as runner
-    from study.data import Splits
+    import study.runs.setup as runner
+    from study.data.splits import Splits
 
     images = np.zeros((6, 28, 28, 1), np.uint8)
     labels = np.zeros(6, np.int32)

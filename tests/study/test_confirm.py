@@ -12,15 +12,17 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState
 
-import study.confirm as confirm_module
-import study.runner
-import study.spaces
+import study.model.spaces
+import study.reruns.confirmation as confirm_module
+import study.runs.setup
 from analysis.cli import main as analysis_main
-from study.allocation import half_width
 from study.config import ConfigError, preset
 from study.confirm import main, run_confirmation
-from study.reruns import CONFIRM_SEED_BASE, confirm_study_name, rerun_seeds
-from study.storage import open_storage, open_study
+from study.reruns.intervals import half_width
+from study.runs.search_run import open_study
+from study.storage.contract import SCIENTIFIC_PARAM
+from study.storage.opener import open_storage
+from study.storage.reruns import CONFIRM_SEED_BASE, confirm_study_name, rerun_seeds
 
 SEARCH = "s"
 DISTRIBUTIONS = {  # the bn_placement space, as the search stores it
@@ -38,7 +40,8 @@ def _search_study(url: str, trials=SEARCH_TRIALS) -> optuna.Study:
     """A search study as `study.search` leaves it, with made-up finished trials."""
     config = preset("smoke", train_size=256, val_size=128, epochs=1, storage=url,
                     study_name=SEARCH)
-    study = open_study(config, open_storage(url), dataclasses.asdict(config))
+    study = open_study(config, open_storage(url), dataclasses.asdict(config),
+                       scientific_param=SCIENTIFIC_PARAM)
     for position, learning_rate, value in trials:
         study.add_trial(optuna.trial.create_trial(
             params={"bn_position": position, "learning_rate": learning_rate, "alpha": 0.35},
@@ -71,7 +74,7 @@ def quick_training(monkeypatch):
     Tracing MobileNetV2's train step in graph mode takes 20-30 s per model on a busy 2-core
     CPU, eager `fit` of two batches about 3 s; the full test split would add 3 s per rerun.
     """
-    load_data, get_search_space = study.runner.load_data, study.spaces.get_search_space
+    load_data, get_search_space = study.runs.setup.load_data, study.model.spaces.get_search_space
 
     def small_test_split(config):
         splits = load_data(config)
@@ -87,8 +90,8 @@ def quick_training(monkeypatch):
             return model
         return build_eager
 
-    monkeypatch.setattr(study.runner, "load_data", small_test_split)
-    monkeypatch.setattr(study.spaces, "get_search_space", eager_space)
+    monkeypatch.setattr(study.runs.setup, "load_data", small_test_split)
+    monkeypatch.setattr(study.model.spaces, "get_search_space", eager_space)
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-import pkgutil
 import random
 import time
 from pathlib import Path
@@ -18,7 +17,6 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-import study
 from study import private_api
 
 ROOT = Path(__file__).parents[2]
@@ -39,7 +37,8 @@ def test_the_private_methods_we_override_still_exist_with_the_same_signature(
         class_name, method, signature):
     found = getattr(_resolve(class_name), method, None)
     assert found is not None, (
-        f"{class_name}.{method} is gone: this release renamed what study/tuner.py overrides "
+        f"{class_name}.{method} is gone: this release renamed what study/tuning/tuner.py "
+        "overrides "
         f"(see study/private_api.py).")
     assert str(inspect.signature(found)) == signature
 
@@ -47,12 +46,12 @@ def test_the_private_methods_we_override_still_exist_with_the_same_signature(
 def _project_classes() -> list[type]:
     """The classes with base classes defined in `study` (only their modules are imported)."""
     classes = []
-    for module_info in pkgutil.iter_modules(study.__path__, prefix="study."):
-        path = ROOT / "study" / f"{module_info.name.rpartition('.')[2]}.py"
+    for path in sorted((ROOT / "study").rglob("*.py")):
         if not any(isinstance(node, ast.ClassDef) and node.bases
                    for node in ast.walk(ast.parse(path.read_text()))):
             continue
-        module = importlib.import_module(module_info.name)
+        module = importlib.import_module(
+            ".".join(path.relative_to(ROOT).with_suffix("").parts))
         classes += [value for value in vars(module).values()
                     if isinstance(value, type) and value.__module__ == module.__name__]
     return classes
@@ -134,8 +133,10 @@ def test_the_best_epoch_checkpoint_is_recognised_and_nothing_else():
 
 
 def test_an_oracle_without_a_tuner_saves_in_the_folder_given(tmp_path):
+    # The oracle tests (and tests/study/worker.py) drive oracles without a tuner through this
+    # private setter; the product never does.
     oracle = keras_tuner.oracles.RandomSearchOracle(objective="val_accuracy", max_trials=1)
-    private_api.set_project_dir(oracle, str(tmp_path), "p")
+    oracle._set_project_dir(str(tmp_path), "p")
     oracle.save()
     assert (tmp_path / "p" / "oracle.json").exists()
 
@@ -148,7 +149,7 @@ def _normal_after_seeding(seed: int, *, keras_too: bool = True) -> np.ndarray:
 
 
 def test_seeding_keras_restarts_its_random_numbers():
-    # Equality with `keras.utils.set_random_seed` is pinned by tests/study/test_seeding.py.
+    # Equality with `keras.utils.set_random_seed` is pinned by tests/study/tuning/test_seeding.py.
     first = _normal_after_seeding(3)
     np.testing.assert_array_equal(_normal_after_seeding(3), first)
     assert not np.array_equal(_normal_after_seeding(3, keras_too=False), first)

@@ -1,8 +1,9 @@
 """What the commands do with a storage they must refuse, and with a URL that holds a password.
 
-`study.storage` is tested on its own in test_storage.py; here the three commands are run as a
-user runs them: a refusal is exit code 2, one line on stderr and the file left byte for byte;
-a password appears in no output, stored attribute or report; printed commands are shell-quoted.
+`study.storage.opener` is tested on its own in storage/test_opener.py; here the three commands
+are run as a user runs them: a refusal is exit code 2, one line on stderr and the file left
+byte for byte; a password appears in no output, stored attribute or report; printed commands
+are shell-quoted.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import optuna
 import pytest
 import sqlalchemy
@@ -22,17 +22,17 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from analysis.cli import main as analysis_main
 from analysis.simulate import write_synthetic_study
-from study.config import ConfigError, preset
+from study.config import ConfigError, config_from_record, preset
 from study.confirm import main as confirm_main
-from study.confirm import run_confirmation, search_config
+from study.confirm import run_confirmation
 from study.confirm import summary as confirm_summary
-from study.contract import CONFIG_ATTR
-from study.data import Splits
-from study.reruns import confirm_study_name
-from study.runner import study_record
+from study.runs.search_run import open_study
 from study.search import main as search_main
 from study.search import summary as search_summary
-from study.storage import open_storage, open_study
+from study.storage.contract import CONFIG_ATTR, SCIENTIFIC_PARAM
+from study.storage.opener import open_storage
+from study.storage.records import search_record, stored_record
+from study.storage.reruns import confirm_study_name
 
 ROOT = Path(__file__).parents[2]
 PASSWORD = "s3cret-pw"
@@ -80,7 +80,8 @@ def test_confirm_leaves_another_programs_sqlite_file_unchanged(tmp_path, capsys,
 def _search_study(url: str, name: str = "S") -> optuna.Study:
     """A search study as `study.search` leaves it, with two finished trials per placement."""
     config = preset("smoke", storage=url, study_name=name)
-    study = open_study(config, open_storage(url), dataclasses.asdict(config))
+    study = open_study(config, open_storage(url), dataclasses.asdict(config),
+                       scientific_param=SCIENTIFIC_PARAM)
     for number, (placement, value) in enumerate(
             [("before", 0.5), ("before", 0.6), ("after", 0.55), ("after", 0.45)]):
         study.add_trial(optuna.trial.create_trial(
@@ -117,11 +118,11 @@ def test_an_unreachable_server_is_one_line_without_the_password(capsys, main, pr
 
 def test_a_new_study_stores_the_storage_url_without_its_password():
     url = f"postgresql://user:{PASSWORD}@db.example/bn"
-    images, labels = np.zeros((4, 28, 28, 1), np.uint8), np.zeros(4, np.int32)
-    splits = Splits("fashion_mnist", 10, images, labels, images[:2], labels[:2], images,
-                    labels)
+    settings = dataclasses.asdict(preset("smoke", storage=url))
 
-    record = study_record(preset("smoke", storage=url), splits)
+    record = search_record(settings, study_name="s", num_classes=10, train_images=4,
+                           val_images=2, stored_image_shape=(28, 28, 1), dtype_policy="float32",
+                           versions={})
 
     assert record["storage"] == "postgresql://user:***@db.example/bn"
     assert PASSWORD not in json.dumps(record)
@@ -133,7 +134,8 @@ def test_confirm_takes_the_live_url_when_the_stored_one_is_masked(tmp_path):
     study.set_user_attr(CONFIG_ATTR, study.user_attrs[CONFIG_ATTR] | {
         "storage": "postgresql://user:***@db.example/bn"})
 
-    assert search_config(study, url).storage == url
+    assert config_from_record(stored_record(study), storage=url,
+                              study_name=study.study_name).storage == url
 
 
 def _command_after(text: str, heading: str, program: str) -> list[str]:

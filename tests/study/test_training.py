@@ -5,8 +5,10 @@ from __future__ import annotations
 import keras
 import pytest
 
-from study.data import load_splits, make_dataset
-from study.model import BN_POSITIONS, build_mobilenet_v2
+from study.data.pipeline import make_dataset
+from study.data.splits import load_splits
+from study.model.mobilenet_v2 import BN_POSITIONS, build_mobilenet_v2
+from study.model.preprocessing import Preprocessing
 
 CHANCE = 0.1  # ten balanced classes
 
@@ -24,11 +26,13 @@ def test_a_short_training_run_beats_chance_on_validation(splits, bn_position):
     # settle; 2048 images x 3 epochs at batch 64 is the smallest run that learns reliably.
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
-    train = make_dataset(splits.train_images, splits.train_labels, image_size=32, batch_size=64,
-                         training=True, seed=0)
-    validation = make_dataset(splits.val_images, splits.val_labels, image_size=32,
-                              batch_size=256, training=False)
-    model = build_mobilenet_v2((32, 32, 3), 10, alpha=0.35, bn_position=bn_position)
+    train = make_dataset(splits.train_images, splits.train_labels, batch_size=64, training=True,
+                         seed=0)
+    validation = make_dataset(splits.val_images, splits.val_labels, batch_size=256,
+                              training=False)
+    # As the study trains: stored 28x28 uint8 images, resized to 32x32 in the model.
+    model = build_mobilenet_v2((28, 28, 1), 10, alpha=0.35, bn_position=bn_position,
+                               preprocessing=Preprocessing(32))
     model.compile(optimizer=keras.optimizers.Adam(2e-3), metrics=["accuracy"],
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 

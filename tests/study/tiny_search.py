@@ -15,9 +15,9 @@ import numpy as np
 import optuna
 import tensorflow as tf
 
-from study.runner import enable_deterministic_ops
-from study.storage import open_storage
-from study.tuner import OptunaTuner
+from study.runs.setup import enable_deterministic_ops
+from study.storage.opener import open_storage
+from study.tuning.tuner import OptunaTuner
 
 
 class _SlowBatches(keras.callbacks.Callback):
@@ -72,7 +72,7 @@ def main() -> int:
         return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(128, seed=seed).batch(16)
 
     tuner = OptunaTuner(_build, study=study, n_trials=args.n_trials, seed=args.seed,
-                        training_data=training_data)
+                        training_data=training_data, balanced_param="bn_position")
     try:
         tuner.search(training_data(args.seed), validation_data=_arrays(1), epochs=2,
                      shuffle=False, callbacks=[_SlowBatches(args.batch_sleep)])

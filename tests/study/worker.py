@@ -17,9 +17,8 @@ import keras_tuner
 import optuna
 from keras_tuner.engine.trial import TrialStatus
 
-from study import private_api
-from study.oracle import OptunaOracle
-from study.storage import open_storage
+from study.storage.opener import open_storage
+from study.tuning.oracle import OptunaOracle
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     hp.Float("learning_rate", 1e-3, 1.0, sampling="log")
     oracle = OptunaOracle(study, n_trials=args.n_trials, hyperparameters=hp,
                           balanced_param="bn_position")
-    private_api.set_project_dir(oracle, args.folder, "p")
+    oracle._set_project_dir(args.folder, "p")
     if args.wait:
         # Importing TensorFlow takes seconds, longer than the whole search: without a common
         # start the first worker would run every trial before the others are up.

@@ -1,0 +1,156 @@
+"""Search spaces as plugins: modules with a `build(hp, context)` function, found by name.
+
+A built-in space is a module of the `search_spaces` package, named by its file name
+(`bn_placement` is `search_spaces/bn_placement.py`); a space of your own is named by its
+dotted module path (`mylab.spaces.wide`), importable from where the study runs. The module
+defines `build(hp, context) -> keras.Model` (compiled) and may declare `ARCHITECTURE_PARAMS`
+(see `architecture_params`) and `SCIENTIFIC_PARAM` (see `scientific_param`).
+
+Spaces are imported only when models are built, by name: `search_spaces` depends on `study`
+(its spaces use `study.model.mobilenet_v2`), never the other way round, and checking a name imports
+neither Keras nor the space.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from study.errors import ConfigError
+from study.model.preprocessing import Preprocessing
+from study.storage.contract import SCIENTIFIC_PARAM
+
+if TYPE_CHECKING:
+    import keras
+    import keras_tuner
+
+__all__ = ["BUILT_IN_PACKAGE", "SpaceContext", "architecture_params", "built_in_spaces",
+           "check_search_space", "get_search_space", "scientific_param"]
+
+BUILT_IN_PACKAGE = "search_spaces"
+
+
+@dataclass(frozen=True)
+class SpaceContext:
+    """Facts of the run that are not hyperparameters, given to every `build(hp, context)`.
+
+    Attributes:
+        input_shape: Model input, (height, width, channels): the stored uint8 images' shape
+            when `preprocessing` is set, else the network's float input.
+        num_classes: Number of classes; the model returns that many logits.
+        steps_per_epoch: Optimizer steps per epoch, for learning-rate schedules.
+        epochs: Epochs per trial, for learning-rate schedules.
+        jit_compile: Passed to `model.compile`; "auto" lets Keras decide (XLA off on CPU).
+        preprocessing: What the model's first layer does to the stored images (resize to
+            the trial's image size, augment, scale); pass it to
+            `study.model.mobilenet_v2.build_mobilenet_v2`, or call it on the uint8 `keras.Input`.
+    """
+
+    input_shape: tuple[int, int, int]
+    num_classes: int
+    steps_per_epoch: int
+    epochs: int
+    jit_compile: bool | str = "auto"
+    preprocessing: Preprocessing | None = None
+
+    @property
+    def total_steps(self) -> int:
+        """Optimizer steps in a whole trial."""
+        return self.steps_per_epoch * self.epochs
+
+
+def built_in_spaces() -> list[str]:
+    """The names of the spaces in the `search_spaces` package, found without importing it."""
+    spec = importlib.util.find_spec(BUILT_IN_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return sorted(module.name for module in pkgutil.iter_modules(spec.submodule_search_locations)
+                  if not module.name.startswith("_"))
+
+
+def check_search_space(name: str) -> str:
+    """Checks that the space called `name` can be found, without importing it or Keras.
+
+    Args:
+        name: A built-in space's name (`bn_placement`) or a dotted module path.
+
+    Returns:
+        The name of the module that holds the space.
+
+    Raises:
+        ConfigError: when no such module can be found.
+    """
+    module = name if "." in name else f"{BUILT_IN_PACKAGE}.{name}"
+    found = False
+    if all(part.isidentifier() for part in name.split(".")):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ImportError:  # a parent package of a dotted path is missing
+            found = False
+    if not found:
+        raise ConfigError(f"`search_space` must be one of {built_in_spaces()} or the dotted "
+                          f"path of a module defining build(hp, context), but got {name!r}.")
+    return module
+
+
+def get_search_space(name: str, context: SpaceContext
+                     ) -> Callable[[keras_tuner.HyperParameters], keras.Model]:
+    """The space called `name` as the `build(hp)` function Keras Tuner expects.
+
+    Args:
+        name: A built-in space's name or a dotted module path (see `check_search_space`).
+        context: Facts of the run the models are built for.
+
+    Returns:
+        The module's `build(hp, context)` with the context bound.
+
+    Raises:
+        ConfigError: when the module cannot be found or defines no `build`.
+    """
+    return functools.partial(_load(name).build, context=context)
+
+
+def architecture_params(name: str) -> tuple[str, ...] | None:
+    """The hyperparameters of space `name` that change the graph, or None if it does not say.
+
+    A space declares them as `ARCHITECTURE_PARAMS`; its other hyperparameters must then only
+    change values held in variables, so that trials can reuse compiled models
+    (`study.tuning.compiled_models`).
+
+    Raises:
+        ConfigError: when the module cannot be found or defines no `build`.
+    """
+    declared = getattr(_load(name), "ARCHITECTURE_PARAMS", None)
+    return None if declared is None else tuple(declared)
+
+
+def scientific_param(name: str) -> str:
+    """The hyperparameter space `name` is about: its `SCIENTIFIC_PARAM`, else `bn_position`.
+
+    A search balances its trials over this parameter's values and prunes a trial only by
+    comparison with trials of its own value; the reruns and the analysis compare its values.
+
+    Raises:
+        ConfigError: when the module cannot be found, defines no `build`, or declares a
+            scientific parameter that is not a non-empty string.
+    """
+    module = _load(name)
+    declared = getattr(module, "SCIENTIFIC_PARAM", SCIENTIFIC_PARAM)
+    if not isinstance(declared, str) or not declared:
+        raise ConfigError(f"`SCIENTIFIC_PARAM` of {module.__name__} must name a hyperparameter, "
+                          f"but got {declared!r}.")
+    return declared
+
+
+def _load(name: str) -> ModuleType:
+    module = importlib.import_module(check_search_space(name))
+    if not callable(getattr(module, "build", None)):
+        raise ConfigError(f"`search_space` must name a module defining build(hp, context), "
+                          f"but {module.__name__} defines no `build`.")
+    return module

@@ -1,0 +1,70 @@
+"""Which rerun `study.confirm` trains next: both placements alike, or where the spread is.
+
+"equal" reruns seed by seed, both placements alike (seed 1000 before, 1000 after, 1001 before,
+...), so an interrupted run leaves them with nearly equal counts.
+
+"by-spread" spends reruns where they narrow the verdict's interval most. That interval is
+Welch's, whose half-width goes with sqrt(s_before²/n_before + s_after²/n_after); one more rerun
+of placement p shrinks the sum by s_p²/n_p - s_p²/(n_p + 1), so the next rerun goes where that
+gain is largest, and the counts end up in proportion to each placement's std (Neyman
+allocation). When one placement is far noisier than the other, a given half-width then costs
+far fewer reruns than with equal counts. The rule looks at the spreads only, never at the
+means, so it cannot steer the difference towards either placement. Each placement first gets
+MIN_RERUNS_EACH reruns in the "equal" order, so that its spread is estimated at all.
+
+That interval, and the half-width `study.confirm --stop-at-half-width` stops on, are computed in
+`study.reruns.intervals`.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+
+from study.errors import ConfigError
+from study.reruns.intervals import MIN_RERUNS_EACH
+from study.storage.contract import PLACEMENTS
+
+__all__ = ["ALLOCATIONS", "next_rerun", "variance_gain"]
+
+ALLOCATIONS = ("equal", "by-spread")
+
+
+def next_rerun(done: Mapping[str, Mapping[int, float]], seeds: Sequence[int],
+               allocation: str = "equal") -> tuple[str, int] | None:
+    """The (placement, seed) to rerun next, or None when each placement has had every seed.
+
+    Args:
+        done: Per placement, the test accuracy of each seed already rerun.
+        seeds: The seeds each placement may use, in the order they are used.
+        allocation: One of ALLOCATIONS (see the module docstring).
+
+    Returns:
+        The placement and its first seed not rerun yet.
+
+    Raises:
+        ConfigError: for an unknown allocation.
+    """
+    if allocation not in ALLOCATIONS:
+        raise ConfigError(f"`allocation` must be one of {list(ALLOCATIONS)}, but got "
+                          f"{allocation!r}.")
+    first_free = {placement: next((seed for seed in seeds if seed not in done.get(placement, {})),
+                                  None) for placement in PLACEMENTS}
+    open_placements = [placement for placement in PLACEMENTS if first_free[placement] is not None]
+    if not open_placements:
+        return None
+    counts = {placement: len(done.get(placement, {})) for placement in PLACEMENTS}
+    if allocation == "by-spread" and all(counts[p] >= MIN_RERUNS_EACH for p in open_placements):
+        placement = max(open_placements,  # the first of PLACEMENTS on a tie
+                        key=lambda p: variance_gain(statistics.variance(done[p].values()),
+                                                    counts[p]))
+    else:  # seed-major: the smallest free seed, "before" first on a tie
+        placement = min(open_placements,
+                        key=lambda p: (seeds.index(first_free[p]), PLACEMENTS.index(p)))
+    return placement, first_free[placement]
+
+
+def variance_gain(variance: float, n: int) -> float:
+    """How much one more rerun shrinks a placement's s²/n (its squared standard error), for
+    `n` reruns so far that vary by `variance`: the rule "by-spread" allocates with."""
+    return variance / (n * (n + 1))

@@ -1,0 +1,338 @@
+"""Opening Optuna storage, and finding, creating or resuming the studies in it.
+
+`open_storage` is how every command opens a storage URL: `study.search` and `study.confirm` to
+write, `analysis` read-only. Before Optuna touches a database it is checked, so that a database
+of another program, a read-only one, an unreachable server or another Optuna table schema is
+refused with one line and nothing written. Messages, records and summaries quote a URL only
+through `mask_password`. Light on purpose: no Keras, no pandas.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+import sqlalchemy
+from sqlalchemy.engine import URL, make_url
+
+from study.errors import StorageError
+from study.storage.contract import CONFIG_ATTR
+from study.storage.heartbeat import stale_callback
+
+__all__ = ["check_storage", "create_or_load_study", "has_study", "load_study", "mask_password",
+           "name_metric", "open_storage"]
+
+EXAMPLE_URL = "sqlite:///studies/bnstudy.db"
+SHOWN_NAMES = 10  # an error lists this many study or table names at most
+# An unreachable server is reported after this many seconds instead of the system's TCP
+# timeout (minutes); a reachable one answers in milliseconds.
+CONNECT_TIMEOUT_S = 10
+# SQLite: wait this long for a lock instead of failing at once when several workers write.
+SQLITE_LOCK_TIMEOUT_S = 60
+# What marks a database as Optuna's: the tables Optuna creates first, `studies` then
+# `version_info`, with these columns (a table of the same name in another program's database
+# has other columns). A storage another worker is creating right now has `studies` only.
+_OPTUNA_COLUMNS = {"studies": {"study_id", "study_name"},
+                   "version_info": {"schema_version", "library_version"}}
+
+
+def mask_password(url: str) -> str:
+    """The URL with its password, if it has one, shown as `***`: what any output may quote."""
+    try:
+        parsed = make_url(url)
+    except (sqlalchemy.exc.ArgumentError, ValueError):
+        # Not a URL SQLAlchemy reads (e.g. a port that is no number): mask user:password@.
+        return re.sub(r"(://[^:/@]*:).*@", r"\1***@", url)
+    if parsed.password is None:
+        return url  # unchanged, as the user wrote it
+    return parsed.render_as_string(hide_password=True)
+
+
+def open_storage(url: str, *, read_only: bool = False, create: bool = True,
+                 heartbeat_interval: int = 30, grace_period: int = 120
+                 ) -> optuna.storages.RDBStorage:
+    """Connects to an Optuna RDB storage after checking that it is one and can be used as asked.
+
+    Args:
+        url: A SQLAlchemy URL: `sqlite:///path.db` (embedded, the default) or
+            `postgresql://user:password@host/db` for many machines.
+        read_only: For reading studies (`analysis`): never creates a file or tables, and the
+            storage must already hold Optuna's tables. Otherwise (search, confirm) the storage
+            must accept writes, and trials keep heartbeats.
+        create: In write mode, whether a missing SQLite file may be created (with its folder).
+        heartbeat_interval: Seconds between a running trial's heartbeats (write mode).
+        grace_period: Seconds without a heartbeat after which a running trial is taken for
+            dead (its worker was killed), failed, and its parameters queued again. Optuna's
+            recommended ratio; long enough for a busy machine to miss a beat or two.
+
+    Returns:
+        The storage.
+
+    Raises:
+        StorageError: when the URL is malformed, the database unreachable, not an Optuna
+            storage (tables of another program), of another Optuna schema version, read-only
+            in write mode, or (read-only or `create=False`) a SQLite file does not exist.
+    """
+    parsed, shown = _parse(url)
+    new_file = _new_sqlite_file(parsed, shown, read_only=read_only, create=create)
+    if new_file is not None:
+        new_file.parent.mkdir(parents=True, exist_ok=True)
+    engine_kwargs = _engine_kwargs(parsed)
+    tables_made = _check_database(parsed, shown, engine_kwargs, read_only=read_only)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            heartbeats = {} if read_only else {
+                "heartbeat_interval": heartbeat_interval, "grace_period": grace_period,
+                "heartbeat_stale_trial_callback": stale_callback()}
+            # Optuna's schema check refuses another version before anything is written,
+            # unless Optuna first creates the tables it misses: only a new storage gets them.
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs,
+                                              skip_table_creation=tables_made or read_only,
+                                              **heartbeats)
+    except RuntimeError as error:  # Optuna's "no longer compatible with the table schema"
+        advice = str(error).replace("$STORAGE_URL", shlex.quote(shown))
+        raise StorageError(f"`storage` must have the table schema of the installed Optuna "
+                           f"{optuna.__version__}, but {shown!r} does not: {advice}") from None
+    except Exception as error:  # SQLAlchemy and the drivers raise many types
+        raise StorageError(f"`storage` must be an Optuna storage that can be opened, but "
+                           f"{shown!r} cannot ({_reason(error, parsed)}).") from None
+
+
+def check_storage(url: str, *, read_only: bool = False, create: bool = True) -> None:
+    """Refuses what `open_storage` would refuse, writing nothing: for a command to fail fast.
+
+    A SQLite file that does not exist yet and may be created passes; the Optuna schema version
+    is checked only when the storage is opened.
+
+    Args:
+        url: The storage URL.
+        read_only: As for `open_storage`.
+        create: As for `open_storage`.
+
+    Raises:
+        StorageError: as `open_storage` does.
+    """
+    parsed, shown = _parse(url)
+    if _new_sqlite_file(parsed, shown, read_only=read_only, create=create) is None:
+        _check_database(parsed, shown, _engine_kwargs(parsed), read_only=read_only)
+
+
+def has_study(storage: optuna.storages.BaseStorage, name: str) -> bool:
+    """Whether the storage holds a study called `name`."""
+    try:
+        storage.get_study_id_from_name(name)
+    except KeyError:
+        return False
+    return True
+
+
+def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
+    """The study `name` in the storage, for reading or adding trials.
+
+    Raises:
+        StorageError: when there is no such study; the message lists the studies there are.
+    """
+    if not has_study(storage, name):
+        names = sorted(frozen.study_name for frozen in storage.get_all_studies())
+        shown = ", ".join(names[:SHOWN_NAMES]) or "none"
+        if len(names) > SHOWN_NAMES:
+            shown += f", ... ({len(names)} in all)"
+        raise StorageError(f"`study_name` must name a study in the storage, but {name!r} is "
+                           f"not there (studies: {shown}).")
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def create_or_load_study(storage: optuna.storages.BaseStorage, name: str, *, metric: str,
+                         record: dict[str, object] | None = None,
+                         check: Callable[[optuna.Study], None] | None = None,
+                         sampler: optuna.samplers.BaseSampler | None = None,
+                         pruner: optuna.pruners.BasePruner | None = None) -> optuna.Study:
+    """The study `name` (maximizing `metric`), created if the storage lacks it.
+
+    Every study a command writes to, search or confirmation, is opened here.
+
+    Args:
+        storage: Opened with `open_storage`.
+        name: The study's name.
+        metric: What its trial values are (`name_metric`).
+        record: Stored as the `config` user attribute of a study created here.
+        check: Called with the study before anything is written to it; raises to refuse a
+            study that exists with other settings.
+        sampler: For a study that asks for trials (a search).
+        pruner: For a study whose trials report epochs (a search).
+    """
+    existed = has_study(storage, name)
+    study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
+                                pruner=pruner, direction="maximize", load_if_exists=True)
+    if record is not None and not existed and CONFIG_ATTR not in study.user_attrs:
+        study.set_user_attr(CONFIG_ATTR, record)
+    if check is not None:
+        check(study)
+    name_metric(study, metric)
+    return study
+
+def _parse(url: str) -> tuple[URL, str]:
+    """The URL parsed, and as messages may show it."""
+    shown = mask_password(url)
+    try:
+        return make_url(url), shown
+    except (sqlalchemy.exc.ArgumentError, ValueError):
+        raise StorageError(f"`storage` must be a database URL such as {EXAMPLE_URL}, but got "
+                           f"{shown!r}.") from None
+
+
+def _new_sqlite_file(url: URL, shown: str, *, read_only: bool, create: bool) -> Path | None:
+    """The SQLite file the URL names if it does not exist yet and may be created, else None.
+
+    Raises:
+        StorageError: when the file must exist and does not, or is in memory but to be read.
+    """
+    if url.get_backend_name() != "sqlite":
+        return None
+    path = _sqlite_file(url)
+    if path is None and read_only:
+        raise StorageError(f"`storage` must name a SQLite file to read, but {shown!r} is a "
+                           "database in memory.")
+    if path is None or path.is_file():
+        return None
+    if read_only or not create:
+        raise StorageError(f"`storage` must name an existing SQLite file, but {shown!r} does "
+                           "not exist.")
+    return path
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file a SQLite URL names; None for a database in memory."""
+    database = url.database or ""
+    if url.query.get("uri") == "true" and database.startswith("file:"):
+        if url.query.get("mode") == "memory":
+            return None
+        database = database[len("file:"):]
+    return None if database in ("", ":memory:") else Path(database)
+
+
+def _engine_kwargs(url: URL) -> dict[str, object]:
+    if url.get_backend_name() == "sqlite":
+        return {"connect_args": {"timeout": SQLITE_LOCK_TIMEOUT_S}}
+    if url.get_backend_name() in ("postgresql", "mysql") and url.get_driver_name() in (
+            "psycopg", "psycopg2", "mysqldb", "pymysql"):
+        return {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
+    return {}
+
+
+def _check_database(url: URL, shown: str, engine_kwargs: dict[str, object], *,
+                    read_only: bool) -> bool:
+    """Refuses a database Optuna must not touch; returns whether Optuna's tables are made.
+
+    Made means past `version_info`, Optuna's second table: its schema version can be checked,
+    and Optuna must not add tables (to a storage of an older schema) before checking it.
+
+    Reads the table names (and the columns of Optuna's marker tables) and, in write mode,
+    tries a write that changes nothing, in a transaction that is rolled back.
+    """
+    try:
+        engine = sqlalchemy.create_engine(url, **engine_kwargs)
+    except ImportError as error:
+        raise StorageError(f"`storage` needs an installed database driver, but {shown!r} asks "
+                           f"for {url.drivername!r} ({error}); for PostgreSQL install "
+                           "bnstudy[postgres].") from None
+    except sqlalchemy.exc.ArgumentError:
+        raise StorageError(f"`storage` must be a database URL such as {EXAMPLE_URL}, but got "
+                           f"{shown!r}.") from None
+    sqlite = url.get_backend_name() == "sqlite"
+    if sqlite:
+        _make_transactional(engine)
+    try:
+        try:
+            connection = engine.connect()
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            what = ("a SQLite file that can be opened" if sqlite
+                    else "a reachable database server")
+            state = "cannot be opened" if sqlite else "is unreachable"
+            raise StorageError(f"`storage` must be {what}, but {shown!r} {state} "
+                               f"({_reason(error, url)}).") from None
+        with connection:
+            try:
+                inspector = sqlalchemy.inspect(connection)
+                tables = set(inspector.get_table_names())
+                optuna_tables = "studies" in tables and all(
+                    columns <= {column["name"] for column in inspector.get_columns(table)}
+                    for table, columns in _OPTUNA_COLUMNS.items() if table in tables)
+            except sqlalchemy.exc.SQLAlchemyError as error:
+                what = "SQLite" if sqlite else "readable"
+                raise StorageError(f"`storage` must be a {what} database, but {shown!r} is not "
+                                   f"({_reason(error, url)}).") from None
+            if tables and not optuna_tables:
+                listed = ", ".join(sorted(tables)[:SHOWN_NAMES])
+                raise StorageError(
+                    f"`storage` must be an Optuna storage or an empty database, but {shown!r} "
+                    f"holds tables of another program ({listed}); name another database.")
+            if not tables and read_only:
+                raise StorageError(f"`storage` must hold Optuna studies, but {shown!r} has no "
+                                   "tables.")
+            if not read_only:
+                _probe_write(connection, shown, url, has_tables=bool(tables))
+    finally:
+        engine.dispose()
+    return "version_info" in tables
+
+
+def _make_transactional(engine: sqlalchemy.engine.Engine) -> None:
+    """Lets a SQLite transaction include table creation, so that rolling back undoes it.
+
+    Python's sqlite3 driver begins transactions only before INSERT/UPDATE/DELETE, so a CREATE
+    TABLE would be committed at once; here every transaction starts with an explicit BEGIN.
+    """
+
+    @sqlalchemy.event.listens_for(engine, "connect")
+    def _no_implicit_transactions(dbapi_connection: object, record: object) -> None:
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+
+    @sqlalchemy.event.listens_for(engine, "begin")
+    def _begin(connection: sqlalchemy.engine.Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _probe_write(connection: sqlalchemy.engine.Connection, shown: str, url: URL, *,
+                 has_tables: bool) -> None:
+    """Refuses a database that does not accept writes, by one that changes nothing.
+
+    The probe runs in a transaction of its own: SQLite waits out another writer's lock only for
+    a connection that holds no read transaction, so one left open by the inspection above
+    would turn a busy database into "database is locked" at once.
+    """
+    connection.rollback()
+    probe = ("UPDATE studies SET study_name = study_name WHERE 1 = 0" if has_tables
+             else "CREATE TABLE bnstudy_write_probe (id INTEGER)")
+    try:
+        connection.execute(sqlalchemy.text(probe))
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        raise StorageError(f"`storage` must accept writes to search or confirm, but {shown!r} "
+                           f"is read-only ({_reason(error, url)}); `python -m analysis` can "
+                           "still read it.") from None
+    finally:
+        connection.rollback()
+
+
+def _reason(error: Exception, url: URL) -> str:
+    """The first line of a driver's error, the password (should it quote it) masked."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    reason = lines[0] if lines else type(cause).__name__
+    return reason.replace(url.password, "***") if url.password else reason
+
+
+def name_metric(study: optuna.Study, name: str) -> None:
+    """Names what a study's trial values are, so that optuna-dashboard labels its axes.
+
+    Studies made before names were stored get theirs when resumed.
+    """
+    if study.metric_names != [name]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([name])

@@ -1,9 +1,10 @@
 """Analysis of a BN-placement study: does placement matter once the rest is tuned?
 
-Pure computation (loading, verdict, provisional, importance, isolation, expected_max,
-boundary, pipeline) comes first; drawing (plots) and writing (report, writer) second; the
-command line (`python -m analysis`) is a thin layer on top. `DEFAULT_SEEDS` is the number of
-confirmation reruns per placement the verdict is calibrated for (see analysis.verdict).
+Pure computation (loading, verdict, settling, robust, provisional, importance, isolation,
+expected_max, boundary, pipeline) comes first; drawing (plots) and writing (report, writer)
+second; the command line (`python -m analysis`) is a thin layer on top. `peeking` and
+`simulate` simulate studies with a known truth. `DEFAULT_SEEDS` is the number of confirmation
+reruns per placement `study.confirm` runs by default: the fewest the anytime verdict decides on.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _EXPORTS = {
     "analysis.loading": ("AnalysisError", "LoadedStudies", "load_studies", "open_storage"),
     "analysis.pipeline": ("Analysis", "Decision", "analyze", "decide"),
     "analysis.provisional": ("compare_top_trials",),
+    "analysis.sequential": ("confidence_sequence",),
     "analysis.verdict": (
         "ASSUMED_SEED_STD", "DEFAULT_MARGIN", "DEFAULT_SEEDS", "Comparison", "compare_placements",
     ),
@@ -45,6 +47,7 @@ __all__ = [
     "analyze",
     "compare_placements",
     "compare_top_trials",
+    "confidence_sequence",
     "decide",
     "divergence",
     "edge_warnings",

@@ -1,4 +1,5 @@
-"""Command line: `python -m analysis --study-name NAME [--storage URL] [--out DIR] [--margin M]`.
+"""Command line: `python -m analysis --study-name NAME [--storage URL] [--out DIR] [--margin M]
+[--interval anytime|welch]`.
 
 Thin on purpose: arguments become one frozen `AnalysisConfig`, the library does the rest, run
 through `study.cli.run_command` like `study.search` and `study.confirm`: a user mistake (bad
@@ -17,7 +18,7 @@ import optuna
 
 from analysis.loading import AnalysisError
 from analysis.pipeline import analyze
-from analysis.verdict import DEFAULT_MARGIN
+from analysis.verdict import DEFAULT_INTERVAL, DEFAULT_MARGIN, INTERVALS
 from analysis.verdict_text import verdict_sentence
 from analysis.writer import attach_note, check_out_dir, default_out_dir, write_outputs
 from study.cli import OneLineParser, run_command
@@ -38,6 +39,7 @@ class AnalysisConfig:
     study_name: str
     out_dir: Path
     margin: float = DEFAULT_MARGIN
+    interval: str = DEFAULT_INTERVAL  # "anytime": valid however often reruns were looked at
     importance_seeds: int = 5  # fANOVA forests differ by seed; 5 shows the spread cheaply
     note: bool = True  # attach the verdict to the study in optuna-dashboard
 
@@ -57,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_MARGIN,
         help=f"equivalence margin in accuracy, a fraction in (0, 1) (default {DEFAULT_MARGIN})",
+    )
+    parser.add_argument(
+        "--interval",
+        choices=INTERVALS,
+        default=DEFAULT_INTERVAL,
+        help="anytime: a confidence sequence, valid however often the reruns were looked at "
+        "and whenever they stopped; welch: Welch's fixed-n interval, only for a number of "
+        f"reruns fixed in advance and a verdict read once (default {DEFAULT_INTERVAL})",
     )
     parser.add_argument(
         "--importance-seeds",
@@ -96,6 +106,7 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
         study_name=args.study_name,
         out_dir=args.out if args.out is not None else default_out_dir(args.study_name),
         margin=args.margin,
+        interval=args.interval,
         importance_seeds=args.importance_seeds,
         note=not args.no_note,
     )
@@ -138,6 +149,7 @@ def run_analysis(config: AnalysisConfig) -> str:
         config.study_name,
         margin=config.margin,
         importance_seeds=tuple(range(config.importance_seeds)),
+        interval=config.interval,
     )
     written = write_outputs(analysis, config.out_dir, config.storage)
     if config.note:

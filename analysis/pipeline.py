@@ -29,7 +29,7 @@ from analysis.importance import ImportanceResult, param_importances
 from analysis.isolation import isolation_table
 from analysis.loading import AnalysisError, LoadedStudies, complete_values, load_studies
 from analysis.provisional import N_PERMUTATIONS, compare_top_trials
-from analysis.verdict import DEFAULT_MARGIN, Comparison, compare_placements
+from analysis.verdict import DEFAULT_INTERVAL, DEFAULT_MARGIN, Comparison, compare_placements
 from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
 
 MIN_PER_PLACEMENT = 2  # a standard deviation needs two values
@@ -126,7 +126,8 @@ class Decision:
 
 
 def decide(
-    loaded: LoadedStudies, margin: float = DEFAULT_MARGIN, *, n_permutations: int = N_PERMUTATIONS
+    loaded: LoadedStudies, margin: float = DEFAULT_MARGIN, *, n_permutations: int = N_PERMUTATIONS,
+    interval: str = DEFAULT_INTERVAL,
 ) -> Decision:
     """Draw the verdict from the reruns when usable, else provisionally from the search.
 
@@ -134,6 +135,7 @@ def decide(
         loaded: Output of `analysis.loading.load_studies`.
         margin: Equivalence margin in accuracy (fraction).
         n_permutations: Permutations of the provisional (search) test.
+        interval: The reruns' interval, "anytime" or "welch" (`analysis.verdict`).
 
     Returns:
         The decision.
@@ -142,7 +144,8 @@ def decide(
     notes = (note,) if note else ()
     if runs is not None:
         comparison = compare_placements(
-            runs["before"]["value"].to_numpy(float), runs["after"]["value"].to_numpy(float), margin
+            runs["before"]["value"].to_numpy(float), runs["after"]["value"].to_numpy(float),
+            margin, interval=interval,
         )
         return Decision("confirm", comparison, runs, notes)
     top_trials = search_top_trials(loaded.trials)  # raises if the search has too few trials
@@ -159,6 +162,7 @@ def analyze(
     margin: float = DEFAULT_MARGIN,
     importance_seeds: Sequence[int] = (0, 1, 2, 3, 4),
     n_trees: int = 64,
+    interval: str = DEFAULT_INTERVAL,
 ) -> Analysis:
     """Load the studies and compute the verdict, importances, isolation and checks.
 
@@ -168,13 +172,15 @@ def analyze(
         margin: Equivalence margin in accuracy (fraction).
         importance_seeds: Seeds over which importances are repeated.
         n_trees: Trees of the fANOVA forest.
+        interval: The reruns' interval, "anytime" or "welch" (`analysis.verdict`).
 
     Returns:
         The analysis.
     """
     loaded = load_studies(storage, study_name)
     frame = loaded.trials
-    decision = decide(loaded, margin)  # first: an unusable study fails before the slow fANOVA
+    # First: an unusable study fails before the slow fANOVA.
+    decision = decide(loaded, margin, interval=interval)
     curves = placement_curves(frame)
     return Analysis(
         loaded=loaded,

@@ -245,7 +245,7 @@ def plot_comparison(
     ax.set_ylabel(what)
     ax.set_xlabel(SCIENTIFIC_PARAM)
     ax.set_title(
-        f"after - before = {100 * comparison.difference:+.2f} pp, 95% CI "
+        f"after - before = {100 * comparison.difference:+.2f} pp, {comparison.interval} 95% CI "
         f"{describe_interval(comparison.ci_low, comparison.ci_high)}",
         fontsize=10,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from analysis.verdict import ASSUMED_SEED_STD, DEFAULT_MARGIN, Comparison, build_comparison
+from study.reruns.decision import decide
 
 N_PERMUTATIONS = 1000
 _BISECTION_STEPS = 22  # the range (about 4) halves each step: 1e-6 accuracy at the end
@@ -115,8 +116,11 @@ def compare_top_trials(
     return build_comparison(
         before[:k],
         after[:k],
+        verdict=decide(ci_low, ci_high, margin, equivalence=(tost_low, tost_high)),
+        interval="permutation",
         difference=difference,
-        ci95=(ci_low, ci_high),
+        ci=(ci_low, ci_high),
+        welch95=(ci_low, ci_high),
         ci90=(tost_low, tost_high),
         tost_p_value=tost_p,
         welch_p_value=min(1.0, 2 * min(greater, less)),  # permutation, two-sided

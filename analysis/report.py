@@ -13,7 +13,10 @@ import pandas as pd
 from analysis.expected_max import describe_leaders
 from analysis.importance import ROUGH_NOTE_START
 from analysis.pipeline import Analysis
+from analysis.verdict import Comparison, describe_interval
 from analysis.verdict_text import (
+    INTERVAL_LABEL,
+    INTERVAL_WHY,
     MEANING,
     interval_text,
     pp,
@@ -68,6 +71,25 @@ def _rerun_sources(analysis: Analysis) -> list[str]:
     return ["Reruns of:", "", *lines, ""]
 
 
+def _robust_lines(c: Comparison) -> list[str]:
+    """Median, IQM and P(after > before) with their stratified-bootstrap intervals."""
+    r = c.robust
+    if r is None:
+        return []
+    return [
+        "",
+        "Seed distributions can be skewed (a few low seeds pull a mean down), so the same "
+        "comparison without the mean, with 95% stratified-bootstrap intervals (Agarwal et al. "
+        "2021):",
+        "",
+        f"- median difference: {pp(r.median_difference)} pp "
+        f"{describe_interval(r.median_low, r.median_high)}",
+        f"- interquartile-mean difference: {pp(r.iqm_difference)} pp "
+        f"{describe_interval(r.iqm_low, r.iqm_high)}",
+        f"- P(after > before): {r.prob_after_greater:.2f} [{r.prob_low:.2f}, {r.prob_high:.2f}]",
+    ]
+
+
 def _comparison_section(analysis: Analysis) -> list[str]:
     c = analysis.comparison
     what = (
@@ -76,7 +98,7 @@ def _comparison_section(analysis: Analysis) -> list[str]:
         else f"validation accuracy of the top {c.n_before} COMPLETE trials of each placement"
     )
     interval = (
-        "Welch t intervals"
+        f"the verdict's interval is {INTERVAL_WHY[c.interval].format(minimum=c.minimum)}"
         if analysis.source == "confirm"
         else "intervals from a permutation test over all COMPLETE trials "
         "(the spread of the top trials alone understates the luck of the search)"
@@ -98,13 +120,18 @@ def _comparison_section(analysis: Analysis) -> list[str]:
         _table(summary),
         "",
         f"- difference (after - before): {pp(c.difference)} pp",
-        f"- 95% interval: {interval_text(c.ci_low, c.ci_high, sizes_text(c))} "
-        f"(p = {c.welch_p_value:.3g})",
+        f"- {INTERVAL_LABEL[c.interval]} interval (the verdict's): "
+        f"{interval_text(c.ci_low, c.ci_high, sizes_text(c))}",
+        *([f"- Welch 95% interval (fixed n, for comparison): "
+           f"{interval_text(c.welch_low, c.welch_high, sizes_text(c))} "
+           f"(p = {c.welch_p_value:.3g})"] if c.interval == "anytime" else
+          [f"- p = {c.welch_p_value:.3g} (no difference)"]),
         f"- 90% interval (TOST against ±{100 * c.margin:.2f} pp): "
         f"{interval_text(c.tost_low, c.tost_high, sizes_text(c))} (TOST p = {c.tost_p_value:.3g})",
         f"- bootstrap 95% interval: "
         f"{interval_text(c.bootstrap_low, c.bootstrap_high, sizes_text(c))}",
         f"- P(after > before) = {c.prob_after_greater:.2f} (Mann-Whitney U / (n_a n_b))",
+        *_robust_lines(c),
         "",
         "![comparison](verdict.png)",
         "",

@@ -198,8 +198,12 @@ def verdict_rates(
     margin: float = DEFAULT_MARGIN,
     n_simulations: int = 400,
     seed: int = 0,
+    interval: str = "welch",
 ) -> dict[str, float]:
-    """Fraction of simulated rerun comparisons ending in each verdict.
+    """Fraction of simulated rerun comparisons ending in each verdict, read once at `n_seeds`.
+
+    A fixed number of reruns read once is the design Welch's interval is for, hence the
+    default; `analysis.peeking` simulates reruns looked at as they come.
 
     Args:
         n_seeds: Reruns per placement.
@@ -208,16 +212,19 @@ def verdict_rates(
         margin: Equivalence margin.
         n_simulations: Simulated comparisons.
         seed: Seed of the simulation.
+        interval: "welch" or "anytime" (`analysis.verdict`).
 
     Returns:
-        Rates of "matters" (any sign), "matters_correct_sign", "equivalent", "inconclusive".
+        Rates of "matters" (any sign), "matters_correct_sign", "equivalent", "nonzero",
+        "inconclusive".
     """
     rng = np.random.default_rng(seed)
-    counts = dict.fromkeys(["matters", "matters_correct_sign", "equivalent", "inconclusive"], 0)
+    counts = dict.fromkeys(["matters", "matters_correct_sign", "equivalent", "nonzero",
+                            "inconclusive"], 0)
     for _ in range(n_simulations):
         before = rng.normal(BASE_ACCURACY, seed_std, n_seeds)
         after = rng.normal(BASE_ACCURACY + effect, seed_std, n_seeds)
-        comparison = compare_placements(before, after, margin, n_bootstrap=50)
+        comparison = compare_placements(before, after, margin, interval=interval, n_bootstrap=0)
         counts[comparison.verdict] += 1
         if comparison.verdict == "matters" and comparison.difference * effect > 0:
             counts["matters_correct_sign"] += 1

@@ -1,44 +1,50 @@
 """Does BN placement matter? A verdict with its interval, from two arrays of accuracies.
 
 Pure statistics, no Optuna: `compare_placements` takes the accuracies of each placement (test
-accuracy of seeded reruns, or the validation accuracy of the best search trials) and decides:
+accuracy of seeded reruns, or the validation accuracy of the best search trials) and decides
+with the rule of `study.reruns.decision` ("matters" when the interval clears the margin,
+"equivalent" inside it, "nonzero" when it excludes zero but reaches inside, else
+"inconclusive") on one of two intervals:
 
-- "equivalent": the 90% Welch interval of the difference lies inside (-margin, +margin), i.e.
-  both one-sided tests of TOST reject at 5%. A non-significant difference is not enough.
-- "matters": the 95% Welch interval excludes zero and the difference is at least the margin,
-  so a statistically clear but practically negligible gap does not count as mattering.
-- "inconclusive": anything else, with a rough count of seeds per placement that would settle it.
+- "anytime" (the default): the confidence sequence of `study.reruns.sequential`, valid however
+  often the reruns were looked at and whenever they were stopped, which is how reruns are run
+  (`study.confirm --stop decided`, provisional verdicts read while reruns accumulate). No
+  decision before MIN_RERUNS_TO_DECIDE reruns per placement.
+- "welch": Welch's fixed-n 95% interval, and for "equivalent" its 90% interval (TOST). Valid
+  only when the number of reruns was fixed in advance and the verdict read once.
+
+Welch's interval, the bootstrap interval and the robust summaries of `analysis.robust` are
+reported beside either.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
-from scipy.special import stdtr, stdtrit  # Student t cdf and quantile, without the overhead
+from scipy.special import stdtr  # Student t cdf, without the overhead of scipy.stats
 
-from study.reruns.allocation import variance_gain
+from analysis.robust import RobustSummary, prob_greater, robust_summary
+from analysis.settling import seeds_to_settle
+from study.reruns.decision import DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, Verdict, decide
 from study.reruns.intervals import t_interval, welch_error
+from study.reruns.sequential import confidence_sequence
 from study.storage.contract import DEFAULT_CONFIRM_SEEDS
 
-Verdict = Literal["matters", "equivalent", "inconclusive"]
+__all__ = ["ASSUMED_SEED_STD", "DEFAULT_INTERVAL", "DEFAULT_MARGIN", "DEFAULT_SEEDS",
+           "INTERVALS", "UNBOUNDED", "Comparison", "Verdict", "build_comparison",
+           "compare_placements", "describe_interval", "prob_greater"]
 
-DEFAULT_MARGIN = 0.005  # half a percentage point: below this nobody would change their model
-# Seed-to-seed std of test accuracy assumed when sizing the reruns: Fashion-MNIST reruns of one
-# configuration typically spread by 0.002-0.003; we size for the upper end.
+INTERVALS = ("anytime", "welch")
+DEFAULT_INTERVAL = "anytime"
+ALPHA = 0.05  # the intervals' error level: 95% intervals and sequences
+# Seed-to-seed std of test accuracy assumed when sizing reruns before any were run: the first
+# Fashion-MNIST reruns of one configuration spread by 0.002-0.003; we size for the upper end.
 ASSUMED_SEED_STD = 0.003
-# Reruns per placement. At ASSUMED_SEED_STD and DEFAULT_MARGIN, `python -m analysis.simulate`
-# (1000 simulations per cell) measured: "equivalent" when the truth is 0 in 36% / 67% / 86% / 94%
-# of comparisons with 4 / 6 / 8 / 10 seeds; "matters" when the truth is twice the margin in 97% /
-# 100% / 100% / 100%. 8 is the smallest count with 80% for both; 10 keeps 80% if the seed std
-# is nearer 0.0035 than 0.003. tests/analysis/test_calibration.py checks the 80%.
-DEFAULT_SEEDS = DEFAULT_CONFIRM_SEEDS  # 10, what study.confirm reruns by default
-SEEDS_NEEDED_CAP = 1000  # beyond this the answer is "not with reruns alone"
-_POWER_QUANTILE = 0.8  # "power-style" seed count: 80% chance to settle at the observed effect
-
-
+# Reruns per placement that `study.confirm` runs by default: the fewest the anytime verdict
+# decides on (MIN_RERUNS_TO_DECIDE).
+DEFAULT_SEEDS = DEFAULT_CONFIRM_SEEDS
 UNBOUNDED = "not yet bounded"
 
 
@@ -58,22 +64,28 @@ def describe_interval(low: float, high: float) -> str:
 class Comparison:
     """The difference after minus before, its intervals and the verdict drawn from them.
 
-    Accuracies are fractions (0..1). `seeds_needed` is None unless the verdict is inconclusive;
-    it is SEEDS_NEEDED_CAP + 1 when even SEEDS_NEEDED_CAP seeds per placement would not do.
+    Accuracies are fractions (0..1). `ci_low`/`ci_high` is the interval the verdict was decided
+    on (`interval` says which). `seeds_needed` is None unless the verdict is inconclusive or
+    nonzero (`analysis.settling`).
     """
 
     verdict: Verdict
+    interval: str  # "anytime", "welch", or "permutation" (the provisional search comparison)
     difference: float
-    ci_low: float  # 95% Welch interval
+    ci_low: float  # the verdict's interval
     ci_high: float
+    welch_low: float  # Welch's fixed-n 95% interval, reported beside an anytime verdict
+    welch_high: float
     tost_low: float  # 90% Welch interval, the one TOST checks against the margin
     tost_high: float
     tost_p_value: float
     welch_p_value: float
-    bootstrap_low: float  # 95% percentile bootstrap interval
+    bootstrap_low: float  # 95% percentile bootstrap interval of the mean difference
     bootstrap_high: float
     prob_after_greater: float  # Mann-Whitney U / (n_after * n_before); ties count one half
+    robust: RobustSummary | None  # median, IQM and P(after > before) with bootstrap intervals
     margin: float
+    minimum: int  # reruns per placement an anytime verdict needs before deciding
     mean_before: float
     mean_after: float
     std_before: float
@@ -81,6 +93,11 @@ class Comparison:
     n_before: int
     n_after: int
     seeds_needed: int | None
+
+    @property
+    def below_minimum(self) -> bool:
+        """Whether an anytime verdict stayed undecided for want of reruns."""
+        return self.interval == "anytime" and min(self.n_before, self.n_after) < self.minimum
 
 
 def _welch(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
@@ -101,179 +118,65 @@ def _bootstrap_interval(
     return float(low), float(high)
 
 
-def verdict_from_intervals(difference: float, ci95: tuple[float, float],
-                           ci90: tuple[float, float], margin: float) -> Verdict:
-    """The three-way verdict, the same for reruns and for the provisional search comparison.
-
-    Args:
-        difference: Mean accuracy after minus before.
-        ci95: The 95% interval of the difference.
-        ci90: The 90% interval (two one-sided tests at 5% each).
-        margin: Differences inside (-margin, +margin) do not matter.
-
-    Returns:
-        "equivalent" when the 90% interval lies inside the margin; "matters" when the 95%
-        interval excludes zero and the difference reaches the margin; else "inconclusive".
-    """
-    if -margin < ci90[0] and ci90[1] < margin:
-        return "equivalent"
-    if (ci95[0] > 0.0 or ci95[1] < 0.0) and abs(difference) >= margin:
-        return "matters"
-    return "inconclusive"
-
-
 def build_comparison(
     before: np.ndarray,
     after: np.ndarray,
     *,
+    verdict: Verdict,
+    interval: str,
     difference: float,
-    ci95: tuple[float, float],
+    ci: tuple[float, float],
+    welch95: tuple[float, float],
     ci90: tuple[float, float],
     tost_p_value: float,
     welch_p_value: float,
     bootstrap: tuple[float, float],
     margin: float,
     seed_std: float,
+    robust: RobustSummary | None = None,
+    minimum: int = MIN_RERUNS_TO_DECIDE,
 ) -> Comparison:
-    """The `Comparison` of two samples from their intervals, with the verdict these imply.
+    """The `Comparison` of two samples from their intervals and verdict.
 
-    Both comparisons (reruns: Welch; the provisional one of the search: permutations) compute
-    their own intervals and p-values, and share everything else here.
+    Both comparisons (reruns: anytime or Welch; the provisional one of the search:
+    permutations) compute their own intervals and verdict, and share everything else here.
 
     Args:
         before: The values described by mean, std, n and Mann-Whitney, BN before.
         after: The same, BN after.
+        verdict: The verdict drawn from `ci` (`study.reruns.decision.decide`).
+        interval: Which interval `ci` is.
         difference: The difference the intervals are about, after minus before.
-        ci95: Its 95% interval.
-        ci90: Its 90% interval, the one TOST checks against the margin.
+        ci: The interval of the verdict.
+        welch95: The 95% Welch (or permutation) interval.
+        ci90: The 90% interval, the one TOST checks against the margin.
         tost_p_value: P-value of TOST.
         welch_p_value: Two-sided p-value of "no difference".
         bootstrap: 95% bootstrap interval of the difference.
         margin: Equivalence margin.
         seed_std: Per-run std that `seeds_needed` assumes.
+        robust: The robust summaries, where computed.
+        minimum: Reruns per placement an anytime verdict needs before deciding.
 
     Returns:
-        The comparison; `seeds_needed` is set only when the verdict is inconclusive.
+        The comparison; `seeds_needed` is set when the verdict is inconclusive or nonzero.
     """
-    verdict = verdict_from_intervals(difference, ci95, ci90, margin)
+    undecided = verdict in ("inconclusive", "nonzero")
     return Comparison(
-        verdict=verdict,
-        difference=float(difference),
-        ci_low=float(ci95[0]),
-        ci_high=float(ci95[1]),
-        tost_low=float(ci90[0]),
-        tost_high=float(ci90[1]),
-        tost_p_value=float(tost_p_value),
-        welch_p_value=float(welch_p_value),
-        bootstrap_low=float(bootstrap[0]),
-        bootstrap_high=float(bootstrap[1]),
-        prob_after_greater=prob_greater(after, before),
-        margin=margin,
-        mean_before=float(before.mean()),
-        mean_after=float(after.mean()),
-        std_before=float(before.std(ddof=1)),
-        std_after=float(after.std(ddof=1)),
-        n_before=int(before.size),
-        n_after=int(after.size),
-        seeds_needed=(
-            seeds_to_settle(difference, seed_std, margin) if verdict == "inconclusive" else None
-        ),
+        verdict=verdict, interval=interval, difference=float(difference),
+        ci_low=float(ci[0]), ci_high=float(ci[1]),
+        welch_low=float(welch95[0]), welch_high=float(welch95[1]),
+        tost_low=float(ci90[0]), tost_high=float(ci90[1]),
+        tost_p_value=float(tost_p_value), welch_p_value=float(welch_p_value),
+        bootstrap_low=float(bootstrap[0]), bootstrap_high=float(bootstrap[1]),
+        prob_after_greater=prob_greater(after, before), robust=robust,
+        margin=margin, minimum=minimum,
+        mean_before=float(before.mean()), mean_after=float(after.mean()),
+        std_before=float(before.std(ddof=1)), std_after=float(after.std(ddof=1)),
+        n_before=int(before.size), n_after=int(after.size),
+        seeds_needed=(seeds_to_settle(difference, seed_std, margin, interval=interval)
+                      if undecided else None),
     )
-
-
-def prob_greater(after: np.ndarray, before: np.ndarray) -> float:
-    """Empirical P(after > before) over all pairs, ties counting one half.
-
-    This is the Mann-Whitney U statistic of `after` divided by n_after * n_before.
-
-    Args:
-        after: Values of one group.
-        before: Values of the other.
-
-    Returns:
-        The probability, in [0, 1].
-    """
-    after, before = np.asarray(after)[:, None], np.asarray(before)[None, :]
-    return float(np.mean(after > before) + 0.5 * np.mean(after == before))
-
-
-def seeds_to_settle(
-    difference: float, std: float, margin: float, cap: int = SEEDS_NEEDED_CAP
-) -> int:
-    """Estimate how many seeds per placement would settle an inconclusive comparison.
-
-    Plug-in, power-style: if |difference| >= margin, the n at which the 95% interval would
-    exclude zero with 80% probability; otherwise the n at which the 90% interval would fit
-    inside the margin with 80% probability, both at the observed difference and std.
-
-    Args:
-        difference: Observed mean difference, after minus before.
-        std: Per-run standard deviation (pooled over both placements).
-        margin: Equivalence margin.
-        cap: Largest count worth reporting.
-
-    Returns:
-        Seeds per placement (at least 2), or cap + 1 when even cap would not settle it.
-    """
-    def settles(n: int) -> bool:
-        return _would_settle(difference, margin, std * math.sqrt(2.0 / n), 2 * n - 2)
-
-    if not settles(cap):
-        return cap + 1
-    low, high = 1, cap  # the half-width shrinks with n: bisect for the first n that settles
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (low, middle) if settles(middle) else (middle, high)
-    return high
-
-
-def _would_settle(difference: float, margin: float, standard_error: float,
-                  dof: float) -> bool:
-    """Whether an interval of this standard error would settle the comparison with 80%
-    probability at the observed difference: exclude zero (95%) when |difference| >= margin,
-    else fit inside the margin (90%)."""
-    if abs(difference) >= margin:
-        distance, level = abs(difference), 0.95
-    else:
-        distance, level = margin - abs(difference), 0.90
-    critical = stdtrit(dof, 0.5 + level / 2) + stdtrit(dof, _POWER_QUANTILE)
-    return critical * standard_error < distance
-
-
-def more_reruns_by_spread(comparison: Comparison,
-                          cap: int = SEEDS_NEEDED_CAP) -> dict[str, int] | None:
-    """More reruns of each placement that would settle an inconclusive comparison when they
-    are allocated by spread (`python -m study.confirm --allocation by-spread`).
-
-    The criterion of `seeds_to_settle` (80% probability at the observed difference), with
-    Welch's interval at the observed stds; the reruns are added one at a time where one more
-    shrinks the interval most (`study.reruns.allocation.variance_gain`), from the counts so far.
-
-    Args:
-        comparison: A comparison of reruns (its stds and counts are used).
-        cap: Most reruns per placement worth counting to.
-
-    Returns:
-        {"before": k, "after": m} more reruns; None unless the verdict is inconclusive, or
-        when even `cap` reruns of each placement would not settle it.
-    """
-    if comparison.verdict != "inconclusive":
-        return None
-    variance = {"before": comparison.std_before**2, "after": comparison.std_after**2}
-    counts = {"before": comparison.n_before, "after": comparison.n_after}
-
-    def settles() -> bool:
-        standard_error, dof = welch_error(variance["before"], counts["before"],
-                                          variance["after"], counts["after"])
-        return _would_settle(comparison.difference, comparison.margin, standard_error, dof)
-
-    while not settles():
-        open_placements = [p for p in counts if counts[p] < cap]
-        if not open_placements:
-            return None
-        counts[max(open_placements, key=lambda p: variance_gain(variance[p], counts[p]))] += 1
-    return {"before": counts["before"] - comparison.n_before,
-            "after": counts["after"] - comparison.n_after}
 
 
 def compare_placements(
@@ -281,16 +184,21 @@ def compare_placements(
     after: np.ndarray | list[float],
     margin: float = DEFAULT_MARGIN,
     *,
+    interval: str = DEFAULT_INTERVAL,
+    minimum: int = MIN_RERUNS_TO_DECIDE,
     n_bootstrap: int = 2000,
     seed: int = 0,
 ) -> Comparison:
     """Compare the accuracies of the two placements and decide whether placement matters.
 
     Args:
-        before: Accuracies (fractions) with BN before the activation; at least 2 finite values.
+        before: Accuracies (fractions) with BN before the activation, in the order they were
+            run; at least 2 finite values.
         after: Accuracies with BN after the activation; at least 2 finite values.
         margin: Equivalence margin in accuracy (fraction), in (0, 1).
-        n_bootstrap: Resamples for the bootstrap interval.
+        interval: "anytime" or "welch" (see the module docstring).
+        minimum: With "anytime": reruns per placement before any decision.
+        n_bootstrap: Resamples for the bootstrap intervals (0 skips the robust summaries).
         seed: Seed of the bootstrap, so the same data always give the same report.
 
     Returns:
@@ -305,30 +213,32 @@ def compare_placements(
             )
     if not 0.0 < margin < 1.0:
         raise ValueError(f"`margin` must be in (0, 1), but got {margin}.")
+    if interval not in INTERVALS:
+        raise ValueError(f"`interval` must be one of {list(INTERVALS)}, but got {interval!r}.")
 
     difference, standard_error, dof = _welch(before, after)
-    ci_low, ci_high = t_interval(difference, standard_error, dof, 0.95)
-    tost_low, tost_high = t_interval(difference, standard_error, dof, 0.90)
+    welch95 = t_interval(difference, standard_error, dof, 1 - ALPHA)
+    tost90 = t_interval(difference, standard_error, dof, 1 - 2 * ALPHA)
     if standard_error == 0.0:
         welch_p = 1.0 if difference == 0.0 else 0.0
         tost_p = 0.0 if abs(difference) < margin else 1.0
     else:
         welch_p = float(2 * stdtr(dof, -abs(difference) / standard_error))
-        tost_p = float(
-            max(
-                stdtr(dof, -(difference + margin) / standard_error),
-                stdtr(dof, (difference - margin) / standard_error),
-            )
-        )
+        tost_p = float(max(stdtr(dof, -(difference + margin) / standard_error),
+                           stdtr(dof, (difference - margin) / standard_error)))
+    if interval == "welch":
+        ci = welch95
+        verdict = decide(*ci, margin, equivalence=tost90)
+    else:
+        ci = confidence_sequence(after, before, alpha=ALPHA)
+        verdict = (decide(*ci, margin) if min(before.size, after.size) >= minimum
+                   else "inconclusive")
     return build_comparison(
-        before,
-        after,
-        difference=difference,
-        ci95=(ci_low, ci_high),
-        ci90=(tost_low, tost_high),
-        tost_p_value=tost_p,
-        welch_p_value=welch_p,
-        bootstrap=_bootstrap_interval(before, after, n_bootstrap, seed),
-        margin=margin,
-        seed_std=math.sqrt((before.var(ddof=1) + after.var(ddof=1)) / 2),
+        before, after, verdict=verdict, interval=interval, difference=difference, ci=ci,
+        welch95=welch95, ci90=tost90, tost_p_value=tost_p, welch_p_value=welch_p,
+        bootstrap=_bootstrap_interval(before, after, max(n_bootstrap, 1), seed),
+        margin=margin, seed_std=math.sqrt((before.var(ddof=1) + after.var(ddof=1)) / 2),
+        robust=robust_summary(before, after, n_resamples=n_bootstrap, seed=seed)
+        if n_bootstrap else None,
+        minimum=minimum,
     )

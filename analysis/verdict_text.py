@@ -6,29 +6,46 @@ Accuracy differences are shown in percentage points (pp), stored as fractions.
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from typing import Any
 
 import pandas as pd
 
 from analysis.pipeline import Analysis
+from analysis.settling import SEEDS_NEEDED_CAP, more_reruns_by_spread
 from analysis.verdict import (
     ASSUMED_SEED_STD,
     DEFAULT_SEEDS,
-    SEEDS_NEEDED_CAP,
     UNBOUNDED,
     Comparison,
     describe_interval,
-    more_reruns_by_spread,
 )
 from study.storage.contract import PLACEMENTS
 from study.storage.opener import mask_password
 
 MEANING = {
-    "matters": ("the placements differ: the 95% interval excludes zero and the measured "
-                "difference is at least the margin"),
-    "equivalent": "the placements are equivalent within the margin (TOST, 90% interval inside)",
+    "matters": ("the placements differ by at least the margin: the whole interval lies beyond "
+                "it on one side"),
+    "equivalent": "the placements are equivalent: the whole interval lies inside the margin",
+    "nonzero": ("the placements differ, but by how much is uncertain: the interval excludes "
+                "zero and reaches inside the margin"),
     "inconclusive": "the data cannot tell yet whether the placements differ by the margin",
+}
+# What each interval is, in the verdict sentence.
+INTERVAL_LABEL = {"anytime": "anytime-valid 95%", "welch": "Welch 95%", "permutation": "95%"}
+# Why the interval matters, in report.md.
+INTERVAL_WHY = {
+    "anytime": ("a confidence sequence (Waudby-Smith, Arnold, Wu and Ramdas 2024): it stays "
+                "valid however often the reruns were looked at and whenever they were stopped, "
+                "which a fixed-n interval does not (looked at after every few reruns, a 95% "
+                "Welch interval excludes zero in 27-30% of studies without any difference); "
+                "it is wider, and decides nothing before {minimum} reruns per placement"),
+    "welch": ("Welch's fixed-n interval: valid only if the number of reruns was fixed in "
+              "advance and the verdict read once; with looks along the way use `--interval "
+              "anytime`"),
+    "permutation": ("a permutation interval over the search's COMPLETE trials, provisional: "
+                    "the best trials are selected on one validation run each"),
 }
 
 
@@ -58,7 +75,7 @@ def source_label(analysis: Analysis) -> str:
 
 
 def verdict_sentence(analysis: Analysis) -> str:
-    """One line: the verdict, the difference, its 95% interval and the sample sizes.
+    """One line: the verdict, the difference, its interval and the sample sizes.
 
     Args:
         analysis: The analysis.
@@ -71,13 +88,22 @@ def verdict_sentence(analysis: Analysis) -> str:
     interval = interval_text(c.ci_low, c.ci_high, sizes_text(c))
     sizes = "" if interval.startswith(UNBOUNDED) else f" ({sizes_text(c)})"  # else inside it
     return (f"Verdict ({source_label(analysis)}): {c.verdict} - after minus before = "
-            f"{pp(c.difference)} pp, 95% CI {interval}{sizes}.")
+            f"{pp(c.difference)} pp, {INTERVAL_LABEL[c.interval]} CI {interval}{sizes}.")
 
 
-def _confirm_command(analysis: Analysis, storage_url: str, seeds: int, *extra: str) -> str:
+def _confirm_command(analysis: Analysis, storage_url: str, *extra: str) -> str:
     """The `python -m study.confirm` command for this study, its password masked."""
     return shlex.join(["python", "-m", "study.confirm", "--storage", mask_password(storage_url),
-                       "--study-name", analysis.study_name, "--seeds", str(seeds), *extra])
+                       "--study-name", analysis.study_name, *extra])
+
+
+def _more_reruns_command(analysis: Analysis, storage_url: str, most: int) -> str:
+    """The confirm command that goes on with `most` reruns per placement at the most."""
+    if analysis.comparison.interval == "welch":
+        return _confirm_command(analysis, storage_url, "--seeds", str(most),
+                                "--allocation", "by-spread")
+    return _confirm_command(analysis, storage_url, "--stop", "decided", "--max-reruns",
+                            str(most), "--allocation", "by-spread")
 
 
 def recommendation(analysis: Analysis, storage_url: str) -> str:
@@ -94,7 +120,8 @@ def recommendation(analysis: Analysis, storage_url: str) -> str:
     c = analysis.comparison
     margin = f"±{100 * c.margin:.2f} pp"
     if analysis.source == "search":
-        command = _confirm_command(analysis, storage_url, DEFAULT_SEEDS)
+        command = _confirm_command(analysis, storage_url, "--stop", "decided",
+                                   "--allocation", "by-spread")
         return (
             f"Provisional: the best search trials are selected on validation accuracy, so their "
             f"lead can be luck. Rerun each placement's best trial with several seeds to settle "
@@ -102,29 +129,36 @@ def recommendation(analysis: Analysis, storage_url: str) -> str:
         )
     if c.verdict == "matters":
         winner = "after" if c.difference > 0 else "before"
-        text = (f"BN {winner} the activation is better by {abs(100 * c.difference):.2f} pp "
-                f"(margin {margin}).")
-        near = min(abs(c.ci_low), abs(c.ci_high))  # the interval excludes zero: one sign
-        if near < c.margin:
-            text += (f" The interval's end nearest zero is {100 * near:.2f} pp, inside the "
-                     f"margin: a difference smaller than the margin is not ruled out.")
-        return text
+        near = min(abs(c.ci_low), abs(c.ci_high))
+        return (f"BN {winner} the activation is better by {abs(100 * c.difference):.2f} pp, "
+                f"by at least {100 * near:.2f} pp (margin {margin}).")
     if c.verdict == "equivalent":
         return f"Once tuned, the placement makes no practical difference (margin {margin})."
+    text = ""
+    if c.verdict == "nonzero":
+        winner = "after" if c.difference > 0 else "before"
+        near = min(abs(c.ci_low), abs(c.ci_high))
+        text = (f"BN {winner} the activation is ahead, by between {100 * near:.2f} and "
+                f"{100 * max(abs(c.ci_low), abs(c.ci_high)):.2f} pp: whether by the margin "
+                f"({margin}) is not settled. ")
+    elif c.below_minimum:
+        text = (f"The anytime interval decides nothing before {c.minimum} reruns per placement "
+                f"(rare low seeds fool it at fewer). ")
     if c.seeds_needed is not None and c.seeds_needed > SEEDS_NEEDED_CAP:
-        return (
-            f"Even {SEEDS_NEEDED_CAP} seeds per placement would not settle it: the difference "
-            f"sits on the margin ({margin}). Treat it as too small to matter, or choose the "
+        gap = abs(abs(c.difference) - c.margin)
+        return text + (
+            f"Even {SEEDS_NEEDED_CAP} seeds per placement would not settle it at the observed "
+            f"spread: the difference ({pp(c.difference)} pp) sits {100 * gap:.2f} pp from the "
+            f"margin ({margin}). Treat it as too close to the margin to call, or choose the "
             f"margin you care about with `--margin`."
         )
-    text = (f"About {c.seeds_needed} seeds per placement would settle it at the observed "
-            f"spread (80% power at the observed difference; margin {margin}).")
+    text += (f"About {c.seeds_needed} seeds per placement would settle it at the observed "
+             f"spread (80% power at the observed difference; margin {margin}).")
     more = more_reruns_by_spread(c) if c.seeds_needed is not None else None
     if more is not None and (  # worth a second command only where it saves a tenth or more
             sum(more.values()) <= 0.9 * (2 * c.seeds_needed - c.n_before - c.n_after)):
-        command = _confirm_command(analysis, storage_url,
-                                   max(c.n_before + more["before"], c.n_after + more["after"]),
-                                   "--allocation", "by-spread")
+        command = _more_reruns_command(
+            analysis, storage_url, max(c.n_before + more["before"], c.n_after + more["after"]))
         text += (f" Allocated by spread, fewer would: {more['before']} more of BN before and "
                  f"{more['after']} more of BN after (`{command}`).")
     return text
@@ -152,7 +186,12 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
         "n_per_position": {"before": c.n_before, "after": c.n_after},
         "provisional": analysis.source == "search",
         "study_name": analysis.study_name,
-        "interval_method": "Welch t" if analysis.source == "confirm" else "permutation, top-k",
+        "interval": c.interval,
+        "interval_method": {"anytime": "asymptotic confidence sequence (normal mixture)",
+                            "welch": "Welch t", "permutation": "permutation, top-k"}[c.interval],
+        "welch_ci_low": c.welch_low,
+        "welch_ci_high": c.welch_high,
+        "minimum_reruns": c.minimum if c.interval == "anytime" else None,
         "tost_ci90_low": c.tost_low,
         "tost_ci90_high": c.tost_high,
         "tost_p_value": c.tost_p_value,
@@ -160,6 +199,7 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
         "bootstrap_ci_low": c.bootstrap_low,
         "bootstrap_ci_high": c.bootstrap_high,
         "prob_after_greater": c.prob_after_greater,
+        "robust": None if c.robust is None else dataclasses.asdict(c.robust),
         "mean": {"before": c.mean_before, "after": c.mean_after},
         "std": {"before": c.std_before, "after": c.std_after},
         "seeds_needed": c.seeds_needed,

@@ -21,7 +21,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from analysis.verdict_text import MEANING
+from analysis.verdict_text import INTERVAL_LABEL, MEANING
 from study.storage.contract import CONFIG_ATTR, CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
 from study.storage.heartbeat import retried_trial
 
@@ -136,7 +136,7 @@ def _confirm_section(confirm: optuna.Study | None) -> list[str]:
              f"{record.get('train_images')} training images and tested once on "
              f"{record.get('test_images')} test images. Time in training: "
              f"{_hours(sum(t.user_attrs.get('train_seconds', 0.0) for t in reruns))}."
-             f"{_stop_rule(record.get('stop_at_half_width'))}", "",
+             f"{_stop_rule(record)}", "",
              "| placement | seed | test_accuracy | train minutes |", "|---|---|---|---|"]
     for t in sorted(reruns, key=lambda t: (t.params.get(SCIENTIFIC_PARAM), t.user_attrs["seed"])):
         lines.append(f"| {t.params.get(SCIENTIFIC_PARAM)} | {t.user_attrs.get('seed')} | "
@@ -144,8 +144,14 @@ def _confirm_section(confirm: optuna.Study | None) -> list[str]:
     return lines
 
 
-def _stop_rule(stop_at_half_width: float | None) -> str:
+def _stop_rule(record: dict) -> str:
     """The stop rule the last confirmation run was given, if it was given one."""
+    if record.get("stop") == "decided":
+        return (f" Reruns stop at the first after which the anytime-valid 95% interval of "
+                f"after - before decides \"matters\" or \"equivalent\" at a margin of "
+                f"\N{PLUS-MINUS SIGN}{100 * record['margin']:.2f} pp, each placement having at "
+                f"least {record['minimum']} (`--stop decided`), or at the most seeds above.")
+    stop_at_half_width = record.get("stop_at_half_width")
     if stop_at_half_width is None:
         return ""
     return (f" Reruns stop at the first that brings the 95% interval of after - before to "
@@ -170,6 +176,10 @@ def _verdict_section(verdict_path: Path, study: optuna.Study) -> list[str]:
     best = {p: max((t.value for t in complete if t.params.get(SCIENTIFIC_PARAM) == p),
                    default=float("nan")) for p in PLACEMENTS}
     mean, std, n = verdict["mean"], verdict["std"], verdict["n_per_position"]
+    interval = verdict.get("interval", "welch")  # verdicts written before it were Welch's
+    welch = ("" if interval != "anytime" else
+             f"; Welch's fixed-n 95% CI, for comparison: [{verdict['welch_ci_low'] * 100:+.2f}, "
+             f"{verdict['welch_ci_high'] * 100:+.2f}] pp")
     lines = ["## Result", "", "| | BN before ReLU6 | BN after ReLU6 |", "|---|---|---|",
              f"| blog, one untuned run each | {BLOG['before']:.2%} | {BLOG['after']:.2%} |",
              f"| best validation accuracy in the search | {best['before']:.2%} | "
@@ -177,9 +187,10 @@ def _verdict_section(verdict_path: Path, study: optuna.Study) -> list[str]:
              f"| confirmed test accuracy, mean ± std ({verdict['source']}) | "
              f"{mean['before']:.2%} ± {std['before']:.2%} (n = {n['before']}) | "
              f"{mean['after']:.2%} ± {std['after']:.2%} (n = {n['after']}) |", "",
-             f"Difference after − before: {verdict['difference'] * 100:+.2f} pp, 95% CI "
+             f"Difference after − before: {verdict['difference'] * 100:+.2f} pp, "
+             f"{INTERVAL_LABEL[interval]} CI "
              f"[{verdict['ci_low'] * 100:+.2f}, {verdict['ci_high'] * 100:+.2f}] pp (half-width "
-             f"{(verdict['ci_high'] - verdict['ci_low']) * 50:.2f} pp); margin "
+             f"{(verdict['ci_high'] - verdict['ci_low']) * 50:.2f} pp){welch}; margin "
              f"± {verdict['margin'] * 100:.2f} pp; verdict: **{verdict['verdict']}**: "
              f"{MEANING[verdict['verdict']]}. The full argument is in [report.md](report.md)."]
     return lines

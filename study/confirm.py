@@ -13,15 +13,21 @@ import statistics
 from typing import TYPE_CHECKING
 
 from study.cli import OneLineParser, run_command
+from study.errors import ConfigError
 from study.reruns.allocation import ALLOCATIONS
 from study.reruns.confirmation import run_confirmation
+from study.reruns.decision import DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE
 from study.reruns.intervals import MIN_RERUNS_EACH
+from study.reruns.stopping import StopRule
 from study.storage.contract import DEFAULT_CONFIRM_SEEDS, PLACEMENTS, SCIENTIFIC_PARAM
 
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["DEFAULT_CONFIRM_SEEDS", "main", "run_confirmation", "summary"]
+__all__ = ["DEFAULT_CONFIRM_SEEDS", "DEFAULT_MAX_RERUNS", "main", "run_confirmation", "stop_rule",
+           "summary"]
+
+DEFAULT_MAX_RERUNS = 200  # per placement: where a 1 pp difference at 0.5 pp spreads is decided
 
 
 def summary(confirm: optuna.Study, storage_url: str, study_name: str) -> str:
@@ -53,6 +59,31 @@ def summary(confirm: optuna.Study, storage_url: str, study_name: str) -> str:
     return "\n".join(lines)
 
 
+def stop_rule(args: argparse.Namespace) -> tuple[int, StopRule]:
+    """(reruns per placement at most, stop rule) from the command line's stop flags.
+
+    Raises:
+        ConfigError: for flags that belong to another stop, or --stop decided with
+            --stop-at-half-width.
+    """
+    if args.stop == "decided":
+        for flag, value in (("--seeds", args.seeds),
+                            ("--stop-at-half-width", args.stop_at_half_width)):
+            if value is not None:
+                raise ConfigError(f"`{flag}` must not be given with --stop decided (its "
+                                  f"limit is --max-reruns), but got {value}.")
+        rule = StopRule("decided", margin=DEFAULT_MARGIN if args.margin is None else args.margin)
+        return (DEFAULT_MAX_RERUNS if args.max_reruns is None else args.max_reruns), rule
+    for flag, value in (("--max-reruns", args.max_reruns), ("--margin", args.margin)):
+        if value is not None:
+            raise ConfigError(f"`{flag}` must be given only with --stop decided, but got "
+                              f"{value} with --stop {args.stop}.")
+    seeds = DEFAULT_CONFIRM_SEEDS if args.seeds is None else args.seeds
+    if args.stop_at_half_width is None:
+        return seeds, StopRule()
+    return seeds, StopRule("half-width", half_width=args.stop_at_half_width)
+
+
 def _parser() -> argparse.ArgumentParser:
     from study.config import DEFAULT_STORAGE
 
@@ -64,19 +95,33 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--storage", default=DEFAULT_STORAGE,
                         help=f"Optuna storage URL of the search (default: {DEFAULT_STORAGE})")
     parser.add_argument("--study-name", required=True, help="name of the search study")
-    parser.add_argument("--seeds", type=int, default=DEFAULT_CONFIRM_SEEDS,
-                        help=f"reruns per placement, the most of either with --allocation "
-                             f"by-spread (default: {DEFAULT_CONFIRM_SEEDS}, what the "
-                             "analysis' verdict is calibrated for)")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help=f"reruns per placement with --stop all, the most of either with "
+                             f"--allocation by-spread or --stop-at-half-width (default: "
+                             f"{DEFAULT_CONFIRM_SEEDS}, the fewest the anytime verdict decides "
+                             "on)")
     parser.add_argument("--allocation", choices=ALLOCATIONS, default="equal",
                         help="equal: every seed for each placement in turn; by-spread: "
                              "reruns go first to the placement whose std is larger, which "
                              "narrows the interval of the difference with fewer reruns "
                              "(default: equal)")
+    parser.add_argument("--stop", choices=("all", "decided"), default="all",
+                        help="all: run every seed; decided: stop at the first rerun after "
+                             "which the anytime-valid interval decides \"matters\" or "
+                             "\"equivalent\" (each placement needs "
+                             f"{MIN_RERUNS_TO_DECIDE} reruns first), or at --max-reruns "
+                             "(default: all)")
+    parser.add_argument("--max-reruns", type=int, default=None, metavar="N",
+                        help=f"with --stop decided: the most reruns per placement (default: "
+                             f"{DEFAULT_MAX_RERUNS})")
+    parser.add_argument("--margin", type=float, default=None, metavar="M",
+                        help=f"with --stop decided: differences within +-M (a fraction) do "
+                             f"not matter (default: {DEFAULT_MARGIN}, as `python -m analysis`)")
     parser.add_argument("--stop-at-half-width", type=float, default=None, metavar="H",
-                        help="stop once the 95%% interval of after - before is at most H wide "
-                             "on each side (a fraction, e.g. 0.005 for 0.5 pp) and each "
-                             f"placement has {MIN_RERUNS_EACH} reruns (default: run every seed)")
+                        help="stop once Welch's 95%% interval of after - before is at most H "
+                             "wide on each side (a fraction, e.g. 0.005 for 0.5 pp) and each "
+                             f"placement has {MIN_RERUNS_EACH} reruns: for a design whose n is "
+                             "fixed by precision in advance (default: off)")
     parser.add_argument("--reuse-compiled", choices=("on", "off"), default="on",
                         help="reruns of one configuration reuse its compiled model, "
                              "re-initialised (default: on)")
@@ -91,10 +136,10 @@ def main(argv: list[str] | None = None) -> int:
 
         args = _parser().parse_args(argv)
         check_study_name(args.study_name)
-        study = run_confirmation(args.storage, args.study_name, args.seeds,
+        seeds, rule = stop_rule(args)
+        study = run_confirmation(args.storage, args.study_name, seeds,
                                  reuse_compiled=args.reuse_compiled == "on",
-                                 allocation=args.allocation,
-                                 stop_at_half_width=args.stop_at_half_width)
+                                 allocation=args.allocation, rule=rule)
         return summary(study, args.storage, args.study_name)
 
     return run_command(confirm, "python -m study.confirm")

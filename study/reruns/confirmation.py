@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from study.errors import ConfigError
 from study.reruns.allocation import next_rerun
-from study.reruns.intervals import half_width
+from study.reruns.stopping import StopRule, rerun_until_stopped
 from study.storage.contract import CONFIG_ATTR, CONFIRM_METRIC, PLACEMENTS, SCIENTIFIC_PARAM
 from study.storage.reruns import (
     CONFIRM_SEED_BASE,
@@ -93,8 +93,8 @@ def train_and_test(models: TrialModels, params: dict[str, object], inputs: Train
 
 def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
                      stream: TextIO | None = None, reuse_compiled: bool = True,
-                     allocation: str = "equal",
-                     stop_at_half_width: float | None = None) -> optuna.Study:
+                     allocation: str = "equal", stop_at_half_width: float | None = None,
+                     rule: StopRule | None = None) -> optuna.Study:
     """Reruns the best trial of each placement with up to `seeds` seeds, storing test accuracy.
 
     Everything is rebuilt from the search study's stored configuration: data, splits, epochs,
@@ -104,7 +104,7 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     Args:
         storage_url: The search's Optuna storage; a SQLite file must exist.
         study_name: The search study; reruns go to `confirm_study_name(study_name)`.
-        seeds: Reruns per placement, seeded `rerun_seeds(seeds)`.
+        seeds: Reruns per placement at most, seeded `rerun_seeds(seeds)`.
         stream: Where progress lines go; None is stdout.
         reuse_compiled: Reruns of one configuration reuse its compiled model, re-initialised
             with each seed (`study.tuning.compiled_models`); off builds and compiles every rerun.
@@ -112,8 +112,10 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
             placement every seed in turn; "by-spread" gives reruns to the noisier placement
             first, in proportion to the stds, until each has had every seed.
         stop_at_half_width: Stop once the 95% interval of after - before (Welch) is at most
-            this wide on each side (a fraction of accuracy, e.g. 0.005) and each placement has
-            `MIN_RERUNS_EACH` reruns (`study.reruns.intervals`). None runs every seed.
+            this wide on each side (a fraction of accuracy, e.g. 0.005): the same as
+            `rule=StopRule("half-width", half_width=...)`.
+        rule: When to stop before every seed has run (`study.reruns.stopping`); None runs
+            every seed, or stops at `stop_at_half_width`.
 
     Returns:
         The confirmation study (maximize test accuracy) with every rerun so far.
@@ -127,9 +129,12 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     from study.storage.records import confirmation_record, stored_record
 
     stream = stream or sys.stdout
-    if stop_at_half_width is not None and not 0 < stop_at_half_width < 1:
-        raise ConfigError(f"`stop_at_half_width` must be a fraction of accuracy in (0, 1), but "
-                          f"got {stop_at_half_width}.")
+    if rule is not None and stop_at_half_width is not None:
+        raise ConfigError(f"`stop_at_half_width` must not be given with a stop rule, but got "
+                          f"{stop_at_half_width} and {rule.stop!r}.")
+    if rule is None:
+        rule = (StopRule() if stop_at_half_width is None
+                else StopRule("half-width", half_width=stop_at_half_width))
     seed_list = rerun_seeds(seeds)
     storage = open_storage(storage_url, create=False)
     study = load_study(storage, study_name)
@@ -138,27 +143,19 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     best = best_trials(study)
     name = confirm_study_name(study_name)
     done = done_reruns(load_study(storage, name) if has_study(storage, name) else None, best,
-                        storage_url)
+                       storage_url)
     planned = len(seed_list) * len(PLACEMENTS)
     finished = sum(seed in done[placement] for placement in PLACEMENTS for seed in seed_list)
-    by_spread = allocation != "equal"
-    of_planned = f"{'at most ' if by_spread else ''}{planned}"
+    early = allocation != "equal" or rule.stop != "all"
+    of_planned = f"{'at most ' if early else ''}{planned}"
 
     def say(line: str) -> None:
         print(line, file=stream, flush=True)
 
-    def precise_enough() -> bool:
-        width = half_width(done)
-        if stop_at_half_width is None or width is None or width > stop_at_half_width:
-            return False
-        say(f"The 95% interval of the difference is \N{PLUS-MINUS SIGN}{100 * width:.3f} pp, "
-            f"at most the \N{PLUS-MINUS SIGN}{100 * stop_at_half_width:.2f} pp asked for: "
-            f"no more reruns.")
-        return True
-
     say(f"Confirming {study_name!r}: the best trial of each placement, rerun with "
-        f"{'up to ' if by_spread else ''}{seeds} seed{'s' if seeds > 1 else ''} "
-        f"and tested once{', more reruns to the noisier' if by_spread else ''}.")
+        f"{'up to ' if early else ''}{seeds} seed{'s' if seeds > 1 else ''} "
+        f"and tested once{', more reruns to the noisier' if allocation != 'equal' else ''}"
+        f"{', until the verdict is decided' if rule.stop == 'decided' else ''}.")
     for placement, trial in best.items():
         params = format_params({key: value for key, value in trial.params.items()
                                 if key != SCIENTIFIC_PARAM})
@@ -167,7 +164,9 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     if next_rerun(done, seed_list, allocation) is None:
         say(f"All {planned} reruns already finished.")
         return load_study(storage, name)
-    if precise_enough():
+    reason = rule.reason_to_stop(done)
+    if reason is not None:
+        say(reason)
         return load_study(storage, name)
     if finished:
         say(f"Resuming: {finished} of {of_planned} reruns already finished.")
@@ -182,10 +181,11 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         seed_base=CONFIRM_SEED_BASE, seeds=seed_list,
         source_trials={placement: trial.number for placement, trial in best.items()},
         train_images=len(setup.splits.train_images), test_images=len(setup.splits.test_images),
-        epochs=config.epochs, allocation=allocation, stop_at_half_width=stop_at_half_width,
+        epochs=config.epochs, allocation=allocation, stop=rule.record(),
         versions=library_versions()))
-    while (rerun := next_rerun(done, seed_list, allocation)) is not None:
-        placement, seed = rerun
+
+    def rerun(placement: str, seed: int) -> float:
+        nonlocal finished
         source = best[placement]
         finished += 1
         say(f"Rerun {finished} of {of_planned}: "
@@ -196,8 +196,13 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         store_rerun(confirm, source, seed, accuracy, loss=loss, seconds=seconds,
                     compiled_model=models.last_build, dtype_policy=models.dtype_policy,
                     started=started)
-        done[placement][seed] = accuracy
         say(f"  -> test accuracy {accuracy:.4f} in {seconds:.1f} s")
-        if precise_enough():
-            break
+        return accuracy
+
+    reason = rerun_until_stopped(done, seed_list, allocation, rule.reason_to_stop, rerun)
+    if reason is not None:
+        say(reason)
+    elif rule.stop == "decided":
+        say(f"Each placement has had its {seeds} reruns and the verdict is still undecided; "
+            f"`python -m analysis` says how many more the spreads suggest.")
     return confirm

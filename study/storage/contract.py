@@ -19,6 +19,6 @@ CONFIRM_METRIC = "test_accuracy"  # what a confirmation rerun's value is
 CONFIG_ATTR = "config"  # study user attribute holding the run's full configuration
 # A trial stopped for a non-finite loss is PRUNED with failure_reason "diverged: ...".
 DIVERGED_PREFIX = "diverged"
-# Reruns per placement in `study.confirm`: the count the verdict of `analysis.verdict` is
-# calibrated for (see DEFAULT_SEEDS there).
-DEFAULT_CONFIRM_SEEDS = 10
+# Reruns per placement in `study.confirm`: the fewest the anytime verdict decides on
+# (`study.reruns.decision.MIN_RERUNS_TO_DECIDE`; tests/study/reruns/test_decision.py).
+DEFAULT_CONFIRM_SEEDS = 30

@@ -50,7 +50,7 @@ def search_record(settings: Mapping[str, object], *, study_name: str, num_classe
 def confirmation_record(stored: Mapping[str, object] | None, *, search_study: str,
                         seed_base: int, seeds: Sequence[int], source_trials: Mapping[str, int],
                         train_images: int, test_images: int, epochs: int, allocation: str,
-                        stop_at_half_width: float | None, versions: Mapping[str, str]
+                        stop: Mapping[str, object], versions: Mapping[str, str]
                         ) -> dict[str, object]:
     """What the study `NAME/confirm` stores as its `config` user attribute.
 
@@ -65,15 +65,15 @@ def confirmation_record(stored: Mapping[str, object] | None, *, search_study: st
         test_images: Test images every rerun is scored on.
         epochs: Epochs per rerun.
         allocation: Which placement reruns next (`study.reruns.allocation`).
-        stop_at_half_width: The stop rule's half-width, or None when every seed runs.
+        stop: The stop rule (`study.reruns.stopping.StopRule.record`): `stop`,
+            `stop_at_half_width`, `margin`, `alpha`, `minimum`.
         versions: The libraries' versions.
     """
     earlier = stored.get("seeds", []) if isinstance(stored, Mapping) else []
     return {"search_study": search_study, "seed_base": seed_base,
             "seeds": sorted(set(earlier) | set(seeds)), "source_trials": dict(source_trials),
             "train_images": train_images, "test_images": test_images, "epochs": epochs,
-            "allocation": allocation, "stop_at_half_width": stop_at_half_width,
-            "versions": dict(versions)}
+            "allocation": allocation, **stop, "versions": dict(versions)}
 
 
 def stored_record(study: optuna.Study) -> dict[str, object]:

@@ -19,7 +19,7 @@ from analysis.simulate import write_synthetic_study
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 SEARCH_ONLY = "bn/placement"  # with a "/" on purpose: the report folder must sanitize it
-CONFIRMED = "confirmed"  # 6 reruns per placement, "after" truly better by 1 pp
+CONFIRMED = "confirmed"  # 30 reruns per placement, "after" truly better by 1 pp
 ONE_RERUN = "one_rerun"  # a confirmation study too small to use
 NO_BN = "no_bn"  # no `bn_position` parameter
 LOPSIDED = "lopsided"  # a single COMPLETE "after" trial
@@ -57,7 +57,7 @@ def studies_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("studies") / "studies.db"
     storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
     write_synthetic_study(storage, SEARCH_ONLY, effect=0.0, n_trials=32, seed=3)
-    write_synthetic_study(storage, CONFIRMED, effect=0.01, n_trials=32, n_confirm_seeds=6, seed=4)
+    write_synthetic_study(storage, CONFIRMED, effect=0.01, n_trials=32, n_confirm_seeds=30, seed=4)
     write_synthetic_study(storage, ONE_RERUN, effect=0.0, n_trials=24, n_confirm_seeds=1, seed=5)
     _write_unusable(storage)
     storage.remove_session()

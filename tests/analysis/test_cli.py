@@ -77,7 +77,7 @@ def test_confirmed_study_takes_the_verdict_from_the_reruns(storage_url, tmp_path
     verdict = json.loads((tmp_path / "verdict.json").read_text())
     assert code == 0
     assert verdict["source"] == "confirm" and verdict["provisional"] is False
-    assert verdict["n_per_position"] == {"before": 6, "after": 6}
+    assert verdict["n_per_position"] == {"before": 30, "after": 30}
     assert verdict["verdict"] == "matters" and verdict["difference"] > 0.005  # truth: +1 pp
     assert len(verdict["reproduced_search_trials"]["after"]) == 1
     assert "from the confirmation reruns" in (tmp_path / "report.md").read_text().splitlines()[2]

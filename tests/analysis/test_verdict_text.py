@@ -7,7 +7,7 @@ import pytest
 
 from analysis.pipeline import Analysis
 from analysis.report import report_markdown
-from analysis.verdict import SEEDS_NEEDED_CAP, more_reruns_by_spread
+from analysis.settling import SEEDS_NEEDED_CAP, more_reruns_by_spread
 from analysis.verdict_text import recommendation, verdict_record, verdict_sentence
 
 
@@ -29,8 +29,9 @@ def test_verdict_sentence_in_percentage_points(analysis):
 
     assert verdict_sentence(changed) == (
         "Verdict (from the confirmation reruns): inconclusive - after minus before = +0.31 pp, "
-        "95% CI [-0.80, +1.42] pp (n = 4 before, 5 after)."
+        "anytime-valid 95% CI [-0.80, +1.42] pp (n = 4 before, 5 after)."
     )
+    assert "Welch 95% CI [-0.80" in verdict_sentence(_with(changed, interval="welch"))
     provisional = dataclasses.replace(analysis, source="search")
     assert verdict_sentence(provisional).startswith("Verdict (provisional, from the search): ")
 
@@ -41,7 +42,7 @@ def test_an_interval_the_data_cannot_bound_is_said_so_not_printed_as_100_pp(anal
 
     assert verdict_sentence(unbounded) == (
         "Verdict (from the confirmation reruns): inconclusive - after minus before = -0.78 pp, "
-        "95% CI not yet bounded (n = 2 per placement).")
+        "anytime-valid 95% CI not yet bounded (n = 2 per placement).")
     assert "100.00" not in report_markdown(unbounded, "sqlite:///x.db", {})
 
 
@@ -49,8 +50,14 @@ def test_an_interval_the_data_cannot_bound_is_said_so_not_printed_as_100_pp(anal
     ("changes", "expected"),
     [
         (
-            {"verdict": "matters", "difference": -0.012},
-            "BN before the activation is better by 1.20 pp",
+            {"verdict": "matters", "difference": -0.012, "ci_low": -0.018, "ci_high": -0.006},
+            "BN before the activation is better by 1.20 pp, by at least 0.60 pp",
+        ),
+        (
+            {"verdict": "nonzero", "difference": -0.0065, "ci_low": -0.0115, "ci_high": -0.0016,
+             "seeds_needed": 90},
+            "BN before the activation is ahead, by between 0.16 and 1.15 pp: whether by the "
+            "margin (±0.50 pp) is not settled. About 90 seeds",
         ),
         ({"verdict": "equivalent"}, "makes no practical difference"),
         ({"verdict": "inconclusive", "seeds_needed": 23}, "About 23 seeds per placement"),
@@ -61,37 +68,38 @@ def test_recommendation_follows_the_verdict(analysis, changes, expected):
     assert expected in recommendation(_with(analysis, **changes), "sqlite:///x.db")
 
 
-def test_a_difference_that_matters_says_when_its_interval_reaches_inside_the_margin(analysis):
-    near = _with(analysis, verdict="matters", difference=-0.0065, ci_low=-0.0115,
-                 ci_high=-0.0016, margin=0.005)
-    clear = _with(analysis, verdict="matters", difference=-0.012, ci_low=-0.018,
-                  ci_high=-0.006, margin=0.005)
+def test_below_the_minimum_the_recommendation_says_why_nothing_is_decided(analysis):
+    few = _with(analysis, verdict="inconclusive", seeds_needed=41)
 
-    assert recommendation(near, "sqlite:///x.db").endswith(
-        "better by 0.65 pp (margin ±0.50 pp). The interval's end nearest zero is 0.16 pp, "
-        "inside the margin: a difference smaller than the margin is not ruled out.")
-    assert recommendation(clear, "sqlite:///x.db").endswith("(margin ±0.50 pp).")
+    assert few.comparison.below_minimum
+    assert recommendation(few, "sqlite:///x.db").startswith(
+        "The anytime interval decides nothing before 30 reruns per placement")
 
 
 def test_an_inconclusive_recommendation_offers_reruns_by_spread_where_they_save(analysis):
     unequal = _with(analysis, verdict="inconclusive", difference=0.0, std_before=0.027,
-                    std_after=0.005, n_before=10, n_after=10, seeds_needed=188)
+                    std_after=0.005, n_before=30, n_after=30, seeds_needed=700)
     more = more_reruns_by_spread(unequal.comparison)
-    most = max(10 + more["before"], 10 + more["after"])
+    most = max(30 + more["before"], 30 + more["after"])
 
     assert recommendation(unequal, "sqlite:///x.db").endswith(
         f" Allocated by spread, fewer would: {more['before']} more of BN before and "
         f"{more['after']} more of BN after (`python -m study.confirm --storage sqlite:///x.db "
-        f"--study-name s --seeds {most} --allocation by-spread`).")
+        f"--study-name s --stop decided --max-reruns {most} --allocation by-spread`).")
+    welch = _with(unequal, interval="welch", seeds_needed=188)
+    more = more_reruns_by_spread(welch.comparison)
+    assert recommendation(welch, "sqlite:///x.db").endswith(
+        f"--seeds {max(30 + more['before'], 30 + more['after'])} --allocation by-spread`).")
     alike = _with(analysis, verdict="inconclusive", difference=0.0, std_before=0.01,
-                  std_after=0.01, n_before=10, n_after=10, seeds_needed=51)
+                  std_after=0.01, n_before=30, n_after=30, seeds_needed=90)
     assert "by spread" not in recommendation(alike, "sqlite:///x.db")
 
 
 def test_provisional_recommendation_gives_the_confirm_command(analysis):
     text = recommendation(dataclasses.replace(analysis, source="search"), "sqlite:///x.db")
 
-    assert "`python -m study.confirm --storage sqlite:///x.db --study-name s --seeds 10`" in text
+    assert ("`python -m study.confirm --storage sqlite:///x.db --study-name s --stop decided "
+            "--allocation by-spread`") in text
 
 
 def test_verdict_record_is_json_with_the_contract_keys(analysis, verdict_contract):

@@ -111,3 +111,18 @@ def test_a_stored_stop_rule_is_stated(results_readme, tmp_path):
 
     assert ("Reruns stop at the first that brings the 95% interval of after - before to "
             "\N{PLUS-MINUS SIGN}0.50 pp or less (`--stop-at-half-width 0.005`).") in text
+
+
+def test_a_stored_decided_stop_rule_is_stated(results_readme, tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    write_synthetic_study(url, "s", effect=0.0, n_trials=4, n_confirm_seeds=SEEDS, seed=3)
+    confirm = optuna.load_study(study_name=confirm_study_name("s"), storage=url)
+    confirm.set_user_attr(CONFIG_ATTR, {"seeds": rerun_seeds(5), "allocation": "by-spread",
+                                        "stop": "decided", "stop_at_half_width": None,
+                                        "margin": 0.005, "alpha": 0.05, "minimum": 30})
+
+    text = results_readme.readme(url, "s", tmp_path, "bash run.sh")
+
+    assert ("Reruns stop at the first after which the anytime-valid 95% interval of after - "
+            "before decides \"matters\" or \"equivalent\" at a margin of \N{PLUS-MINUS SIGN}0.50 "
+            "pp, each placement having at least 30 (`--stop decided`)") in text

@@ -7,6 +7,7 @@ import io
 import json
 import time
 
+import numpy as np
 import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
@@ -18,7 +19,9 @@ import study.runs.setup
 from analysis.cli import main as analysis_main
 from study.config import ConfigError, preset
 from study.confirm import main, run_confirmation
+from study.reruns.decision import MIN_RERUNS_TO_DECIDE
 from study.reruns.intervals import half_width
+from study.reruns.stopping import StopRule, anytime_verdict
 from study.runs.search_run import open_study
 from study.storage.contract import SCIENTIFIC_PARAM
 from study.storage.opener import open_storage
@@ -292,4 +295,48 @@ def test_placement_without_complete_trial_is_one_line_error(tmp_path, capsys):
 
     _assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH],
                            "has none with bn_position='after'")
+    assert optuna.get_all_study_names(storage=url) == [SEARCH]
+
+
+def test_stop_decided_stops_at_the_first_rerun_the_anytime_verdict_decides(url, monkeypatch):
+    rng = np.random.default_rng(3)
+    drawn = {placement: {seed: float(rng.normal(0.80 + (placement == "after") * 0.015, 0.005))
+                         for seed in rerun_seeds(200)} for placement in ("before", "after")}
+
+    def train_and_test(build, params, inputs, config, seed):
+        calls.append((params["bn_position"], seed))
+        return drawn[params["bn_position"]][seed], 1.0, 0.1
+
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(confirm_module, "train_and_test", train_and_test)
+    stream = io.StringIO()
+    run_confirmation(url, SEARCH, 200, stream=stream, allocation="by-spread",
+                     rule=StopRule("decided"))
+
+    verdicts = []  # the anytime verdict after each rerun, recomputed from the draws
+    done: dict[str, dict[int, float]] = {"before": {}, "after": {}}
+    for placement, seed in calls:
+        done[placement][seed] = drawn[placement][seed]
+        found = anytime_verdict(done)
+        verdicts.append(None if found is None else found[0])
+    assert verdicts[-1] == "matters" and "matters" not in verdicts[:-1]
+    assert min(len(done["before"]), len(done["after"])) >= MIN_RERUNS_TO_DECIDE
+    assert "\"matters\" at a margin of ±0.50 pp; no more reruns." in stream.getvalue()
+    record = optuna.load_study(study_name=confirm_study_name(SEARCH), storage=url).user_attrs
+    assert record["config"]["stop"] == "decided" and record["config"]["margin"] == 0.005
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--stop", "decided", "--seeds", "40"],
+     "`--seeds` must not be given with --stop decided (its limit is --max-reruns), but got 40."),
+    (["--stop", "decided", "--stop-at-half-width", "0.005"],
+     "`--stop-at-half-width` must not be given with --stop decided"),
+    (["--max-reruns", "50"], "`--max-reruns` must be given only with --stop decided, but got 50"),
+    (["--margin", "0.01"], "`--margin` must be given only with --stop decided, but got 0.01"),
+    (["--stop", "decided", "--margin", "2"],
+     "`margin` must be a fraction of accuracy in (0, 1), but got 2.0."),
+    (["--stop", "soon"], "argument --stop: invalid choice: 'soon'"),
+])
+def test_stop_flags_of_another_rule_are_one_line_errors(url, capsys, argv, message):
+    _assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH, *argv], message)
     assert optuna.get_all_study_names(storage=url) == [SEARCH]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from study.reruns.decision import decide
+from study.reruns.decision import MIN_RERUNS_TO_DECIDE, decide
+from study.storage.contract import DEFAULT_CONFIRM_SEEDS
 
 MARGIN = 0.005
 
@@ -38,3 +39,6 @@ def test_bad_input_is_refused(low, high, margin, message):
     with pytest.raises(ValueError, match=message):
         decide(low, high, margin)
 
+
+def test_confirm_reruns_by_default_as_many_as_a_decision_needs():
+    assert DEFAULT_CONFIRM_SEEDS == MIN_RERUNS_TO_DECIDE

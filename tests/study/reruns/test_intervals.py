@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from scipy import stats
 
 from analysis.verdict import compare_placements
 from study.reruns.intervals import MIN_RERUNS_EACH, half_width, t_interval, welch_error
+from study.reruns.stopping import anytime_verdict
 
 SEEDS = list(range(1000, 1040))
 BEFORE = [0.80, 0.86, 0.84, 0.78, 0.87, 0.85, 0.83, 0.86, 0.81]
@@ -29,9 +31,20 @@ def test_half_width_is_welchs_95_percent_interval_once_each_has_its_minimum():
 
 
 def test_the_stop_rule_and_the_verdict_see_the_same_interval():
-    comparison = compare_placements(BEFORE, AFTER)
+    comparison = compare_placements(BEFORE, AFTER, interval="welch")
+
     assert half_width(_done(BEFORE, AFTER)) == pytest.approx(
         (comparison.ci_high - comparison.ci_low) / 2, rel=1e-12)
+
+
+def test_the_decided_stop_and_the_anytime_verdict_agree():
+    rng = np.random.default_rng(4)
+    for effect in (0.0, 0.004, 0.01):
+        before, after = rng.normal(0.85, 0.005, 40), rng.normal(0.85 + effect, 0.005, 32)
+        comparison = compare_placements(before, after)
+
+        verdict, interval = anytime_verdict(_done(list(before), list(after)))
+        assert (verdict, interval) == (comparison.verdict, (comparison.ci_low, comparison.ci_high))
 
 
 def test_t_interval_is_the_student_t_interval_around_the_difference():

@@ -28,11 +28,13 @@ def test_a_confirmation_record_keeps_every_seed_asked_for_over_resumed_runs():
     first = confirmation_record(
         None, search_study="s", seed_base=1000, seeds=[1000, 1001],
         source_trials={"before": 2, "after": 13}, train_images=100, test_images=50, epochs=2,
-        allocation="equal", stop_at_half_width=None, versions=VERSIONS)
+        allocation="equal", stop={"stop": "all", "stop_at_half_width": None},
+        versions=VERSIONS)
     again = confirmation_record(
         first, search_study="s", seed_base=1000, seeds=[1000, 1001, 1002, 1003],
         source_trials={"before": 2, "after": 13}, train_images=100, test_images=50, epochs=2,
-        allocation="by-spread", stop_at_half_width=0.005, versions=VERSIONS)
+        allocation="by-spread",
+        stop={"stop": "half-width", "stop_at_half_width": 0.005}, versions=VERSIONS)
 
     assert first["seeds"] == [1000, 1001]
     assert again["seeds"] == [1000, 1001, 1002, 1003]

@@ -26,6 +26,11 @@ from analysis.boundary import (
 )
 from analysis.expected_max import ExpectedMaxCurve, leader_by_budget, placement_curves
 from analysis.importance import ImportanceResult, param_importances
+from analysis.instability import (
+    chance_warning,
+    collapsed_neighbour_warnings,
+    heavy_tail_warning,
+)
 from analysis.isolation import isolation_table
 from analysis.loading import AnalysisError, LoadedStudies, complete_values, load_studies
 from analysis.provisional import N_PERMUTATIONS, compare_top_trials
@@ -60,8 +65,12 @@ class Analysis:
     def warnings(self) -> tuple[str, ...]:
         """Sentences the report puts under "Warnings"."""
         found = [edge.message() for edge in self.edges]
-        unstable = divergence_warning(self.divergence)
-        return tuple(found + ([unstable] if unstable else []))
+        found.append(divergence_warning(self.divergence))
+        found.append(chance_warning(self.loaded.trials, self.loaded.config.get("num_classes")))
+        found += collapsed_neighbour_warnings(self.loaded.study.get_trials(deepcopy=False))
+        if self.source == "confirm":
+            found.append(heavy_tail_warning(self.compared))
+        return tuple(sentence for sentence in found if sentence)
 
 
 def search_top_trials(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:

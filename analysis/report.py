@@ -270,7 +270,8 @@ def report_markdown(analysis: Analysis, storage_url: str, axis_files: dict[str, 
     lines += [f"Note: {note}" for note in analysis.source_notes]
     lines += ["## Warnings", ""]
     lines += [f"- {warning}" for warning in analysis.warnings] or [
-        "- none: the best trials are away from the search-space edges and few trials diverged."
+        "- none: the best trials are away from the search-space edges, few trials diverged, none "
+        "ended at chance accuracy and no placement has a heavy tail of bad reruns."
     ]
     lines += [""]
     lines += _comparison_section(analysis)

@@ -60,7 +60,7 @@ def train_and_test(models: TrialModels, params: dict[str, object], inputs: Train
         seed: Seeds the weights, dropout and the order (and augmentation) of the examples.
 
     Returns:
-        (test accuracy, test loss, seconds spent in `fit`).
+        (test accuracy, test loss, seconds spent in `fit`, each epoch's training metrics).
 
     Raises:
         ConfigError: when the search space asks for hyperparameters the trial does not have.
@@ -84,11 +84,14 @@ def train_and_test(models: TrialModels, params: dict[str, object], inputs: Train
                               f"{config.search_space!r} asks for {unknown}, which the trial "
                               f"lacks.")
         started = time.perf_counter()
-        model.fit(*inputs.seeded_train(seed), epochs=config.epochs, verbose=0,
+        fitted = model.fit(*inputs.seeded_train(seed), epochs=config.epochs, verbose=0,
                   shuffle=inputs.shuffle, **inputs.batching)
         seconds = time.perf_counter() - started
         results = model.evaluate(*inputs.held_out, verbose=0, return_dict=True, **inputs.batching)
-    return float(results["accuracy"]), float(results["loss"]), seconds
+    per_epoch = fitted.history
+    history = [{name: values[epoch] for name, values in per_epoch.items()}
+               for epoch in range(len(per_epoch.get("loss", [])))]
+    return float(results["accuracy"]), float(results["loss"]), seconds, history
 
 
 def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
@@ -191,11 +194,11 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         say(f"Rerun {finished} of {of_planned}: "
             f"{SCIENTIFIC_PARAM}={placement} seed={seed} (trial {source.number})")
         started = datetime.datetime.now()  # Optuna stores local naive times
-        accuracy, loss, seconds = train_and_test(models, source.params, setup.inputs, config,
-                                                 seed)
+        accuracy, loss, seconds, history = train_and_test(models, source.params, setup.inputs,
+                                                          config, seed)
         store_rerun(confirm, source, seed, accuracy, loss=loss, seconds=seconds,
                     compiled_model=models.last_build, dtype_policy=models.dtype_policy,
-                    started=started)
+                    started=started, history=history, code_version=setup.code_version)
         say(f"  -> test accuracy {accuracy:.4f} in {seconds:.1f} s")
         return accuracy
 

@@ -9,10 +9,13 @@ scientific), and the models or tuner made from them. Made once per process by `p
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import platform
+import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import optuna
@@ -35,18 +38,35 @@ if TYPE_CHECKING:
     import keras
     import keras_tuner
 
-__all__ = ["RunSetup", "TrainingInputs", "dtype_policy", "enable_deterministic_ops",
-           "library_versions", "load_data", "prepare_run", "space_context", "training_inputs"]
+__all__ = ["RunSetup", "TrainingInputs", "code_version", "dtype_policy",
+           "enable_deterministic_ops", "library_versions", "load_data", "prepare_run",
+           "space_context", "training_inputs"]
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """The git commit this code runs from, "+dirty" when tracked files differ from it;
+    "unknown" outside a git checkout (an installed copy, a GPU host given the files alone)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit, dirty = (subprocess.run(["git", "-C", str(root), *arguments], check=True,
+                                        capture_output=True, text=True, timeout=30).stdout.strip()
+                         for arguments in (["rev-parse", "--short=12", "HEAD"],
+                                           ["status", "--porcelain", "--untracked-files=no"]))
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of the libraries that shape a trial's result, for the study's record."""
+    """Versions of the libraries that shape a trial's result, and of this code, for the
+    study's record."""
     import keras
     import keras_tuner
 
     versions = {"python": platform.python_version(), "keras": keras.__version__,
                 "keras_tuner": keras_tuner.__version__, "optuna": optuna.__version__,
-                "backend": keras.backend.backend()}
+                "backend": keras.backend.backend(), "bnstudy": code_version()}
     tensorflow = sys.modules.get("tensorflow")  # None where it was blocked or is missing
     if tensorflow is not None:
         versions["tensorflow"] = tensorflow.__version__
@@ -180,6 +200,7 @@ class RunSetup:
         architecture_params: The hyperparameters that change the graph (`spaces`).
         scientific_param: The hyperparameter the study is about (`spaces.scientific_param`).
         dtype_policy: The Keras dtype policy every model is built in.
+        code_version: The code every trial and rerun runs on (`code_version`).
     """
 
     config: SearchConfig
@@ -189,6 +210,7 @@ class RunSetup:
     architecture_params: tuple[str, ...] | None
     scientific_param: str
     dtype_policy: str
+    code_version: str = "unknown"
 
     def models(self, *, reuse: bool | None = None) -> TrialModels:
         """The space's models, reusing compiled ones per architecture (default: the config's)."""
@@ -213,7 +235,8 @@ class RunSetup:
             training_data=self.inputs.training_data,
             keep_best_weights=False,  # the study keeps the results; confirm retrains from them
             architecture_params=self.architecture_params,
-            reuse_compiled=config.reuse_compiled, dtype_policy=self.dtype_policy)
+            reuse_compiled=config.reuse_compiled, dtype_policy=self.dtype_policy,
+            code_version=self.code_version)
         arguments.update(options)
         hypermodel = arguments.pop("hypermodel", self.space)
         return tuner_class(hypermodel, **arguments)
@@ -244,4 +267,4 @@ def prepare_run(config: SearchConfig, *, held_out: str = "val", splits: Splits |
         space=spaces.get_search_space(config.search_space, space_context(config, splits)),
         architecture_params=spaces.architecture_params(config.search_space),
         scientific_param=spaces.scientific_param(config.search_space),
-        dtype_policy=dtype_policy(config))
+        dtype_policy=dtype_policy(config), code_version=code_version())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import shlex
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from study.errors import ConfigError
@@ -65,7 +66,9 @@ def best_trials(study: optuna.Study) -> dict[str, FrozenTrial]:
 
 def store_rerun(confirm: optuna.Study, source: FrozenTrial, seed: int, accuracy: float, *,
                 loss: float, seconds: float, compiled_model: str,
-                dtype_policy: str, started: datetime.datetime | None = None) -> None:
+                dtype_policy: str, started: datetime.datetime | None = None,
+                history: Sequence[dict[str, float]] = (),
+                code_version: str | None = None) -> None:
     """Stores one rerun of a search trial as a COMPLETE trial of the confirmation study.
 
     Args:
@@ -79,18 +82,25 @@ def store_rerun(confirm: optuna.Study, source: FrozenTrial, seed: int, accuracy:
         dtype_policy: The model's Keras dtype policy.
         started: When the rerun began; the trial then spans it in the dashboard's timeline
             (without it, start and end are both the moment it is stored).
+        history: Each epoch's training metrics, as `fit` logged them.
+        code_version: The code the rerun ran on (`study.runs.setup.code_version`).
 
     The trial's user attributes: seed, source_trial, the placement, train_seconds, test_loss,
-    compiled_model and dtype_policy.
+    compiled_model, dtype_policy, history (`study.storage.trials.epoch_history`) and, when
+    given, code_version.
     """
     from optuna.trial import create_trial
+
+    from study.storage.trials import epoch_history
 
     trial = create_trial(
         params=source.params, distributions=source.distributions, value=accuracy,
         user_attrs={"seed": seed, "source_trial": source.number,
                     SCIENTIFIC_PARAM: source.params[SCIENTIFIC_PARAM],
                     "train_seconds": round(seconds, 3), "test_loss": loss,
-                    "compiled_model": compiled_model, "dtype_policy": dtype_policy})
+                    "compiled_model": compiled_model, "dtype_policy": dtype_policy,
+                    "history": epoch_history(history),
+                    **({} if code_version is None else {"code_version": code_version})})
     if started is not None:
         trial.datetime_start = started
     confirm.add_trial(trial)

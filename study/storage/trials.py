@@ -10,7 +10,8 @@ a search stores:
   attribute `failure_reason` = `diverged_reason(...)`); FAIL when training raised, with the
   error's last line as `failure_reason`;
 - the user attributes of `trial_measurements`: best and final objective, `best_epoch` (1-based),
-  `epochs_run`, timings, seed, model size.
+  `epochs_run`, timings, seed, model size, each epoch's loss and accuracy (`history`) and the
+  code it ran on (`code_version`).
 
 Light on purpose (Optuna only, no Keras), so that `analysis` can import it.
 """
@@ -25,8 +26,11 @@ from optuna.trial import FrozenTrial, TrialState
 
 from study.storage.contract import DIVERGED_PREFIX, PLACEMENTS, SCIENTIFIC_PARAM
 
-__all__ = ["best_per_placement", "diverged_reason", "epoch_summary", "tell_ended",
-           "trial_measurements"]
+__all__ = ["HISTORY_METRICS", "best_per_placement", "diverged_reason", "epoch_history",
+           "epoch_summary", "tell_ended", "trial_measurements"]
+
+# What a trial or rerun keeps of each epoch: enough to see one collapse or diverge.
+HISTORY_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
 def diverged_reason(loss: float, epoch: int) -> str:
@@ -52,10 +56,21 @@ def epoch_summary(history: Sequence[dict[str, float]], objective: str) -> dict[s
             "best_epoch": best_index + 1, "epochs_run": len(values)}
 
 
+def epoch_history(history: Sequence[dict[str, float]]) -> list[dict[str, float | None]]:
+    """Each epoch's loss and accuracy (training and held-out) as a trial or rerun stores them.
+
+    Rounded to 6 digits to keep the storage small; a non-finite value (a diverged loss) is
+    stored as None, which JSON can hold.
+    """
+    return [{name: (round(float(logs[name]), 6) if math.isfinite(float(logs[name])) else None)
+             for name in HISTORY_METRICS if name in logs} for logs in history]
+
+
 def trial_measurements(history: Sequence[dict[str, float]], objective: str, *,
                        epoch_seconds: Sequence[float], param_count: int, seed: int,
                        compiled_model: str, dtype_policy: str,
-                       images_per_epoch: int | None = None) -> dict[str, object]:
+                       images_per_epoch: int | None = None,
+                       code_version: str | None = None) -> dict[str, object]:
     """The user attributes a trained trial stores: what an analyst needs beside its value.
 
     Args:
@@ -68,16 +83,21 @@ def trial_measurements(history: Sequence[dict[str, float]], objective: str, *,
             `study.tuning.compiled_models`).
         dtype_policy: The model's Keras dtype policy.
         images_per_epoch: Training images per epoch; gives `images_per_second` when known.
+        code_version: The code the trial ran on (`study.runs.setup.code_version`).
 
     Returns:
         `epoch_summary(...)`, then train_seconds, param_count, seed, epoch_seconds,
-        compiled_model, dtype_policy and, with `images_per_epoch`, images_per_second.
+        compiled_model, dtype_policy, `history` (`epoch_history`), with `images_per_epoch`
+        images_per_second, and with `code_version` code_version.
     """
     attrs = epoch_summary(history, objective)
     train_seconds = sum(epoch_seconds)
     attrs.update(train_seconds=round(train_seconds, 3), param_count=param_count, seed=seed,
                  epoch_seconds=[round(seconds, 3) for seconds in epoch_seconds],
-                 compiled_model=compiled_model, dtype_policy=dtype_policy)
+                 compiled_model=compiled_model, dtype_policy=dtype_policy,
+                 history=epoch_history(history))
+    if code_version is not None:
+        attrs["code_version"] = code_version
     if images_per_epoch and train_seconds > 0:
         images = images_per_epoch * attrs["epochs_run"]
         attrs["images_per_second"] = round(images / train_seconds, 1)

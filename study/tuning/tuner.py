@@ -59,6 +59,7 @@ class OptunaTuner(keras_tuner.Tuner):
         dtype_policy: Keras dtype policy of every trial's model, e.g. "mixed_float16"; None
             takes the global policy when the tuner is made. Set before each build, since
             Keras Tuner's `clear_session()` resets the global policy.
+        code_version: The code the trials run on, stored with each (`code_version`).
         **kwargs: Passed to `keras_tuner.Tuner`.
     """
 
@@ -72,7 +73,7 @@ class OptunaTuner(keras_tuner.Tuner):
                  keep_best_weights: bool = True,
                  architecture_params: tuple[str, ...] | None = None,
                  reuse_compiled: bool = True, dtype_policy: str | None = None,
-                 **kwargs: object) -> None:
+                 code_version: str | None = None, **kwargs: object) -> None:
         oracle = OptunaOracle(study, n_trials=n_trials, objective=objective, timeout=timeout,
                               balanced_param=balanced_param, seed=seed)
         if directory is None:
@@ -86,6 +87,7 @@ class OptunaTuner(keras_tuner.Tuner):
         self.images_per_epoch = images_per_epoch
         self.training_data = training_data
         self.progress = progress
+        self.code_version = code_version
         self.keep_best_weights = keep_best_weights
         self._epoch_started = 0.0
         self._epoch_seconds: list[float] = []
@@ -170,7 +172,7 @@ class OptunaTuner(keras_tuner.Tuner):
             self._history, self.oracle.objective.name, epoch_seconds=self._epoch_seconds,
             param_count=self._param_count, seed=self.seed + number,
             compiled_model=self.hypermodel.last_build, dtype_policy=self._dtype_policy,
-            images_per_epoch=self.images_per_epoch)
+            images_per_epoch=self.images_per_epoch, code_version=self.code_version)
         self.oracle.set_user_attrs(trial.trial_id, attrs)
         return histories
 

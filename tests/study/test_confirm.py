@@ -62,7 +62,7 @@ def url(tmp_path) -> str:
 def _fake_training(calls: list):
     def train_and_test(build, params, inputs, config, seed):
         calls.append((params["bn_position"], seed))
-        return 0.5 + seed % 10 / 100, 1.0, 0.1
+        return 0.5 + seed % 10 / 100, 1.0, 0.1, [{"loss": 1.0, "accuracy": 0.5}]
     return train_and_test
 
 
@@ -119,6 +119,9 @@ def test_reruns_best_trial_of_each_placement_then_resumes_without_training(url, 
             assert 0.0 <= trial.value <= 1.0
             # The trial spans the rerun (the dashboard's timeline), training included.
             assert trial.duration.total_seconds() >= trial.user_attrs["train_seconds"] > 0
+            # Each epoch's training metrics, and the code it ran on, to explain a bad seed.
+            assert {"loss", "accuracy"} <= set(trial.user_attrs["history"][-1])
+            assert trial.user_attrs["code_version"]
     assert confirm.user_attrs["config"]["source_trials"] == BEST
     assert "Rerun 4 of 4: bn_position=after seed=1001 (trial 3)" in stream.getvalue()
 
@@ -174,8 +177,8 @@ def test_by_spread_gives_the_noisier_placement_its_seeds_first_and_resumes(url, 
     def train_and_test(build, params, inputs, config, seed):  # "before" std 0.1, "after" 0.005
         calls.append((params["bn_position"], seed))
         if params["bn_position"] == "before":
-            return 0.7 + seed % 2 * 0.2, 1.0, 0.1
-        return 0.8 + seed % 2 * 0.01, 1.0, 0.1
+            return 0.7 + seed % 2 * 0.2, 1.0, 0.1, []
+        return 0.8 + seed % 2 * 0.01, 1.0, 0.1, []
 
     calls: list[tuple[str, int]] = []
     monkeypatch.setattr(confirm_module, "train_and_test", train_and_test)
@@ -199,7 +202,7 @@ def test_stops_once_the_interval_is_as_narrow_as_asked_and_a_rerun_of_it_trains_
 
     def train_and_test(build, params, inputs, config, seed):
         calls.append((params["bn_position"], seed))
-        return accuracy(params["bn_position"], seed), 1.0, 0.1
+        return accuracy(params["bn_position"], seed), 1.0, 0.1, []
 
     calls: list[tuple[str, int]] = []
     monkeypatch.setattr(confirm_module, "train_and_test", train_and_test)
@@ -305,7 +308,7 @@ def test_stop_decided_stops_at_the_first_rerun_the_anytime_verdict_decides(url, 
 
     def train_and_test(build, params, inputs, config, seed):
         calls.append((params["bn_position"], seed))
-        return drawn[params["bn_position"]][seed], 1.0, 0.1
+        return drawn[params["bn_position"]][seed], 1.0, 0.1, []
 
     calls: list[tuple[str, int]] = []
     monkeypatch.setattr(confirm_module, "train_and_test", train_and_test)

@@ -27,6 +27,7 @@ from study.storage.reruns import best_trials, confirm_study_name, rerun_seeds, s
 from study.storage.trials import (
     best_per_placement,
     diverged_reason,
+    epoch_history,
     epoch_summary,
     trial_measurements,
 )
@@ -173,6 +174,20 @@ def test_simulated_studies_store_what_the_search_stores(storage, space):
             assert trial.user_attrs["best_epoch"] == values.index(max(values)) + 1
     assert set(trials_frame(simulated, ()).columns) == set(
         trials_frame(real, ()).columns)
+
+
+def test_each_epoch_is_stored_with_its_losses_and_accuracies():
+    history = [{"loss": 2.3, "accuracy": 0.1234567, "val_accuracy": 0.1, "lr": 0.1},
+               {"loss": float("nan"), "accuracy": 0.1, "val_loss": float("inf")}]
+
+    assert epoch_history(history) == [
+        {"loss": 2.3, "accuracy": 0.123457, "val_accuracy": 0.1},
+        {"loss": None, "accuracy": 0.1, "val_loss": None}]  # None: JSON has no NaN
+    attrs = trial_measurements(history, "accuracy", epoch_seconds=[1.0, 1.0], param_count=1,
+                               seed=0, compiled_model="new", dtype_policy="float32",
+                               code_version="4f5d5e0e37aa")
+    assert attrs["history"] == epoch_history(history)
+    assert attrs["code_version"] == "4f5d5e0e37aa"
 
 
 def test_epoch_summary_counts_epochs_from_one():

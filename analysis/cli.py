@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--storage", default=DEFAULT_STORAGE,
                         help=f"Optuna storage URL of the study (default: {DEFAULT_STORAGE})")
     parser.add_argument("--study-name", required=True, help="name of the search study")
-    parser.add_argument("--out", type=Path, help="output folder (default: reports/<study name>)")
+    parser.add_argument("--out", help="output folder (default: reports/<study name>)")
     parser.add_argument(
         "--margin",
         type=float,
@@ -101,10 +101,14 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
             f"steady), but got {args.importance_seeds}."
         )
     check_study_name(args.study_name, "--study-name")
+    if args.out is not None and not args.out.strip():
+        raise AnalysisError(f"`--out` must name a folder, but got {args.out!r}, which would "
+                            "write into the current folder; leave it out for "
+                            "reports/<study name>.")
     return AnalysisConfig(
         storage=args.storage,
         study_name=args.study_name,
-        out_dir=args.out if args.out is not None else default_out_dir(args.study_name),
+        out_dir=Path(args.out) if args.out is not None else default_out_dir(args.study_name),
         margin=args.margin,
         interval=args.interval,
         importance_seeds=args.importance_seeds,

@@ -11,6 +11,7 @@ from study.errors import ConfigError
 from study.model.precision import PRECISIONS
 from study.model.preprocessing import MIN_IMAGE_SIZE
 from study.model.spaces import check_search_space
+from study.storage.contract import CONFIRM_SUFFIX
 from study.tuning.pruning import PRUNERS
 from study.tuning.samplers import SAMPLERS
 
@@ -167,12 +168,16 @@ def check_study_name(name: str, argument: str = "study_name") -> str:
         argument: The argument to name in the error.
 
     Raises:
-        ConfigError: for a name without a visible character.
+        ConfigError: for a name without a visible character, or one ending in "/confirm",
+            which names the reruns of a search (`study.storage.reruns.confirm_study_name`).
     """
     if not name.strip():
         raise ConfigError(f"`{argument}` must name a study with at least one visible character, "
                           f"but got {name!r}; pass the name `python -m study.search` printed "
                           f"(by default bnstudy-<preset>).")
+    if name.endswith(CONFIRM_SUFFIX):
+        raise ConfigError(f"`{argument}` must not end in {CONFIRM_SUFFIX!r}, which names the "
+                          f"reruns of a search, but got {name!r}; pass the search study's name.")
     return name
 
 

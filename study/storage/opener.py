@@ -190,7 +190,7 @@ def _new_sqlite_file(url: URL, shown: str, *, read_only: bool, create: bool) -> 
     """The SQLite file the URL names if it does not exist yet and may be created, else None.
 
     Raises:
-        StorageError: when the file must exist and does not, or is in memory but to be read.
+        StorageError: when the file must exist and does not, or is in memory.
     """
     if url.get_backend_name() != "sqlite":
         return None
@@ -198,6 +198,10 @@ def _new_sqlite_file(url: URL, shown: str, *, read_only: bool, create: bool) -> 
     if path is None and read_only:
         raise StorageError(f"`storage` must name a SQLite file to read, but {shown!r} is a "
                            "database in memory.")
+    if path is None:
+        raise StorageError(f"`storage` must name a SQLite file to keep the study in, but "
+                           f"{shown!r} is a database in memory, which loses it when the "
+                           "command exits; name a file, e.g. sqlite:///studies/bnstudy.db.")
     if path is None or path.is_file():
         return None
     if read_only or not create:

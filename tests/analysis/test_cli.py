@@ -135,6 +135,10 @@ BAD_INPUT = [
     (["--storage", "{url}", "--study-name", "x", "--out", "{db}"], "must be a folder, but"),
     (["--storage", "{url}", "--study-name", "x", "--out", "{db}/sub"], "which is a file"),
     (["--storage", "{url}"], "the following arguments are required: --study-name"),
+    (["--storage", "{url}", "--study-name", "x", "--out", ""], "`--out` must name a folder, but "
+                                                             "got '', which would write into"),
+    (["--storage", "{url}", "--study-name", "x/confirm"], "must not end in '/confirm', which "
+                                                          "names the reruns of a search"),
 ]
 
 

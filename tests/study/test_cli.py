@@ -152,3 +152,10 @@ def test_a_bad_command_line_is_one_line_and_2(main, argv, message, capsys):
 def test_help_exits_0(capsys):
     assert search_main(["--help"]) == 0
     assert "--study-name" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("main", [search_main, confirm_main, analysis_main])
+def test_a_study_name_ending_in_confirm_is_refused_by_every_command(main, capsys):
+    assert main(["--study-name", "fmnist/confirm"]) == EXIT_USAGE
+    assert "must not end in '/confirm', which names the reruns of a search, but got " \
+           "'fmnist/confirm'" in capsys.readouterr().err

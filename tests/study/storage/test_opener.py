@@ -323,3 +323,11 @@ def test_read_only_postgresql_is_refused_for_writing_and_read_for_analysis(postg
         open_storage(postgres_database)
     assert _password(postgres_database) not in str(raised.value)
     assert optuna.get_all_study_names(open_storage(postgres_database, read_only=True)) == ["s"]
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:",
+                                 "sqlite:///file:x?mode=memory&uri=true"])
+def test_a_database_in_memory_is_refused_for_writing_it_would_lose_the_study(url):
+    with pytest.raises(StorageError, match=r"must name a SQLite file to keep the study in, but "
+                                           r".* is a database in memory, which loses it"):
+        open_storage(url)

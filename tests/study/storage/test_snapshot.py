@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import optuna
 import pytest
 
-from study.snapshot import main, snapshot_sqlite
+from study.errors import StorageError
+from study.snapshot import main
+from study.storage.snapshots import snapshot_sqlite
 
 
 def _study(url: str, n: int) -> optuna.Study:
@@ -33,7 +37,7 @@ def test_a_snapshot_holds_the_study_and_replaces_the_previous_one(tmp_path):
 
 
 def test_a_snapshot_of_a_missing_file_creates_nothing(tmp_path):
-    with pytest.raises(FileNotFoundError, match="`source` must be an existing SQLite file"):
+    with pytest.raises(StorageError, match="`source` must be an existing SQLite file"):
         snapshot_sqlite(str(tmp_path / "missing.db"), str(tmp_path / "copy.db"))
     assert not (tmp_path / "missing.db").exists() and not (tmp_path / "copy.db").exists()
 
@@ -42,3 +46,54 @@ def test_the_command_line_refuses_copying_a_file_onto_itself(tmp_path, capsys):
     _study(f"sqlite:///{tmp_path / 'live.db'}", 1)
     assert main([str(tmp_path / "live.db"), str(tmp_path / "live.db")]) == 2
     assert "`destination` must differ from `source`" in capsys.readouterr().err
+
+
+def _refused(capsys, argv: list[str], message: str) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("python -m study.snapshot: error: ") and message in captured.err
+
+
+def test_another_programs_file_is_not_overwritten_without_being_asked(tmp_path, capsys):
+    _study(f"sqlite:///{tmp_path / 'live.db'}", 2)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    foreign = tmp_path / "other.db"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE studies (id INTEGER, title TEXT)")  # a look-alike
+
+    for target in (notes, foreign):
+        before = target.read_bytes()
+        _refused(capsys, [str(tmp_path / "live.db"), str(target)],
+                 f"`destination` must be a new file or an Optuna storage, but '{target}' is "
+                 "another file; pass --overwrite to replace it.")
+        assert target.read_bytes() == before
+    assert main([str(tmp_path / "live.db"), str(notes), "--overwrite"]) == 0
+    assert len(optuna.load_study(study_name="s", storage=f"sqlite:///{notes}").trials) == 2
+
+
+def test_a_folder_or_a_path_under_a_file_is_refused_and_nothing_is_left(tmp_path, capsys):
+    _study(f"sqlite:///{tmp_path / 'live.db'}", 1)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+
+    _refused(capsys, [str(tmp_path / "live.db"), str(tmp_path / "folder")],
+             "is a folder; name the file inside it")
+    _refused(capsys, [str(tmp_path / "live.db"), str(tmp_path / "file" / "study.db")],
+             f"`destination` must lie in a folder, but '{tmp_path / 'file'}' above")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file", "folder", "live.db"]
+    assert list((tmp_path / "folder").iterdir()) == []
+
+
+def test_a_source_url_with_a_password_is_masked(tmp_path, capsys):
+    _refused(capsys, ["postgresql://user:s3cret@db.example/bn", str(tmp_path / "copy.db")],
+             "`source` must be an existing SQLite file, but got "
+             "'postgresql://user:***@db.example/bn'.")
+    assert not (tmp_path / "copy.db").exists()
+
+
+def test_a_source_that_is_not_an_optuna_storage_is_refused(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("not a database")
+    _refused(capsys, [str(tmp_path / "notes.txt"), str(tmp_path / "copy.db")],
+             "`source` must be an Optuna storage, but")

@@ -42,6 +42,7 @@ class AnalysisConfig:
     interval: str = DEFAULT_INTERVAL  # "anytime": valid however often reruns were looked at
     importance_seeds: int = 5  # fANOVA forests differ by seed; 5 shows the spread cheaply
     note: bool = True  # attach the verdict to the study in optuna-dashboard
+    overwrite: bool = False  # replace files in --out that the analysis did not write
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--no-note", action="store_true", help="do not attach the verdict as a dashboard note"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="replace files in --out that the analysis did not write (refused otherwise)"
     )
     return parser
 
@@ -113,6 +118,7 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
         interval=args.interval,
         importance_seeds=args.importance_seeds,
         note=not args.no_note,
+        overwrite=args.overwrite,
     )
 
 
@@ -147,7 +153,8 @@ def run_analysis(config: AnalysisConfig) -> str:
             written then.
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    check_out_dir(config.out_dir)  # before minutes of work, not after
+    # Before minutes of work, not after.
+    check_out_dir(config.out_dir, config.study_name, overwrite=config.overwrite)
     analysis = analyze(
         config.storage,
         config.study_name,
@@ -155,7 +162,7 @@ def run_analysis(config: AnalysisConfig) -> str:
         importance_seeds=tuple(range(config.importance_seeds)),
         interval=config.interval,
     )
-    written = write_outputs(analysis, config.out_dir, config.storage)
+    written = write_outputs(analysis, config.out_dir, config.storage, overwrite=config.overwrite)
     if config.note:
         try:
             attach_note(analysis, config.storage, written.report)

@@ -19,6 +19,11 @@ from analysis.report import confirm_note, dashboard_note, report_markdown
 from analysis.verdict_text import verdict_record
 
 RESERVED_NAMES = {"importance", "isolation", "expected_max", "verdict", "report", "trials"}
+# What the analysis writes into --out, and its record of that: files it finds there that the
+# record does not list, it did not write, and does not replace without --overwrite.
+MANIFEST = ".bnstudy-report.json"
+FIXED_FILES = ("report.md", "verdict.json", "trials.csv", "verdict.png", "isolation.png",
+               "expected_max.png", "importance.png")
 
 
 def safe_name(name: str) -> str:
@@ -74,18 +79,24 @@ def write_figures(analysis: Analysis, out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def check_out_dir(out_dir: str | Path) -> Path:
-    """Refuses an output folder that cannot be written, before any work is done.
+def check_out_dir(out_dir: str | Path, study_name: str | None = None, *,
+                  overwrite: bool = False, files: tuple[str, ...] = FIXED_FILES) -> Path:
+    """Refuses an output folder that cannot or must not be written, before any work is done.
 
     Args:
         out_dir: Target folder; it and its parents may not exist yet.
+        study_name: The study the report is about; a folder holding another study's report
+            is refused (two study names can give the same default folder).
+        overwrite: Replace files there that the analysis did not write.
+        files: The names the analysis is about to write there.
 
     Returns:
         out_dir as a Path.
 
     Raises:
-        AnalysisError: when out_dir or a parent is a file, or the nearest existing folder is
-            not writable.
+        AnalysisError: when out_dir or a parent is a file, the nearest existing folder is not
+            writable, or it holds files of these names that the analysis did not write (or
+            another study's report), without `overwrite`.
     """
     out_dir = Path(out_dir)
     existing = out_dir
@@ -98,10 +109,32 @@ def check_out_dir(out_dir: str | Path) -> Path:
     if not os.access(existing, os.W_OK | os.X_OK):
         raise AnalysisError(f"`--out` must be a folder you can write to, but {existing} is not "
                             f"writable; pass --out a folder of yours.")
+    if out_dir.is_dir() and not overwrite:
+        record = _manifest(out_dir)
+        if study_name is not None and record.get("study_name", study_name) != study_name:
+            raise AnalysisError(f"`--out` must not hold another study's report, but {out_dir} "
+                                f"holds the report of {record['study_name']!r}; pass another "
+                                "--out, or --overwrite.")
+        foreign = sorted(name for name in files
+                         if (out_dir / name).exists() and name not in record.get("files", ()))
+        if foreign:
+            raise AnalysisError(f"`--out` must be a new folder or one the analysis wrote, but "
+                                f"{out_dir} holds {', '.join(foreign)} that it did not write; "
+                                "pass another --out, or --overwrite to replace them.")
     return out_dir
 
 
-def write_outputs(analysis: Analysis, out_dir: str | Path, storage_url: str) -> Written:
+def _manifest(out_dir: Path) -> dict:
+    """What the analysis recorded writing into out_dir; empty when it wrote nothing there."""
+    try:
+        record = json.loads((out_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def write_outputs(analysis: Analysis, out_dir: str | Path, storage_url: str, *,
+                  overwrite: bool = False) -> Written:
     """Write report.md, verdict.json, trials.csv and the figures into out_dir (created).
 
     Everything is written into a temporary folder beside out_dir first and moved into place
@@ -111,16 +144,25 @@ def write_outputs(analysis: Analysis, out_dir: str | Path, storage_url: str) -> 
         analysis: The analysis.
         out_dir: Target folder.
         storage_url: Storage as the user named it (quoted in the report's next command).
+        overwrite: Replace files the analysis did not write (see `check_out_dir`).
 
     Returns:
         The paths written.
 
     Raises:
-        AnalysisError: when out_dir cannot be written (see `check_out_dir`).
+        AnalysisError: when out_dir cannot or must not be written (see `check_out_dir`).
     """
-    out_dir = check_out_dir(out_dir)
+    out_dir = check_out_dir(out_dir, analysis.study_name, overwrite=overwrite)
     with _staged_into(out_dir) as staging:
         figures = write_figures(analysis, staging)
+        written = tuple(path.name for path in figures.values()) + (
+            "trials.csv", "verdict.json", "report.md")
+        # The axis plots are named after parameters: checked again, now that they are known.
+        check_out_dir(out_dir, analysis.study_name, overwrite=overwrite, files=written)
+        earlier = _manifest(out_dir).get("files", []) if out_dir.is_dir() else []
+        (staging / MANIFEST).write_text(json.dumps(
+            {"study_name": analysis.study_name,
+             "files": sorted(set(earlier) | set(written))}, indent=2) + "\n")
         axis_files = {param: figures[param].name for param in analysis.axis_params}
         # Nullable dtypes keep integer columns with gaps (last_step of failed trials) integers.
         analysis.loaded.trials.convert_dtypes().to_csv(staging / "trials.csv", index=False)

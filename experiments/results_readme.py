@@ -11,7 +11,6 @@ always describes the committed `study.db`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -22,8 +21,13 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from analysis.verdict_text import INTERVAL_LABEL, MEANING
+from study.cli import OneLineParser, run_command
+from study.errors import UsageError
 from study.storage.contract import CONFIG_ATTR, CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
 from study.storage.heartbeat import retried_trial
+from study.storage.opener import has_study, load_study, open_storage
+
+PROG = "python experiments/results_readme.py"
 
 BLOG = {"before": 0.8281, "after": 0.8203}  # the blog's single runs, untuned, one seed each
 
@@ -197,12 +201,15 @@ def _verdict_section(verdict_path: Path, study: optuna.Study) -> list[str]:
 
 
 def readme(storage: str, study_name: str, results: Path, command: str) -> str:
-    """The README's text for the study `study_name` in `storage`."""
-    study = optuna.load_study(study_name=study_name, storage=storage)
-    try:
-        confirm = optuna.load_study(study_name=study_name + CONFIRM_SUFFIX, storage=storage)
-    except KeyError:
-        confirm = None
+    """The README's text for the study `study_name` in `storage`.
+
+    Raises:
+        StorageError: for a storage that is missing, not Optuna's, or lacks the study.
+    """
+    opened = open_storage(storage, read_only=True)
+    study = load_study(opened, study_name)
+    name = study_name + CONFIRM_SUFFIX
+    confirm = load_study(opened, name) if has_study(opened, name) else None
     config = study.user_attrs.get(CONFIG_ATTR, {})
     steps = results / "steps.log"
     versions = ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())
@@ -228,20 +235,28 @@ def readme(storage: str, study_name: str, results: Path, command: str) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    """Writes README.md into --results."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--storage", required=True)
-    parser.add_argument("--study-name", required=True)
-    parser.add_argument("--results", type=Path, required=True)
-    parser.add_argument("--command", required=True, help="the command that runs the study")
-    args = parser.parse_args()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    text = readme(args.storage, args.study_name, args.results, args.command)
-    temporary = args.results / "README.md.tmp"
-    temporary.write_text(text)
-    temporary.replace(args.results / "README.md")
+def main(argv: list[str] | None = None) -> int:
+    """Writes README.md into --results; exit code 2 with one line for a user mistake."""
+
+    def write() -> str:
+        parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0])
+        parser.add_argument("--storage", required=True)
+        parser.add_argument("--study-name", required=True)
+        parser.add_argument("--results", type=Path, required=True)
+        parser.add_argument("--command", required=True, help="the command that runs the study")
+        args = parser.parse_args(argv)
+        if not args.results.is_dir():
+            raise UsageError(f"`--results` must be an existing folder, but got "
+                             f"{str(args.results)!r}.")
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        text = readme(args.storage, args.study_name, args.results, args.command)
+        temporary = args.results / "README.md.tmp"
+        temporary.write_text(text)
+        temporary.replace(args.results / "README.md")
+        return f"Wrote {args.results / 'README.md'}"
+
+    return run_command(write, PROG)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,5 +1,7 @@
 """What every command line shares: a user mistake is one line and exit code 2, Ctrl-C is 130.
 
+SIGTERM is handled as Ctrl-C is, and reported as "terminated" with exit code 143.
+
 `python -m study.search`, `python -m study.confirm` and `python -m analysis` all run their work
 through `run_command`, so they report mistakes alike: `<prog>: error: <rule and value>`, and
 Ctrl-C at any moment of the work alike: one line and exit code 130. Light on purpose (standard
@@ -20,10 +22,12 @@ from types import FrameType
 
 from study.errors import UsageError
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_USAGE", "OneLineParser", "run_command", "run_module"]
+__all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "EXIT_USAGE", "OneLineParser", "run_command",
+           "run_module"]
 
 EXIT_USAGE = 2  # argparse's code for a malformed command line; ours for every user mistake
 EXIT_INTERRUPTED = 130  # what a shell reports for a process stopped by Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # the same for SIGTERM (128 + 15), which a scheduler or `kill` sends
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -54,16 +58,16 @@ def run_command(command: Callable[[], str], prog: str, *,
     except SystemExit as exit_request:  # argparse: --help, or its one-line error
         return int(exit_request.code or 0)
     except KeyboardInterrupt:
-        return _report_interrupt(prog, on_interrupt)
+        return _report_interrupt(prog, on_interrupt, interruptions.terminated)
     except UsageError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except Exception:
         if interruptions.seen:  # a library turned our KeyboardInterrupt into its own error
-            return _report_interrupt(prog, on_interrupt)
+            return _report_interrupt(prog, on_interrupt, interruptions.terminated)
         raise
     if interruptions.seen:  # a Ctrl-C came as the block closed: still the user's request
-        return _report_interrupt(prog, on_interrupt)
+        return _report_interrupt(prog, on_interrupt, interruptions.terminated)
     print(text)
     return 0
 
@@ -86,19 +90,20 @@ def run_module(module: str, prog: str) -> int:
         with interruptions.noted():
             main = importlib.import_module(module).main
     except KeyboardInterrupt:
-        return _report_interrupt(prog)
+        return _report_interrupt(prog, terminated=interruptions.terminated)
     except Exception:
         if interruptions.seen:
-            return _report_interrupt(prog)
+            return _report_interrupt(prog, terminated=interruptions.terminated)
         raise
     if interruptions.seen:  # held during the import, it came back as the block closed
-        return _report_interrupt(prog)
+        return _report_interrupt(prog, terminated=interruptions.terminated)
     return main()
 
 
-def _report_interrupt(prog: str, advice: str = "run the same command again.") -> int:
-    print(f"{prog}: interrupted; {advice}", file=sys.stderr)
-    return EXIT_INTERRUPTED
+def _report_interrupt(prog: str, advice: str = "run the same command again.",
+                      terminated: bool = False) -> int:
+    print(f"{prog}: {'terminated' if terminated else 'interrupted'}; {advice}", file=sys.stderr)
+    return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
 
 
 class _Interruptions:
@@ -119,12 +124,17 @@ class _Interruptions:
       block ends logging is off, since the command's one line says all there is to say.
     A held Ctrl-C still on its way back when the block ends is noted there, not left to land
     after it: the caller checks `seen` once the block is over.
+    A SIGTERM (`kill`, a scheduler ending a job) is handled the same way, so a search fails
+    its running trial and queues it again instead of leaving it RUNNING until its heartbeat
+    runs out, and is reported as "terminated" with exit code 143.
     Signal handlers can only be set from the main thread; elsewhere, and where someone else
-    already handles SIGINT, nothing is changed and only plain KeyboardInterrupts count.
+    already handles SIGINT (or SIGTERM), nothing is changed for that signal and only plain
+    KeyboardInterrupts count.
     """
 
     def __init__(self) -> None:
         self.seen = False
+        self.terminated = False  # a SIGTERM came: handled like Ctrl-C, reported as its own
         self._closing = False
         self._redelivery = _Redelivery()
         self._previous_hook = sys.unraisablehook
@@ -135,14 +145,20 @@ class _Interruptions:
         in_main_thread = threading.current_thread() is threading.main_thread()
         previous = signal.getsignal(signal.SIGINT) if in_main_thread else None
         ours = previous is signal.default_int_handler
+        previous_term = signal.getsignal(signal.SIGTERM) if in_main_thread else None
+        ours_term = previous_term == signal.SIG_DFL  # else someone else handles SIGTERM
         self._previous_hook = sys.unraisablehook
         logging_disabled = logging.root.manager.disable
         if ours:
             signal.signal(signal.SIGINT, self._note_and_interrupt)
             sys.unraisablehook = self._deliver_again
+        if ours_term:
+            signal.signal(signal.SIGTERM, self._note_and_interrupt)
         try:
             yield
         finally:
+            if ours_term:
+                signal.signal(signal.SIGTERM, previous_term)
             if ours:
                 self._closing = True  # from here a Ctrl-C is noted, never raised
                 self._redelivery.cancel()
@@ -153,6 +169,8 @@ class _Interruptions:
                 logging.disable(logging_disabled)
 
     def _note_and_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGTERM:
+            self.terminated = True
         if not self.seen:
             logging.disable(logging.CRITICAL)
         self.seen = True

@@ -19,6 +19,12 @@ __all__ = ["DEFAULT_STORAGE", "PRESETS", "PRUNERS", "SAMPLERS", "ConfigError", "
            "check_study_name", "config_from_record", "preset"]
 
 DEFAULT_STORAGE = "sqlite:///studies/bnstudy.db"
+MAX_STUDY_NAME = 200  # characters: `analysis` writes reports/<name>, and a file name holds 255
+# Upper limits of the counts and sizes, far beyond any run that could finish, checked before
+# anything is loaded or written so that a typo is one line instead of a crash hours later.
+LIMITS = {"n_trials": 100_000, "epochs": 10_000, "batch_size": 65_536,
+          "train_size": 100_000_000, "val_size": 100_000_000, "image_size": 4096}
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,13 @@ class SearchConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"`{name}` must be positive, but got {value}.")
+            if value is not None and value > LIMITS[name]:
+                raise ConfigError(f"`{name}` must be at most {LIMITS[name]:,}, but got "
+                                  f"{value:,}.")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"`seed` must be in [0, {MAX_SEED}] (NumPy and TensorFlow take "
+                              f"unsigned 32-bit seeds), but got {self.seed}.")
+
         if self.timeout is not None and not (math.isfinite(self.timeout) and self.timeout > 0):
             raise ConfigError(f"`timeout` must be positive seconds, but got {self.timeout}; "
                               f"leave --timeout out for no time limit.")
@@ -92,6 +105,9 @@ class SearchConfig:
         # activations): a size whose inputs alone exceed the memory can never run.
         check_fits_in_memory("one batch of float32 inputs", self.batch_size, self.image_size,
                              bytes_per_pixel=3 * 4)
+        if self.image_size > LIMITS["image_size"]:  # on a machine with the memory for it
+            raise ConfigError(f"`image_size` must be at most {LIMITS['image_size']:,}, but got "
+                              f"{self.image_size:,}.")
         return self
 
     def science(self) -> dict[str, object]:
@@ -175,6 +191,9 @@ def check_study_name(name: str, argument: str = "study_name") -> str:
         raise ConfigError(f"`{argument}` must name a study with at least one visible character, "
                           f"but got {name!r}; pass the name `python -m study.search` printed "
                           f"(by default bnstudy-<preset>).")
+    if len(name) > MAX_STUDY_NAME:
+        raise ConfigError(f"`{argument}` must be at most {MAX_STUDY_NAME} characters (it names a "
+                          f"report folder), but got {len(name)}.")
     if name.endswith(CONFIRM_SUFFIX):
         raise ConfigError(f"`{argument}` must not end in {CONFIRM_SUFFIX!r}, which names the "
                           f"reruns of a search, but got {name!r}; pass the search study's name.")

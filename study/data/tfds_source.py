@@ -40,6 +40,12 @@ def load_arrays(
         raise DataError(
             f"`dataset` must name a TensorFlow Datasets set after 'tfds:', but got {dataset!r}."
         ) from None
+    except ValueError as error:  # TFDS cannot parse the name at all
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DataError(
+            f"`dataset` must be 'tfds:' and a TensorFlow Datasets name such as "
+            f"'cifar10' or 'mnist:3.0.1', but got {dataset!r} ({first_line})."
+        ) from None
     except (OSError, tfds.download.DownloadError) as error:  # requests' errors are OSErrors
         raise _not_downloaded(name, data_dir, error) from None
     image_key, label_key = info.supervised_keys

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -33,11 +34,26 @@ SHOWN_NAMES = 10  # an error lists this many study or table names at most
 CONNECT_TIMEOUT_S = 10
 # SQLite: wait this long for a lock instead of failing at once when several workers write.
 SQLITE_LOCK_TIMEOUT_S = 60
-# What marks a database as Optuna's: the tables Optuna creates first, `studies` then
-# `version_info`, with these columns (a table of the same name in another program's database
-# has other columns). A storage another worker is creating right now has `studies` only.
-_OPTUNA_COLUMNS = {"studies": {"study_id", "study_name"},
-                   "version_info": {"schema_version", "library_version"}}
+# What marks a database as Optuna's: the tables Optuna creates (and Alembic's version table),
+# and in those the tool reads, the columns it reads. A database of another program is refused
+# for holding other tables, a look-alike for holding these tables with other columns.
+_OPTUNA_TABLES = {
+    "alembic_version", "studies", "study_directions", "study_system_attributes",
+    "study_user_attributes", "trial_heartbeats", "trial_intermediate_values", "trial_params",
+    "trial_system_attributes", "trial_user_attributes", "trial_values", "trials",
+    "version_info"}
+_OPTUNA_COLUMNS = {
+    "studies": {"study_id", "study_name"},
+    "version_info": {"schema_version", "library_version"},
+    "trials": {"trial_id", "number", "study_id", "state"},
+    "trial_params": {"trial_id", "param_name", "param_value", "distribution_json"},
+    "trial_values": {"trial_id", "objective", "value"},
+    "trial_user_attributes": {"trial_id", "key", "value_json"},
+    "study_user_attributes": {"study_id", "key", "value_json"},
+}
+# A storage another worker is creating right now has some of Optuna's tables but not yet its
+# Alembic stamp, the last thing Optuna writes: wait this long for it to finish.
+CREATION_WAIT_S = 10.0
 
 
 def mask_password(url: str) -> str:
@@ -83,17 +99,28 @@ def open_storage(url: str, *, read_only: bool = False, create: bool = True,
         new_file.parent.mkdir(parents=True, exist_ok=True)
     engine_kwargs = _engine_kwargs(parsed)
     tables_made = _check_database(parsed, shown, engine_kwargs, read_only=read_only)
-    try:
+
+    def opened(skip_table_creation: bool) -> optuna.storages.RDBStorage:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             heartbeats = {} if read_only else {
                 "heartbeat_interval": heartbeat_interval, "grace_period": grace_period,
                 "heartbeat_stale_trial_callback": stale_callback()}
-            # Optuna's schema check refuses another version before anything is written,
-            # unless Optuna first creates the tables it misses: only a new storage gets them.
             return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs,
-                                              skip_table_creation=tables_made or read_only,
+                                              skip_table_creation=skip_table_creation,
                                               **heartbeats)
+
+    try:
+        # Optuna's schema check refuses another version before anything is written, unless
+        # Optuna first creates the tables it misses: only a new storage gets them.
+        try:
+            return opened(tables_made or read_only)
+        except sqlalchemy.exc.IntegrityError:
+            # Two workers created a new storage at once and the other stamped its version
+            # first ("UNIQUE constraint failed: alembic_version"): open what it made.
+            if not _check_database(parsed, shown, engine_kwargs, read_only=read_only):
+                raise
+            return opened(True)
     except RuntimeError as error:  # Optuna's "no longer compatible with the table schema"
         advice = str(error).replace("$STORAGE_URL", shlex.quote(shown))
         raise StorageError(f"`storage` must have the table schema of the installed Optuna "
@@ -207,6 +234,10 @@ def _new_sqlite_file(url: URL, shown: str, *, read_only: bool, create: bool) -> 
     if read_only or not create:
         raise StorageError(f"`storage` must name an existing SQLite file, but {shown!r} does "
                            "not exist.")
+    blocking = next((parent for parent in path.parents if parent.is_file()), None)
+    if blocking is not None:
+        raise StorageError(f"`storage` must name a file in a folder, but {str(blocking)!r} "
+                           f"above {shown!r} is a file.")
     return path
 
 
@@ -261,21 +292,14 @@ def _check_database(url: URL, shown: str, engine_kwargs: dict[str, object], *,
             raise StorageError(f"`storage` must be {what}, but {shown!r} {state} "
                                f"({_reason(error, url)}).") from None
         with connection:
-            try:
-                inspector = sqlalchemy.inspect(connection)
-                tables = set(inspector.get_table_names())
-                optuna_tables = "studies" in tables and all(
-                    columns <= {column["name"] for column in inspector.get_columns(table)}
-                    for table, columns in _OPTUNA_COLUMNS.items() if table in tables)
-            except sqlalchemy.exc.SQLAlchemyError as error:
-                what = "SQLite" if sqlite else "readable"
-                raise StorageError(f"`storage` must be a {what} database, but {shown!r} is not "
-                                   f"({_reason(error, url)}).") from None
-            if tables and not optuna_tables:
-                listed = ", ".join(sorted(tables)[:SHOWN_NAMES])
-                raise StorageError(
-                    f"`storage` must be an Optuna storage or an empty database, but {shown!r} "
-                    f"holds tables of another program ({listed}); name another database.")
+            tables = _optuna_tables(connection, shown, url, sqlite=sqlite)
+            waited = 0.0
+            while (tables and not _creation_finished(connection, tables)
+                   and waited < CREATION_WAIT_S):
+                time.sleep(0.5)  # another worker is creating the tables: let it finish
+                waited += 0.5
+                connection.rollback()
+                tables = _optuna_tables(connection, shown, url, sqlite=sqlite)
             if not tables and read_only:
                 raise StorageError(f"`storage` must hold Optuna studies, but {shown!r} has no "
                                    "tables.")
@@ -284,6 +308,45 @@ def _check_database(url: URL, shown: str, engine_kwargs: dict[str, object], *,
     finally:
         engine.dispose()
     return "version_info" in tables
+
+
+def _creation_finished(connection: sqlalchemy.engine.Connection, tables: set[str]) -> bool:
+    """Whether Optuna finished creating this storage: its Alembic version is stamped."""
+    if "alembic_version" not in tables:
+        return False
+    try:
+        stamped = connection.execute(sqlalchemy.text("SELECT COUNT(*) FROM alembic_version"))
+        return bool(stamped.scalar())
+    except sqlalchemy.exc.SQLAlchemyError:
+        return False
+
+
+def _optuna_tables(connection: sqlalchemy.engine.Connection, shown: str, url: URL, *,
+                   sqlite: bool) -> set[str]:
+    """The database's table names, once it is known to hold Optuna's tables or none.
+
+    Raises:
+        StorageError: for tables of another program, or Optuna's table names with columns
+            other than Optuna's (a look-alike).
+    """
+    try:
+        inspector = sqlalchemy.inspect(connection)
+        tables = set(inspector.get_table_names())
+        missing = {table: sorted(columns - {column["name"]
+                                            for column in inspector.get_columns(table)})
+                   for table, columns in _OPTUNA_COLUMNS.items() if table in tables}
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        what = "SQLite" if sqlite else "readable"
+        raise StorageError(f"`storage` must be a {what} database, but {shown!r} is not "
+                           f"({_reason(error, url)}).") from None
+    # Tables Optuna never makes, and look-alikes: Optuna's names without Optuna's columns.
+    foreign = sorted((tables - _OPTUNA_TABLES) | {t for t, columns in missing.items() if columns})
+    if foreign:
+        listed = ", ".join(foreign[:SHOWN_NAMES])
+        raise StorageError(
+            f"`storage` must be an Optuna storage or an empty database, but {shown!r} "
+            f"holds tables of another program ({listed}); name another database.")
+    return tables
 
 
 def _make_transactional(engine: sqlalchemy.engine.Engine) -> None:

@@ -30,6 +30,7 @@ __all__ = ["CONFIRM_SEED_BASE", "best_trials", "confirm_study_name", "done_rerun
 # Search trial n trains with seed `config.seed + n`; reruns start far above so that no rerun
 # repeats a search trial's seed (for studies under about a thousand trials).
 CONFIRM_SEED_BASE = 1000
+MAX_RERUNS = 100_000  # per placement: far beyond any affordable confirmation, below any crash
 
 
 def confirm_study_name(name: str) -> str:
@@ -41,6 +42,9 @@ def rerun_seeds(count: int) -> list[int]:
     """The seeds of `count` reruns: CONFIRM_SEED_BASE, CONFIRM_SEED_BASE + 1, ..."""
     if count < 1:
         raise ConfigError(f"`seeds` must be positive, but got {count}.")
+    if count > MAX_RERUNS:
+        raise ConfigError(f"`seeds` must be at most {MAX_RERUNS} per placement (each is a "
+                          f"whole training run), but got {count}.")
     return [CONFIRM_SEED_BASE + k for k in range(count)]
 
 

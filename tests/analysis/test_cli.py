@@ -13,6 +13,7 @@ import pytest
 
 from analysis import plots
 from analysis.cli import main
+from analysis.writer import MANIFEST
 
 SEARCH_ONLY, CONFIRMED, ONE_RERUN = "bn/placement", "confirmed", "one_rerun"  # see conftest.py
 FIGURES = [
@@ -201,7 +202,7 @@ def test_an_out_that_fails_while_moving_files_in_is_one_line_and_leaves_no_stagi
     storage_url, tmp_path, capsys
 ):
     out = tmp_path / "report"
-    out.mkdir()
+    _earlier_report(out, SEARCH_ONLY, "verdict.json", "report.md")
     (out / "verdict.json").write_text("old")
     (out / "report.md").mkdir()  # a folder where the report must go: moving it there fails
     argv = ["--storage", storage_url, "--study-name", SEARCH_ONLY, "--out", str(out), *FAST]
@@ -214,13 +215,49 @@ def test_an_out_that_fails_while_moving_files_in_is_one_line_and_leaves_no_stagi
     assert sorted(path.name for path in tmp_path.iterdir()) == ["report", "studies.db"]
 
 
+def _earlier_report(out, study_name: str, *names: str) -> None:
+    """A folder an earlier analysis of `study_name` wrote `names` into (its record only)."""
+    out.mkdir()
+    (out / MANIFEST).write_text(json.dumps({"study_name": study_name, "files": list(names)}))
+
+
+def test_an_out_holding_files_the_analysis_did_not_write_is_refused(storage_url, tmp_path,
+                                                                     capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "report.md").write_text("my own notes")
+    argv = ["--storage", storage_url, "--study-name", SEARCH_ONLY, "--out", str(out), *FAST,
+            "--no-note"]
+
+    assert main(argv) == 2
+    err = _one_error_line(capsys.readouterr(), "python -m analysis: error: `--out` must be")
+    assert f"{out} holds report.md that it did not write; pass another --out, or " \
+           "--overwrite" in err
+    assert [path.name for path in out.iterdir()] == ["report.md"]
+    assert (out / "report.md").read_text() == "my own notes"
+
+    assert main([*argv, "--overwrite"]) == 0
+    assert (out / "verdict.json").is_file() and (out / MANIFEST).is_file()
+    capsys.readouterr()
+    assert main(argv) == 0  # now the analysis wrote them: the same command runs again
+
+
+def test_an_out_holding_another_studys_report_is_refused(storage_url, tmp_path, capsys):
+    out = tmp_path / "report"
+    _earlier_report(out, "bn_placement", "report.md")  # "bn/placement" gives the same folder
+
+    argv = ["--storage", storage_url, "--study-name", SEARCH_ONLY, "--out", str(out), *FAST]
+    assert main(argv) == 2
+    assert "holds the report of 'bn_placement'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("existing", [False, True])
 def test_ctrl_c_while_writing_leaves_no_partial_report(
     existing, storage_url, tmp_path, monkeypatch, capsys
 ):
     out = tmp_path / "report"
     if existing:
-        out.mkdir()
+        _earlier_report(out, SEARCH_ONLY, "report.md")
         (out / "report.md").write_text("old report")
     saved = []
     real_save = plots.save
@@ -241,5 +278,5 @@ def test_ctrl_c_while_writing_leaves_no_partial_report(
     left = sorted(path.name for path in tmp_path.iterdir())
     assert left == (["report", "studies.db"] if existing else ["studies.db"])
     if existing:
-        assert [path.name for path in out.iterdir()] == ["report.md"]
+        assert sorted(path.name for path in out.iterdir()) == [MANIFEST, "report.md"]
         assert (out / "report.md").read_text() == "old report"

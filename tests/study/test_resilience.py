@@ -95,6 +95,24 @@ def test_ctrl_c_marks_the_running_trial_and_the_same_command_resumes_with_it(tmp
 
 
 @pytest.mark.slow
+def test_sigterm_fails_the_running_trial_queues_it_again_and_exits_143(tmp_path):
+    url = f"sqlite:///{tmp_path}/study.db"
+    worker = _start(url, "s", "--n-trials", "3", "--batch-sleep", "0.1")
+    _wait_for_a_running_trial(url, "s", after_complete=0)
+    worker.send_signal(signal.SIGTERM)
+    output, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 143, output
+    assert output.strip().splitlines()[-1] == "tiny_search: terminated; run the same command " \
+                                              "again to resume."
+
+    trials = optuna.load_study(study_name="s", storage=url).trials
+    (stopped,) = [t for t in trials if t.state == TrialState.FAIL]
+    (queued,) = [t for t in trials if t.state == TrialState.WAITING]
+    assert queued.params == stopped.params
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+
+
+@pytest.mark.slow
 def test_the_same_command_and_seed_reproduce_the_same_trials(tmp_path):
     flags = ("--n-trials", "3", "--seed", "5", "--deterministic")
     runs = [_start(f"sqlite:///{tmp_path}/{name}", "s", *flags) for name in ("a.db", "b.db")]

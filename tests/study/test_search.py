@@ -101,6 +101,13 @@ def test_resuming_a_study_of_another_search_space_is_refused_and_writes_nothing(
     (["--study-name", ""], "`study_name` must name a study with at least one visible character"),
     (["--study-name", " "], "at least one visible character, but got ' '"),
     (["--storage", "nonsense://x"], "`storage` must be a database URL such as sqlite:///"),
+    (["--seed", "-1"], "`seed` must be in [0, 4294967295] (NumPy and TensorFlow take unsigned "
+                       "32-bit seeds), but got -1."),
+    (["--n-trials", "1000000000"], "`n_trials` must be at most 100,000, but got 1,000,000,000."),
+    (["--epochs", "99999"], "`epochs` must be at most 10,000, but got 99,999."),
+    (["--study-name", "x" * 300], "`study_name` must be at most 200 characters"),
+    (["--dataset", "tfds:bad name!", "--image-size", "32"],
+     "must be 'tfds:' and a TensorFlow Datasets name such as"),
 ])
 def test_a_wrong_argument_is_one_line_naming_it_and_exit_code_2(tmp_path, capsys, monkeypatch,
                                                                  flags, message):

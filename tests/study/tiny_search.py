@@ -15,6 +15,7 @@ import numpy as np
 import optuna
 import tensorflow as tf
 
+from study.cli import run_command
 from study.runs.setup import enable_deterministic_ops
 from study.storage.opener import open_storage
 from study.tuning.tuner import OptunaTuner
@@ -73,13 +74,14 @@ def main() -> int:
 
     tuner = OptunaTuner(_build, study=study, n_trials=args.n_trials, seed=args.seed,
                         training_data=training_data, balanced_param="bn_position")
-    try:
+
+    def search() -> str:
         tuner.search(training_data(args.seed), validation_data=_arrays(1), epochs=2,
                      shuffle=False, callbacks=[_SlowBatches(args.batch_sleep)])
-    except KeyboardInterrupt:
-        print("interrupted", flush=True)
-        return 130
-    return 0
+        return "done"
+
+    # As the real commands do: Ctrl-C is "interrupted" and 130, SIGTERM "terminated" and 143.
+    return run_command(search, "tiny_search")
 
 
 if __name__ == "__main__":

@@ -253,6 +253,10 @@ def test_unknown_dataset_forms_are_rejected(dataset: str) -> None:
 def test_unknown_tfds_name_is_rejected() -> None:
     with pytest.raises(DataError, match=r"TensorFlow Datasets set .* got 'tfds:no_such_set'"):
         data.load_splits("tfds:no_such_set")
+    with pytest.raises(DataError, match=r"must be 'tfds:' and a TensorFlow Datasets name such "
+                                        r"as 'cifar10' or 'mnist:3.0.1', but got 'tfds:bad "
+                                        r"name!' \(Parsing builder name string"):
+        data.load_splits("tfds:bad name!", image_size=32)
 
 
 def test_missing_files_say_how_to_get_them(tmp_path: Path, monkeypatch) -> None:

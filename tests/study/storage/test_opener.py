@@ -331,3 +331,44 @@ def test_a_database_in_memory_is_refused_for_writing_it_would_lose_the_study(url
     with pytest.raises(StorageError, match=r"must name a SQLite file to keep the study in, but "
                                            r".* is a database in memory, which loses it"):
         open_storage(url)
+
+
+def test_a_new_file_under_a_regular_file_is_refused_before_writing(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(StorageError, match=r"`storage` must name a file in a folder, but "
+                                           r".*notes.txt' above .* is a file\."):
+        open_storage(f"sqlite:///{tmp_path}/notes.txt/study.db")
+    assert (tmp_path / "notes.txt").read_text() == "x"
+
+
+def test_a_look_alike_with_optunas_table_names_but_other_columns_is_refused(tmp_path):
+    path = tmp_path / "look_alike.db"
+    optuna.storages.RDBStorage(f"sqlite:///{path}").engine.dispose()  # Optuna's tables...
+    with sqlite3.connect(path) as connection:  # ...but `trials` of another program
+        connection.execute("DROP TABLE trials")
+        connection.execute("CREATE TABLE trials (id INTEGER, title TEXT)")
+    before = path.read_bytes()
+
+    with pytest.raises(StorageError, match=r"holds tables of another program \(trials\)"):
+        open_storage(f"sqlite:///{path}")
+    assert path.read_bytes() == before
+
+
+def test_a_storage_another_worker_is_creating_is_waited_for(tmp_path, monkeypatch):
+    import threading
+
+    from study.storage import opener
+
+    path = tmp_path / "new.db"
+    with sqlite3.connect(path) as connection:  # the first of Optuna's tables, made already
+        connection.execute("CREATE TABLE studies (study_id INTEGER PRIMARY KEY, "
+                           "study_name VARCHAR(512))")
+    monkeypatch.setattr(opener, "CREATION_WAIT_S", 5.0)
+    # The other worker makes the rest of the tables a second later.
+    creator = threading.Timer(1.0, lambda: optuna.storages.RDBStorage(f"sqlite:///{path}"))
+    creator.start()
+
+    storage = open_storage(f"sqlite:///{path}")
+    creator.join()
+
+    assert storage.get_all_studies() == []  # opened what the other worker finished

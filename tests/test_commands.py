@@ -1,0 +1,85 @@
+"""Every command, found in the tree, answers --help and refuses one bad input as all must.
+
+A command is a module of `study/` or a script of `experiments/` that runs as `__main__`, or the
+`analysis` package. Each needs an entry in BAD_INPUT here, so a new command cannot skip the
+checks: `--help` exits 0; a bad input exits 2 with one line on stderr that starts with the
+command's name, no traceback, and nothing written.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+import analysis.cli
+from study import confirm, search, snapshot
+
+ROOT = Path(__file__).parents[1]
+
+
+def _results_readme():
+    spec = importlib.util.spec_from_file_location(
+        "results_readme", ROOT / "experiments" / "results_readme.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+MAINS = {
+    "python -m study.search": lambda: search.main,
+    "python -m study.confirm": lambda: confirm.main,
+    "python -m study.snapshot": lambda: snapshot.main,
+    "python -m analysis": lambda: analysis.cli.main,
+    "python experiments/results_readme.py": lambda: _results_readme().main,
+}
+# One bad input each, and the rule its one line must state ({tmp}: the test's folder).
+BAD_INPUT = {
+    "python -m study.search": (["--n-trials", "0", "--storage", "sqlite:///{tmp}/s.db"],
+                               "`n_trials` must be positive, but got 0."),
+    "python -m study.confirm": (["--study-name", "s", "--seeds", "1000000000000",
+                                 "--storage", "sqlite:///{tmp}/s.db"],
+                                "`seeds` must be at most 100000 per placement"),
+    "python -m study.snapshot": (["{tmp}/missing.db", "{tmp}/copy.db"],
+                                 "`source` must be an existing SQLite file"),
+    "python -m analysis": (["--study-name", "x" * 5000, "--storage", "sqlite:///{tmp}/s.db"],
+                           "must be at most 200 characters (it names a report folder)"),
+    "python experiments/results_readme.py": (
+        ["--storage", "sqlite:///{tmp}/s.db", "--study-name", "s", "--results", "{tmp}",
+         "--command", "bash run.sh"], "must name an existing SQLite file"),
+}
+
+
+def _commands_in_the_tree() -> set[str]:
+    found = {"python -m analysis"} if (ROOT / "analysis" / "__main__.py").is_file() else set()
+    for path in sorted((ROOT / "study").glob("*.py")):
+        if 'if __name__ == "__main__":' in path.read_text():
+            found.add(f"python -m study.{path.stem}")
+    for path in sorted((ROOT / "experiments").glob("*.py")):
+        if 'if __name__ == "__main__":' in path.read_text():
+            found.add(f"python experiments/{path.name}")
+    return found
+
+
+def test_every_command_in_the_tree_is_checked_here():
+    assert _commands_in_the_tree() == set(MAINS) == set(BAD_INPUT)
+
+
+@pytest.mark.parametrize("command", sorted(MAINS))
+def test_help_exits_0(command, capsys):
+    assert MAINS[command]()(["--help"]) == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", sorted(BAD_INPUT))
+def test_a_bad_input_is_one_line_exit_2_and_writes_nothing(command, capsys, tmp_path):
+    arguments, rule = BAD_INPUT[command]
+
+    code = MAINS[command]()([argument.format(tmp=tmp_path) for argument in arguments])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert captured.err.startswith(f"{command}: error: ") and rule in captured.err
+    assert list(tmp_path.iterdir()) == []

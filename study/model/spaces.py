@@ -149,7 +149,13 @@ def scientific_param(name: str) -> str:
 
 
 def _load(name: str) -> ModuleType:
-    module = importlib.import_module(check_search_space(name))
+    found = check_search_space(name)
+    try:
+        module = importlib.import_module(found)
+    except Exception as error:  # a user's module may raise anything while it is imported
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        raise ConfigError(f"`search_space` must import cleanly, but importing {found} raised "
+                          f"{type(error).__name__}: {first_line}").with_traceback(None) from None
     if not callable(getattr(module, "build", None)):
         raise ConfigError(f"`search_space` must name a module defining build(hp, context), "
                           f"but {module.__name__} defines no `build`.")

@@ -58,10 +58,26 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
     setup = setup or prepare_run(config)
     study = open_study(config, open_storage(config.storage), study_record(setup),
                        scientific_param=setup.scientific_param)
-    tuner = setup.tuner(study, progress=Progress(config.n_trials, config.epochs, stream=stream))
+    try:  # Keras Tuner builds one model here, to learn the space's hyperparameters
+        tuner = setup.tuner(study, progress=Progress(config.n_trials, config.epochs,
+                                                     stream=stream))
+    except Exception as error:  # a user's space may raise anything while it builds
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        raise ConfigError(f"`search_space` must build a model, but {config.search_space} "
+                          f"raised {type(error).__name__}: {first_line}") from None
     if freeze_objects:
         freeze_loaded_objects()
-    tuner.search(*setup.inputs.train, epochs=config.epochs, **setup.inputs.fit_kwargs)
+    try:
+        tuner.search(*setup.inputs.train, epochs=config.epochs, **setup.inputs.fit_kwargs)
+    except RuntimeError as error:
+        # Keras Tuner gives up after its `max_consecutive_failed_trials` (3) failed trials in a
+        # row: the space cannot train here. The trials stay stored, FAILED with their reasons.
+        if not str(error).startswith("Number of consecutive failures"):
+            raise
+        lines = [line for line in str(error).strip().splitlines() if line.strip()]
+        raise ConfigError(f"`search_space` must build and train its models, but "
+                          f"{config.search_space} failed trial after trial ({lines[0]}); the "
+                          f"last ended with: {lines[-1].strip()}") from None
     return study
 
 

@@ -94,3 +94,13 @@ def test_a_space_says_which_hyperparameter_the_study_is_about(tmp_path, monkeypa
                                           r"name a hyperparameter, but got 3\."):
         scientific_param("mylab_question.wrong")
 
+
+
+def test_a_module_that_raises_while_imported_is_one_config_error(tmp_path, monkeypatch):
+    (tmp_path / "mylab_broken").mkdir()
+    (tmp_path / "mylab_broken" / "space.py").write_text("raise ValueError('no GPU found')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    with pytest.raises(ConfigError, match=r"`search_space` must import cleanly, but importing "
+                                          r"mylab_broken\.space raised ValueError: no GPU found"):
+        get_search_space("mylab_broken.space", CONTEXT)

@@ -17,7 +17,7 @@ import optuna
 from study.config import ConfigError, SearchConfig
 from study.runs.setup import RunSetup, library_versions, prepare_run
 from study.storage.contract import SEARCH_METRIC
-from study.storage.opener import create_or_load_study, open_storage
+from study.storage.opener import create_or_load_study, has_study, open_storage, sqlite_file
 from study.storage.records import search_record, stored_record
 from study.tuning.progress import Progress
 from study.tuning.pruning import make_pruner
@@ -56,12 +56,21 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
             used (see `open_storage`), before anything is written to storage.
     """
     setup = setup or prepare_run(config)
-    study = open_study(config, open_storage(config.storage), study_record(setup),
+    new_file = sqlite_file(config.storage)
+    new_file = new_file if new_file is not None and not new_file.exists() else None
+    storage = open_storage(config.storage)
+    new_study = not has_study(storage, config.resolved_study_name)
+    study = open_study(config, storage, study_record(setup),
                        scientific_param=setup.scientific_param)
     try:  # Keras Tuner builds one model here, to learn the space's hyperparameters
         tuner = setup.tuner(study, progress=Progress(config.n_trials, config.epochs,
                                                      stream=stream))
     except Exception as error:  # a user's space may raise anything while it builds
+        if new_study:  # leave the storage as it was: no empty study, no new empty file
+            optuna.delete_study(study_name=study.study_name, storage=storage)
+            if new_file is not None and not storage.get_all_studies():
+                storage.engine.dispose()
+                new_file.unlink(missing_ok=True)
         first_line = str(error).splitlines()[0] if str(error) else ""
         raise ConfigError(f"`search_space` must build a model, but {config.search_space} "
                           f"raised {type(error).__name__}: {first_line}") from None

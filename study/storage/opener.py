@@ -25,7 +25,7 @@ from study.storage.contract import CONFIG_ATTR
 from study.storage.heartbeat import stale_callback
 
 __all__ = ["check_storage", "create_or_load_study", "has_study", "load_study", "mask_password",
-           "name_metric", "open_storage"]
+           "name_metric", "open_storage", "sqlite_file"]
 
 EXAMPLE_URL = "sqlite:///studies/bnstudy.db"
 SHOWN_NAMES = 10  # an error lists this many study or table names at most
@@ -147,6 +147,16 @@ def check_storage(url: str, *, read_only: bool = False, create: bool = True) -> 
     parsed, shown = _parse(url)
     if _new_sqlite_file(parsed, shown, read_only=read_only, create=create) is None:
         _check_database(parsed, shown, _engine_kwargs(parsed), read_only=read_only)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite storage URL names; None for other databases, one in memory, or a
+    URL that cannot be read."""
+    try:
+        parsed = make_url(url)
+    except (sqlalchemy.exc.ArgumentError, ValueError):
+        return None
+    return _sqlite_file(parsed) if parsed.get_backend_name() == "sqlite" else None
 
 
 def has_study(storage: optuna.storages.BaseStorage, name: str) -> bool:

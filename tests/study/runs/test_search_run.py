@@ -52,6 +52,7 @@ def test_a_space_that_cannot_build_is_one_error(tmp_path, monkeypatch):
                                           r"mylab_broken_build.space raised ValueError: the "
                                           r"model does not fit"):
         run_search(config, stream=io.StringIO())
+    assert not (tmp_path / "s.db").exists()  # nothing left behind: no study, no file
 
 
 def test_a_space_that_fails_every_trial_is_one_error_and_its_trials_stay_stored(

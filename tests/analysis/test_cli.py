@@ -280,3 +280,18 @@ def test_ctrl_c_while_writing_leaves_no_partial_report(
     if existing:
         assert sorted(path.name for path in out.iterdir()) == [MANIFEST, "report.md"]
         assert (out / "report.md").read_text() == "old report"
+
+
+def test_a_storage_inside_out_is_never_replaced_by_the_report(storage_url, tmp_path, capsys):
+    out = tmp_path / "report"
+    out.mkdir()
+    storage = out / "verdict.json"  # the storage where the report would write its verdict
+    storage.write_bytes(Path(storage_url[len("sqlite:///"):]).read_bytes())
+    before = storage.read_bytes()
+    argv = ["--storage", f"sqlite:///{storage}", "--study-name", SEARCH_ONLY, "--no-note",
+            *FAST]
+
+    for out_argv in (["--out", str(out)], ["--out", str(storage)]):
+        assert main([*argv, *out_argv]) == 2
+        assert "`--out` must be" in capsys.readouterr().err
+    assert storage.read_bytes() == before

@@ -32,8 +32,9 @@ INTERRUPTED = (EXIT_INTERRUPTED, -signal.SIGINT)
 
 
 def test_entry_modules_import_nothing_slow(loaded_after):
-    slow = {"optuna", "pandas", "keras", "tensorflow", "sklearn", "scipy"}
-    assert loaded_after("import study.search, study.confirm, analysis", slow) == []
+    slow = {"optuna", "pandas", "keras", "tensorflow", "sklearn", "scipy", "numpy"}
+    assert loaded_after("import study.search, study.confirm, study.snapshot, analysis",
+                        slow) == []
 
 
 def test_the_analysis_package_still_exports_every_name():

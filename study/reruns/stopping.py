@@ -25,7 +25,6 @@ from study.errors import ConfigError
 from study.reruns.allocation import next_rerun
 from study.reruns.decision import DECIDED, DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, Verdict, decide
 from study.reruns.intervals import half_width
-from study.reruns.sequential import confidence_sequence
 from study.storage.contract import PLACEMENTS
 
 __all__ = ["STOPS", "StopRule", "anytime_verdict", "rerun_until_stopped"]
@@ -47,6 +46,10 @@ def anytime_verdict(done: Mapping[str, Mapping[int, float]], *, margin: float = 
     Returns:
         (verdict, (low, high)) of after - before; None until each placement has `minimum`.
     """
+    # Imported here: `python -m study.confirm` imports this module before it can turn a
+    # Ctrl-C into one line, and the sequence needs numpy (tests/test_interrupts.py).
+    from study.reruns.sequential import confidence_sequence
+
     before, after = (list(done.get(placement, {}).values()) for placement in PLACEMENTS)
     if min(len(before), len(after)) < max(minimum, 2):
         return None

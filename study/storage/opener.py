@@ -24,8 +24,8 @@ from study.errors import StorageError
 from study.storage.contract import CONFIG_ATTR
 from study.storage.heartbeat import stale_callback
 
-__all__ = ["check_storage", "create_or_load_study", "has_study", "load_study", "mask_password",
-           "name_metric", "open_storage", "sqlite_file"]
+__all__ = ["check_not_under_a_file", "check_storage", "create_or_load_study", "has_study",
+           "load_study", "mask_password", "name_metric", "open_storage", "sqlite_file"]
 
 EXAMPLE_URL = "sqlite:///studies/bnstudy.db"
 SHOWN_NAMES = 10  # an error lists this many study or table names at most
@@ -244,11 +244,20 @@ def _new_sqlite_file(url: URL, shown: str, *, read_only: bool, create: bool) -> 
     if read_only or not create:
         raise StorageError(f"`storage` must name an existing SQLite file, but {shown!r} does "
                            "not exist.")
+    check_not_under_a_file(path, "storage", shown)
+    return path
+
+
+def check_not_under_a_file(path: Path, argument: str, shown: str) -> None:
+    """Refuses a path that cannot be created because a file stands where a folder must.
+
+    Raises:
+        StorageError: naming the argument, the file in the way and the path as shown.
+    """
     blocking = next((parent for parent in path.parents if parent.is_file()), None)
     if blocking is not None:
-        raise StorageError(f"`storage` must name a file in a folder, but {str(blocking)!r} "
-                           f"above {shown!r} is a file.")
-    return path
+        raise StorageError(f"`{argument}` must lie in a folder, but {str(blocking)!r} above "
+                           f"{shown!r} is a file.")
 
 
 def _sqlite_file(url: URL) -> Path | None:

@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from study.errors import StorageError
-from study.storage.opener import mask_password
+from study.storage.opener import check_not_under_a_file, mask_password
 
 __all__ = ["is_optuna_sqlite", "snapshot_sqlite"]
 
@@ -80,10 +80,7 @@ def snapshot_sqlite(source: str, destination: str, *, overwrite: bool = False) -
     if destination_path.is_dir():
         raise StorageError(f"`destination` must be a file, but {shown_destination!r} is a "
                            "folder; name the file inside it, e.g. study.db.")
-    blocking = next((parent for parent in destination_path.parents if parent.is_file()), None)
-    if blocking is not None:
-        raise StorageError(f"`destination` must lie in a folder, but {str(blocking)!r} above "
-                           f"{shown_destination!r} is a file.")
+    check_not_under_a_file(destination_path, "destination", shown_destination)
     if destination_path.exists() and destination_path.resolve() == source_path.resolve():
         raise StorageError(f"`destination` must differ from `source`, but both are "
                            f"{shown_source!r}.")

@@ -335,7 +335,7 @@ def test_a_database_in_memory_is_refused_for_writing_it_would_lose_the_study(url
 
 def test_a_new_file_under_a_regular_file_is_refused_before_writing(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(StorageError, match=r"`storage` must name a file in a folder, but "
+    with pytest.raises(StorageError, match=r"`storage` must lie in a folder, but "
                                            r".*notes.txt' above .* is a file\."):
         open_storage(f"sqlite:///{tmp_path}/notes.txt/study.db")
     assert (tmp_path / "notes.txt").read_text() == "x"

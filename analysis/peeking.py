@@ -28,7 +28,7 @@ import pandas as pd
 
 from study.reruns.decision import DECIDED, DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, decide
 from study.reruns.intervals import t_interval, welch_error
-from study.reruns.stopping import StopRule, anytime_verdict, rerun_until_stopped
+from study.reruns.stopping import anytime_verdict, rerun_until_stopped
 from study.storage.contract import PLACEMENTS
 from study.storage.reruns import CONFIRM_SEED_BASE, rerun_seeds
 
@@ -63,25 +63,32 @@ def draw_accuracies(rng: np.random.Generator, shape: str, mean: float, count: in
                     rng.normal(core, CORE_STD, count))
 
 
-@dataclass(frozen=True)
-class _WelchPeeking:
-    """Stops the loop when Welch's fixed-n interval decides, looked at after every rerun."""
+def _welch_intervals(before: np.ndarray, after: np.ndarray
+                     ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Welch's fixed-n 95% interval of after - before, and its 90% one (TOST's)."""
+    difference = float(after.mean() - before.mean())
+    error, dof = welch_error(before.var(ddof=1), before.size, after.var(ddof=1), after.size)
+    return t_interval(difference, error, dof, 0.95), t_interval(difference, error, dof, 0.90)
 
-    margin: float
-    minimum: int
 
-    def verdict(self, done: Mapping[str, Mapping[int, float]]) -> str | None:
-        before, after = (np.fromiter(done[p].values(), float) for p in PLACEMENTS)
-        if min(before.size, after.size) < self.minimum:
-            return None
-        difference = float(after.mean() - before.mean())
-        error, dof = welch_error(before.var(ddof=1), before.size, after.var(ddof=1), after.size)
-        return decide(*t_interval(difference, error, dof, 0.95), self.margin,
-                      equivalence=t_interval(difference, error, dof, 0.90))
+def _verdict(done: Mapping[str, Mapping[int, float]], interval: str, margin: float,
+             minimum: int) -> str | None:
+    """The verdict of `interval` on the reruns so far; None before the minimum."""
+    if interval == "anytime":
+        found = anytime_verdict(done, margin=margin, minimum=minimum)
+        return None if found is None else found[0]
+    before, after = (np.fromiter(done[p].values(), float) for p in PLACEMENTS)
+    if min(before.size, after.size) < minimum:
+        return None
+    ci95, ci90 = _welch_intervals(before, after)
+    return decide(*ci95, margin, equivalence=ci90)
 
-    def reason_to_stop(self, done: Mapping[str, Mapping[int, float]]) -> str | None:
-        verdict = self.verdict(done)
-        return verdict if verdict in DECIDED else None
+
+def _upper_bound(found: int, n: int) -> float:
+    """The Clopper-Pearson 95% upper bound of a rate of `found` in `n`."""
+    from scipy.stats import beta
+
+    return 1.0 if found == n else float(beta.ppf(0.975, found + 1, n - found))
 
 
 def simulate_confirmation(draws: Mapping[str, np.ndarray], *, interval: str = "anytime",
@@ -100,10 +107,7 @@ def simulate_confirmation(draws: Mapping[str, np.ndarray], *, interval: str = "a
     Returns:
         (final verdict, reruns before, reruns after, whether any look said "matters").
     """
-    most = len(draws["before"])
-    seeds = rerun_seeds(most)
-    rule = (StopRule("decided", margin=margin, minimum=minimum) if interval == "anytime"
-            else _WelchPeeking(margin, minimum))
+    seeds = rerun_seeds(len(draws["before"]))
     done: dict[str, dict[int, float]] = {placement: {} for placement in PLACEMENTS}
     said_matters = False
 
@@ -111,21 +115,15 @@ def simulate_confirmation(draws: Mapping[str, np.ndarray], *, interval: str = "a
         return float(draws[placement][seed - CONFIRM_SEED_BASE])
 
     def look(done: Mapping[str, Mapping[int, float]]) -> str | None:
+        # Stops exactly where `StopRule("decided").reason_to_stop` does (for "anytime"):
+        # on a decided verdict, each verdict computed once a look.
         nonlocal said_matters
-        if interval == "anytime":
-            found = anytime_verdict(done, margin=margin, minimum=minimum)
-            verdict = None if found is None else found[0]
-        else:
-            verdict = rule.verdict(done)
+        verdict = _verdict(done, interval, margin, minimum)
         said_matters = said_matters or verdict == "matters"
-        return rule.reason_to_stop(done)
+        return verdict if verdict in DECIDED else None
 
     rerun_until_stopped(done, seeds, "by-spread", look, rerun)
-    if interval == "anytime":
-        found = anytime_verdict(done, margin=margin, minimum=minimum)
-        final = "inconclusive" if found is None else found[0]
-    else:
-        final = rule.verdict(done) or "inconclusive"
+    final = _verdict(done, interval, margin, minimum) or "inconclusive"
     return final, len(done["before"]), len(done["after"]), said_matters
 
 
@@ -160,8 +158,6 @@ def peeking_rates(effect: float, *, before_shape: str = "normal", interval: str 
         minimum: Reruns per placement before any decision.
         seed: Seeds the draws; the same seed gives both intervals the same studies.
     """
-    from scipy.stats import beta
-
     rng = np.random.default_rng(seed)
     counts = dict.fromkeys(("matters", "matters_right_sign", "equivalent", "nonzero",
                             "inconclusive", "any_look_matters"), 0)
@@ -177,8 +173,7 @@ def peeking_rates(effect: float, *, before_shape: str = "normal", interval: str 
         counts["matters_right_sign"] += verdict == "matters" and right_sign
         counts["any_look_matters"] += said
         reruns += n_before + n_after
-    found = counts["matters"]
-    upper = 1.0 if found == n_studies else float(beta.ppf(0.975, found + 1, n_studies - found))
+    upper = _upper_bound(counts["matters"], n_studies)
     counts["differs"] = counts["matters"] + counts["nonzero"]
     return PeekingRates(**{name: count / n_studies for name, count in counts.items()},
                         mean_reruns=reruns / n_studies, matters_upper=upper,
@@ -198,8 +193,6 @@ def miss_rate(effect: float, *, before_shape: str = "normal", interval: str = "a
     Returns:
         (the rate, its Clopper-Pearson 95% upper bound).
     """
-    from scipy.stats import beta
-
     from study.reruns.sequential import confidence_sequence
 
     rng = np.random.default_rng(seed)
@@ -214,21 +207,15 @@ def miss_rate(effect: float, *, before_shape: str = "normal", interval: str = "a
             nonlocal misses
             before, after = (np.fromiter(done[p].values(), float) for p in PLACEMENTS)
             if not misses and min(before.size, after.size) >= max(minimum, 2):
-                if interval == "anytime":
-                    low, high = confidence_sequence(after, before)
-                else:
-                    difference = float(after.mean() - before.mean())
-                    error, dof = welch_error(before.var(ddof=1), before.size,
-                                             after.var(ddof=1), after.size)
-                    low, high = t_interval(difference, error, dof, 0.95)
+                low, high = (confidence_sequence(after, before) if interval == "anytime"
+                             else _welch_intervals(before, after)[0])
                 misses = not low <= effect <= high
             return None
 
         rerun_until_stopped({p: {} for p in PLACEMENTS}, seeds, "by-spread", look,
                             lambda p, s, draws=draws: float(draws[p][s - CONFIRM_SEED_BASE]))
         missed += misses
-    upper = 1.0 if missed == n_studies else float(beta.ppf(0.975, missed + 1, n_studies - missed))
-    return missed / n_studies, upper
+    return missed / n_studies, _upper_bound(missed, n_studies)
 
 
 def peeking_table(n_studies: int = 1000, *, minimums: tuple[int, ...] = (MIN_RERUNS_TO_DECIDE,)

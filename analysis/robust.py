@@ -47,11 +47,8 @@ def prob_greater(after: np.ndarray, before: np.ndarray) -> float:
 
     This is the Mann-Whitney U statistic of `after` divided by n_after * n_before.
     """
-    ordered = np.sort(np.asarray(before, dtype=float))
-    after = np.asarray(after, dtype=float)
-    below = np.searchsorted(ordered, after, side="left")
-    not_above = np.searchsorted(ordered, after, side="right")
-    return float((below + 0.5 * (not_above - below)).sum() / (after.size * ordered.size))
+    rows = (np.asarray(values, dtype=float)[np.newaxis, :] for values in (after, before))
+    return float(_prob_greater_rows(*rows)[0])
 
 
 def robust_summary(before: np.ndarray, after: np.ndarray, *, n_resamples: int = 2000,

@@ -11,7 +11,7 @@ from study.errors import ConfigError
 from study.model.precision import PRECISIONS
 from study.model.preprocessing import MIN_IMAGE_SIZE
 from study.model.spaces import check_search_space
-from study.storage.contract import CONFIRM_SUFFIX
+from study.storage.contract import CONFIRM_SUFFIX, SELECT_SUFFIX
 from study.tuning.pruning import PRUNERS
 from study.tuning.samplers import SAMPLERS
 
@@ -184,8 +184,8 @@ def check_study_name(name: str, argument: str = "study_name") -> str:
         argument: The argument to name in the error.
 
     Raises:
-        ConfigError: for a name without a visible character, or one ending in "/confirm",
-            which names the reruns of a search (`study.storage.reruns.confirm_study_name`).
+        ConfigError: for a name without a visible character, or one ending in "/confirm" or
+            "/select", which name the reruns of a search (`study.storage.reruns`).
     """
     if not name.strip():
         raise ConfigError(f"`{argument}` must name a study with at least one visible character, "
@@ -194,9 +194,11 @@ def check_study_name(name: str, argument: str = "study_name") -> str:
     if len(name) > MAX_STUDY_NAME:
         raise ConfigError(f"`{argument}` must be at most {MAX_STUDY_NAME} characters (it names a "
                           f"report folder), but got {len(name)}.")
-    if name.endswith(CONFIRM_SUFFIX):
-        raise ConfigError(f"`{argument}` must not end in {CONFIRM_SUFFIX!r}, which names the "
-                          f"reruns of a search, but got {name!r}; pass the search study's name.")
+    for suffix in (CONFIRM_SUFFIX, SELECT_SUFFIX):
+        if name.endswith(suffix):
+            raise ConfigError(f"`{argument}` must not end in {suffix!r}, which names the "
+                              f"reruns of a search, but got {name!r}; pass the search study's "
+                              "name.")
     return name
 
 

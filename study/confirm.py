@@ -1,4 +1,4 @@
-"""`python -m study.confirm`: rerun each placement's best search trial with fresh seeds, on test.
+"""`python -m study.confirm`: rerun each placement's pick with fresh seeds, tested once each.
 
 The reruns themselves are `study.reruns.confirmation`; this module reads the command line and
 prints the summary. Light module level (standard library and light study modules only): it
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from study.cli import OneLineParser, run_command
 from study.errors import ConfigError
 from study.reruns.allocation import ALLOCATIONS
-from study.reruns.confirmation import run_confirmation
+from study.reruns.confirmation import PAIRINGS, VARIED, run_confirmation
 from study.reruns.decision import DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE
 from study.reruns.intervals import MIN_RERUNS_EACH
 from study.reruns.stopping import StopRule
@@ -89,8 +89,9 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = OneLineParser(
         prog="python -m study.confirm",
-        description="Retrain the best configuration of each BN placement with several seeds "
-                    "and test it once on the held-out test split; results go to the study "
+        description="Retrain each BN placement's pick (the selection's, else its best search "
+                    "trial) with several seeds and test each once on the held-out test split, "
+                    "paired by seed; results go to the study "
                     "NAME/confirm. Running the same command again resumes.")
     parser.add_argument("--storage", default=DEFAULT_STORAGE,
                         help=f"Optuna storage URL of the search (default: {DEFAULT_STORAGE})")
@@ -100,6 +101,15 @@ def _parser() -> argparse.ArgumentParser:
                              f"--allocation by-spread or --stop-at-half-width (default: "
                              f"{DEFAULT_CONFIRM_SEEDS}, the fewest the anytime verdict decides "
                              "on)")
+    parser.add_argument("--pairing", choices=PAIRINGS, default="paired",
+                        help="paired: rerun k of both placements shares its seeds (the same "
+                             "initial weights where the widths match, the same data order) and "
+                             "the verdict is on the pairs' differences; unpaired: independent "
+                             "reruns, needed for --allocation by-spread (default: paired)")
+    parser.add_argument("--vary", choices=VARIED, default="both",
+                        help="what the seeds vary: both the initial weights (and dropout) and "
+                             "the data order, or one of them with the other held fixed "
+                             "(default: both)")
     parser.add_argument("--allocation", choices=ALLOCATIONS, default="equal",
                         help="equal: every seed for each placement in turn; by-spread: "
                              "reruns go first to the placement whose std is larger, which "
@@ -139,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         seeds, rule = stop_rule(args)
         study = run_confirmation(args.storage, args.study_name, seeds,
                                  reuse_compiled=args.reuse_compiled == "on",
-                                 allocation=args.allocation, rule=rule)
+                                 allocation=args.allocation, rule=rule,
+                                 pairing=args.pairing, vary=args.vary)
         return summary(study, args.storage, args.study_name)
 
     return run_command(confirm, "python -m study.confirm")

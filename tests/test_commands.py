@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import analysis.cli
-from study import confirm, search, snapshot
+from study import confirm, search, select, snapshot
 
 ROOT = Path(__file__).parents[1]
 
@@ -29,6 +29,7 @@ def _results_readme():
 
 MAINS = {
     "python -m study.search": lambda: search.main,
+    "python -m study.select": lambda: select.main,
     "python -m study.confirm": lambda: confirm.main,
     "python -m study.snapshot": lambda: snapshot.main,
     "python -m analysis": lambda: analysis.cli.main,
@@ -41,6 +42,9 @@ BAD_INPUT = {
     "python -m study.confirm": (["--study-name", "s", "--seeds", "1000000000000",
                                  "--storage", "sqlite:///{tmp}/s.db"],
                                 "`seeds` must be at most 100000 per placement"),
+    "python -m study.select": (["--study-name", "s", "--seeds", "1",
+                                "--storage", "sqlite:///{tmp}/s.db"],
+                               "`seeds` must be between 2 (a mean and a spread) and 400"),
     "python -m study.snapshot": (["{tmp}/missing.db", "{tmp}/copy.db"],
                                  "`source` must be an existing SQLite file"),
     "python -m analysis": (["--study-name", "x" * 5000, "--storage", "sqlite:///{tmp}/s.db"],

@@ -105,8 +105,8 @@ STUDY_STAGES = (
     ("study.tuning",),  # where trials run: Keras Tuner front, Optuna back
     ("study.config",),  # a run's settings, checked against the names below
     ("study.runs",),  # the one set-up of a run, and the search
-    ("study.reruns",),  # reruns of the search's best, the stop rule's intervals
-    ("study.search", "study.confirm", "study.snapshot"),  # the commands
+    ("study.reruns",),  # reruns of the search's top trials (selection) and picks (confirmation)
+    ("study.search", "study.select", "study.confirm", "study.snapshot"),  # the commands
 )
 
 
@@ -127,7 +127,9 @@ def test_study_imports_only_go_down_its_stages():
 
 def test_study_holds_few_top_level_modules_beside_its_stages():
     modules = sorted(path.name for path in (ROOT / "study").glob("*.py"))
-    assert len(modules) <= 8, modules
+    # The commands (search, select, confirm, snapshot, run) and what they share (cli, config,
+    # errors, private_api); everything else lives in a stage package.
+    assert len(modules) <= 10, modules
     for package in sorted(path for path in (ROOT / "study").iterdir()
                           if (path / "__init__.py").is_file()):
         docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))

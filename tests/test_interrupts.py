@@ -33,8 +33,8 @@ INTERRUPTED = (EXIT_INTERRUPTED, -signal.SIGINT)
 
 def test_entry_modules_import_nothing_slow(loaded_after):
     slow = {"optuna", "pandas", "keras", "tensorflow", "sklearn", "scipy", "numpy"}
-    assert loaded_after("import study.search, study.confirm, study.snapshot, analysis",
-                        slow) == []
+    assert loaded_after("import study.search, study.select, study.confirm, study.snapshot, "
+                        "analysis", slow) == []
 
 
 def test_the_analysis_package_still_exports_every_name():
@@ -50,8 +50,9 @@ def test_the_analysis_package_still_exports_every_name():
 
 @pytest.fixture(scope="module")
 def studies_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Studies that keep each command busy: "s" for study.confirm (a stored config and a best
-    trial of each placement: it trains), "synthetic" for analysis (enough trials to analyse)."""
+    """Studies that keep each command busy: "s" for study.select and study.confirm (a stored
+    config and a best trial of each placement: they train), "synthetic" for analysis (enough
+    trials to analyse)."""
     path = tmp_path_factory.mktemp("interrupts") / "studies.db"
     storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
     write_synthetic_study(storage, "synthetic", effect=0.0, n_trials=16, seed=1)
@@ -72,6 +73,7 @@ def studies_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 COMMANDS = {
     "study.search": ["--n-trials", "1", "--epochs", "50", "--train-size", "256",
                      "--val-size", "64", "--storage", "sqlite:///{tmp}/search.db"],
+    "study.select": ["--seeds", "2", "--top-k", "1", "--storage", "{url}", "--study-name", "s"],
     "study.confirm": ["--seeds", "1", "--storage", "{url}", "--study-name", "s"],
     "analysis": ["--importance-seeds", "100", "--storage", "{url}", "--study-name", "synthetic",
                  "--out", "{tmp}/report", "--no-note"],

@@ -1,33 +1,42 @@
-"""Reruns of each placement's best search trial with fresh seeds, scored once on the test split.
+"""Reruns of each placement's pick with fresh seeds, scored once on the test split.
 
 A search ranks trials by one seed's validation accuracy, so the winners' values are optimistic
-and say nothing about seed-to-seed spread. Retraining the best configuration of each placement
-with K new seeds and scoring each once on the held-out test split gives the per-placement
-samples the verdict in `analysis` is built for (Deep Learning Tuning Playbook: rerun the best
-trials to see trial variance).
+and say nothing about seed-to-seed spread. Retraining the pick of each placement (the
+selection's, `study.reruns.selection`) with K new seeds and scoring each once on the held-out
+test split gives the samples the verdict in `analysis` is built for (Deep Learning Tuning
+Playbook: rerun the best trials to see trial variance).
+
+Paired by default: rerun k of both placements uses the same seeds, one per source of variation
+(`rerun_seeds_for`), so both start from the same initial weights where the two configurations'
+weights have the same shapes (the same width) and see the same batches in the same order; what
+the two share then cancels in their difference. The verdict is then the sequence of the pairs'
+differences (`study.reruns.stopping`). Each rerun stores its seeds and a digest of its initial
+weights, so the report can say how many pairs really started alike.
 
 The reruns go to the study `NAME/confirm` in the same storage, one COMPLETE trial per
-(placement, seed) with the source trial's params (`study.storage.reruns`); running again skips
-the pairs already there. `python -m study.confirm` is the command.
+(placement, seed) (`study.storage.reruns`); running again skips the reruns already there.
+`python -m study.confirm` is the command.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import sys
-import time
 from typing import TYPE_CHECKING, TextIO
 
 from study.errors import ConfigError
 from study.reruns.allocation import next_rerun
+from study.reruns.selection import selection_picks
 from study.reruns.stopping import StopRule, rerun_until_stopped
 from study.storage.contract import CONFIG_ATTR, CONFIRM_METRIC, PLACEMENTS, SCIENTIFIC_PARAM
 from study.storage.reruns import (
     CONFIRM_SEED_BASE,
-    best_trials,
+    RerunSeeds,
     confirm_study_name,
     done_reruns,
     rerun_seeds,
+    source_params,
     store_rerun,
 )
 from study.tuning.progress import format_params
@@ -35,70 +44,41 @@ from study.tuning.progress import format_params
 if TYPE_CHECKING:
     import optuna
 
-    from study.config import SearchConfig
-    from study.runs.setup import TrainingInputs
-    from study.tuning.compiled_models import TrialModels
 
 # Light module level (standard library and light study modules only): `python -m study.confirm`
 # imports this file before `run_command` can turn a Ctrl-C into one line, so Optuna, the storage
 # and Keras are imported inside the functions (tests/test_interrupts.py checks it).
 
-__all__ = ["run_confirmation", "train_and_test"]
+__all__ = ["PAIRINGS", "VARIED", "rerun_seeds_for", "run_confirmation"]
+
+PAIRINGS = ("paired", "unpaired")
+# What the seed of rerun k varies: "both" the initial weights and the data order; "weights"
+# alone (every rerun sees the data in one order) or "data" alone (every rerun starts from one
+# set of weights), to measure one source of variation at a time (Bouthillier et al. 2021).
+VARIED = ("both", "weights", "data")
 
 
-def train_and_test(models: TrialModels, params: dict[str, object], inputs: TrainingInputs,
-                   config: SearchConfig, seed: int) -> tuple[float, float, float]:
-    """Trains one configuration on the training split and evaluates it once on the test split.
-
-    Args:
-        models: The search space's models (`TrialModels`): with reuse on, a rerun of an
-            architecture already trained here reuses its compiled model, re-initialised.
-        params: The configuration, as stored in the search trial.
-        inputs: The training split and the test split (`training_inputs(..., held_out="test")`):
-            a tf.data pipeline, or arrays where TensorFlow is missing.
-        config: Epochs of the search.
-        seed: Seeds the weights, dropout and the order (and augmentation) of the examples.
-
-    Returns:
-        (test accuracy, test loss, seconds spent in `fit`, each epoch's training metrics).
+def rerun_seeds_for(seed: int, vary: str = "both") -> RerunSeeds:
+    """The seeds of rerun number `seed`: each varied source gets it, a fixed one the base.
 
     Raises:
-        ConfigError: when the search space asks for hyperparameters the trial does not have.
+        ConfigError: for `vary` outside VARIED.
     """
-    import keras
-    import keras_tuner
-
-    from study.tuning.custom_gradients import released_custom_gradients
-    from study.tuning.seeding import seed_trial
-
-    if not models.reuse:
-        keras.backend.clear_session()  # one model at a time; earlier reruns' graphs would pile up
-    seed_trial(seed, tensorflow_seed=CONFIRM_SEED_BASE)  # keeps reused models' kernels
-    hp = keras_tuner.HyperParameters()
-    hp.values = dict(params)  # Keras Tuner returns values already present instead of sampling
-    with released_custom_gradients():  # else every rerun's train step stays in memory
-        model: keras.Model = models.build_for_trial(hp)
-        unknown = sorted(set(hp.values) - set(params))
-        if unknown:
-            raise ConfigError(f"`search_space` must be the one the study was run with, but "
-                              f"{config.search_space!r} asks for {unknown}, which the trial "
-                              f"lacks.")
-        started = time.perf_counter()
-        fitted = model.fit(*inputs.seeded_train(seed), epochs=config.epochs, verbose=0,
-                  shuffle=inputs.shuffle, **inputs.batching)
-        seconds = time.perf_counter() - started
-        results = model.evaluate(*inputs.held_out, verbose=0, return_dict=True, **inputs.batching)
-    per_epoch = fitted.history
-    history = [{name: values[epoch] for name, values in per_epoch.items()}
-               for epoch in range(len(per_epoch.get("loss", [])))]
-    return float(results["accuracy"]), float(results["loss"]), seconds, history
+    if vary not in VARIED:
+        raise ConfigError(f"`vary` must be one of {list(VARIED)}, but got {vary!r}.")
+    return RerunSeeds(seed, weights=seed if vary in ("both", "weights") else CONFIRM_SEED_BASE,
+                      data=seed if vary in ("both", "data") else CONFIRM_SEED_BASE)
 
 
 def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
                      stream: TextIO | None = None, reuse_compiled: bool = True,
                      allocation: str = "equal", stop_at_half_width: float | None = None,
-                     rule: StopRule | None = None) -> optuna.Study:
-    """Reruns the best trial of each placement with up to `seeds` seeds, storing test accuracy.
+                     rule: StopRule | None = None, pairing: str = "paired",
+                     vary: str = "both") -> optuna.Study:
+    """Reruns each placement's pick with up to `seeds` seeds, storing test accuracy.
+
+    The picks are those of the selection study (`study.select`) where one was run, else each
+    placement's best search trial (`study.reruns.selection.selection_picks`).
 
     Everything is rebuilt from the search study's stored configuration: data, splits, epochs,
     batch and image size, search space. Pairs (placement, seed) already COMPLETE in the
@@ -119,6 +99,11 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
             `rule=StopRule("half-width", half_width=...)`.
         rule: When to stop before every seed has run (`study.reruns.stopping`); None runs
             every seed, or stops at `stop_at_half_width`.
+        pairing: "paired": rerun k of both placements shares its seeds (the same initial
+            weights where the shapes match, the same data order), the allocation must be
+            "equal" and a "decided" rule decides on the pairs' differences; "unpaired" reruns
+            the placements independently.
+        vary: What the seeds vary (VARIED): "both", "weights" or "data".
 
     Returns:
         The confirmation study (maximize test accuracy) with every rerun so far.
@@ -138,15 +123,26 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     if rule is None:
         rule = (StopRule() if stop_at_half_width is None
                 else StopRule("half-width", half_width=stop_at_half_width))
+    if pairing not in PAIRINGS:
+        raise ConfigError(f"`pairing` must be one of {list(PAIRINGS)}, but got {pairing!r}.")
+    paired = pairing == "paired"
+    if paired and allocation != "equal":
+        raise ConfigError(f"`allocation` must be 'equal' for paired reruns (each seed reruns "
+                          f"both placements), but got {allocation!r}; use --pairing unpaired "
+                          "with --allocation by-spread.")
+    rerun_seeds_for(CONFIRM_SEED_BASE, vary)  # checks `vary` before anything is loaded
+    rule = dataclasses.replace(rule, paired=paired)
     seed_list = rerun_seeds(seeds)
     storage = open_storage(storage_url, create=False)
     study = load_study(storage, study_name)
     config = config_from_record(stored_record(study), storage=storage_url,
                                 study_name=study_name)
-    best = best_trials(study)
+    best, how_picked = selection_picks(storage, study)
     name = confirm_study_name(study_name)
-    done = done_reruns(load_study(storage, name) if has_study(storage, name) else None, best,
-                       storage_url)
+    existing = load_study(storage, name) if has_study(storage, name) else None
+    if existing is not None:
+        _check_same_design(existing, pairing, vary)
+    done = done_reruns(existing, best, storage_url)
     planned = len(seed_list) * len(PLACEMENTS)
     finished = sum(seed in done[placement] for placement in PLACEMENTS for seed in seed_list)
     early = allocation != "equal" or rule.stop != "all"
@@ -155,13 +151,13 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     def say(line: str) -> None:
         print(line, file=stream, flush=True)
 
-    say(f"Confirming {study_name!r}: the best trial of each placement, rerun with "
+    say(f"Confirming {study_name!r}: the pick of each placement, rerun {pairing} with "
         f"{'up to ' if early else ''}{seeds} seed{'s' if seeds > 1 else ''} "
         f"and tested once{', more reruns to the noisier' if allocation != 'equal' else ''}"
         f"{', until the verdict is decided' if rule.stop == 'decided' else ''}.")
+    say(f"  {how_picked}")
     for placement, trial in best.items():
-        params = format_params({key: value for key, value in trial.params.items()
-                                if key != SCIENTIFIC_PARAM})
+        params = format_params(source_params(trial))
         say(f"  {SCIENTIFIC_PARAM}={placement}: trial {trial.number}, val_accuracy "
             f"{trial.value:.4f} ({params})")
     if next_rerun(done, seed_list, allocation) is None:
@@ -174,6 +170,7 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     if finished:
         say(f"Resuming: {finished} of {of_planned} reruns already finished.")
 
+    from study.reruns.training import train_and_score
     from study.runs.setup import library_versions, prepare_run
 
     setup = prepare_run(config, held_out="test")
@@ -185,7 +182,8 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         source_trials={placement: trial.number for placement, trial in best.items()},
         train_images=len(setup.splits.train_images), test_images=len(setup.splits.test_images),
         epochs=config.epochs, allocation=allocation, stop=rule.record(),
-        versions=library_versions()))
+        versions=library_versions()) | {"pairing": pairing, "vary": vary,
+                                        "picked_by": how_picked})
 
     def rerun(placement: str, seed: int) -> float:
         nonlocal finished
@@ -194,13 +192,15 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         say(f"Rerun {finished} of {of_planned}: "
             f"{SCIENTIFIC_PARAM}={placement} seed={seed} (trial {source.number})")
         started = datetime.datetime.now()  # Optuna stores local naive times
-        accuracy, loss, seconds, history = train_and_test(models, source.params, setup.inputs,
-                                                          config, seed)
-        store_rerun(confirm, source, seed, accuracy, loss=loss, seconds=seconds,
-                    compiled_model=models.last_build, dtype_policy=models.dtype_policy,
-                    started=started, history=history, code_version=setup.code_version)
-        say(f"  -> test accuracy {accuracy:.4f} in {seconds:.1f} s")
-        return accuracy
+        result = train_and_score(models, dict(source.params), setup.inputs, config,
+                                 rerun_seeds_for(seed, vary))
+        store_rerun(confirm, source, rerun_seeds_for(seed, vary), result.accuracy,
+                    loss=result.loss, seconds=result.seconds, compiled_model=models.last_build,
+                    dtype_policy=models.dtype_policy, started=started, history=result.history,
+                    code_version=setup.code_version,
+                    extra={"weights_digest": result.weights_digest})
+        say(f"  -> test accuracy {result.accuracy:.4f} in {result.seconds:.1f} s")
+        return result.accuracy
 
     reason = rerun_until_stopped(done, seed_list, allocation, rule.reason_to_stop, rerun)
     if reason is not None:
@@ -209,3 +209,21 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         say(f"Each placement has had its {seeds} reruns and the verdict is still undecided; "
             f"`python -m analysis` says how many more the spreads suggest.")
     return confirm
+
+
+def _check_same_design(confirm: optuna.Study, pairing: str, vary: str) -> None:
+    """Refuses to add reruns of another design to a confirmation study.
+
+    Studies from before pairing existed ran unpaired, varying both sources; a study without
+    any record was not made by `run_confirmation`, which writes it before the first rerun.
+    """
+    record = confirm.user_attrs.get(CONFIG_ATTR)
+    if not isinstance(record, dict):
+        return
+    stored = {"pairing": record.get("pairing", "unpaired"), "vary": record.get("vary", "both")}
+    for key, value in (("pairing", pairing), ("vary", vary)):
+        if stored[key] != value:
+            raise ConfigError(
+                f"`{key}` must match the confirmation being resumed, but "
+                f"{confirm.study_name!r} ran with {key}={stored[key]!r} and this run asks for "
+                f"{value!r}; mixing the two would make its interval meaningless.")

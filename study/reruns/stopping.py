@@ -27,21 +27,30 @@ from study.reruns.decision import DECIDED, DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE,
 from study.reruns.intervals import half_width
 from study.storage.contract import PLACEMENTS
 
-__all__ = ["STOPS", "StopRule", "anytime_verdict", "rerun_until_stopped"]
+__all__ = ["STOPS", "StopRule", "anytime_verdict", "paired_values", "rerun_until_stopped"]
 
 STOPS = ("all", "half-width", "decided")
 
 
+def paired_values(done: Mapping[str, Mapping[int, float]]) -> tuple[list[float], list[float]]:
+    """(before, after) of the seeds both placements have rerun, in the order "before" ran them."""
+    before, after = (done.get(placement, {}) for placement in PLACEMENTS)
+    common = [seed for seed in before if seed in after]
+    return [before[seed] for seed in common], [after[seed] for seed in common]
+
+
 def anytime_verdict(done: Mapping[str, Mapping[int, float]], *, margin: float = DEFAULT_MARGIN,
-                    alpha: float = 0.05, minimum: int = MIN_RERUNS_TO_DECIDE
-                    ) -> tuple[Verdict, tuple[float, float]] | None:
+                    alpha: float = 0.05, minimum: int = MIN_RERUNS_TO_DECIDE,
+                    paired: bool = False) -> tuple[Verdict, tuple[float, float]] | None:
     """The verdict of the anytime-valid interval on the reruns so far, with the interval.
 
     Args:
         done: Per placement, the test accuracy of each seed rerun, in the order they ran.
         margin: The practical margin.
         alpha: The sequence's error level.
-        minimum: Reruns each placement needs before any decision.
+        minimum: Reruns each placement needs before any decision (pairs, when paired).
+        paired: Reruns of one seed share initial weights and data order: the sequence of the
+            pairs' differences, over the seeds both placements have.
 
     Returns:
         (verdict, (low, high)) of after - before; None until each placement has `minimum`.
@@ -50,10 +59,13 @@ def anytime_verdict(done: Mapping[str, Mapping[int, float]], *, margin: float = 
     # Ctrl-C into one line, and the sequence needs numpy (tests/test_interrupts.py).
     from study.reruns.sequential import confidence_sequence
 
-    before, after = (list(done.get(placement, {}).values()) for placement in PLACEMENTS)
+    if paired:
+        before, after = paired_values(done)
+    else:
+        before, after = (list(done.get(placement, {}).values()) for placement in PLACEMENTS)
     if min(len(before), len(after)) < max(minimum, 2):
         return None
-    low, high = confidence_sequence(after, before, alpha=alpha)
+    low, high = confidence_sequence(after, before, alpha=alpha, paired=paired)
     return decide(low, high, margin), (low, high)
 
 
@@ -67,6 +79,7 @@ class StopRule:
         margin: With "decided": the practical margin of the verdict rule, in (0, 1).
         alpha: With "decided": the error level of the anytime-valid interval.
         minimum: With "decided": reruns each placement needs before any decision.
+        paired: With "decided": decide on the paired sequence (`anytime_verdict`).
     """
 
     stop: str = "all"
@@ -74,6 +87,7 @@ class StopRule:
     margin: float = DEFAULT_MARGIN
     alpha: float = 0.05
     minimum: int = MIN_RERUNS_TO_DECIDE
+    paired: bool = False
 
     def __post_init__(self) -> None:
         if self.stop not in STOPS:
@@ -104,7 +118,7 @@ class StopRule:
                     f"{100 * self.half_width:.2f} pp asked for: no more reruns.")
         if self.stop == "decided":
             found = anytime_verdict(done, margin=self.margin, alpha=self.alpha,
-                                    minimum=self.minimum)
+                                    minimum=self.minimum, paired=self.paired)
             if found is None or found[0] not in DECIDED:
                 return None
             verdict, (low, high) = found
@@ -116,7 +130,8 @@ class StopRule:
     def record(self) -> dict[str, object]:
         """What the confirmation study stores about its stop rule."""
         return {"stop": self.stop, "stop_at_half_width": self.half_width,
-                "margin": self.margin, "alpha": self.alpha, "minimum": self.minimum}
+                "margin": self.margin, "alpha": self.alpha, "minimum": self.minimum,
+                "paired": self.paired}
 
 
 def rerun_until_stopped(done: MutableMapping[str, MutableMapping[int, float]],

@@ -1,10 +1,11 @@
 """What a confirmation rerun leaves in Optuna storage, and the reruns already there read back.
 
-`study.confirm` reruns the best search trial of each placement with fresh seeds; each rerun is
-one COMPLETE trial of the study `NAME/confirm` with the source trial's params and distributions,
-its test accuracy as value and the user attributes of `store_rerun` (seed, source_trial, the
-placement, train_seconds, test_loss, compiled_model, dtype_policy). The simulated studies of
-`analysis.simulate` store their reruns with the same functions.
+`study.select` reruns each placement's top search trials on the validation split (study
+`NAME/select`), `study.confirm` each placement's pick on the test split (`NAME/confirm`). Each
+rerun is one COMPLETE trial with the scientific parameter as its only parameter, its accuracy
+as value and the user attributes of `store_rerun` (seeds, source_trial, source_params, the
+placement, train_seconds, the loss, compiled_model, dtype_policy, history). The simulated
+studies of `analysis.simulate` store their reruns with the same functions.
 
 Light on purpose: Optuna is imported inside the functions, so that `python -m study.confirm`
 imports this module before it can turn a Ctrl-C into one line.
@@ -14,22 +15,32 @@ from __future__ import annotations
 
 import datetime
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from study.errors import ConfigError
-from study.storage.contract import CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import (
+    CONFIRM_SUFFIX,
+    PLACEMENTS,
+    SCIENTIFIC_PARAM,
+    SELECT_SUFFIX,
+    SOURCE_PARAMS_ATTR,
+)
 
 if TYPE_CHECKING:
     import optuna
     from optuna.trial import FrozenTrial
 
-__all__ = ["CONFIRM_SEED_BASE", "best_trials", "confirm_study_name", "done_reruns",
-           "rerun_seeds", "store_rerun"]
+__all__ = ["CONFIRM_SEED_BASE", "SELECT_SEED_BASE", "RerunSeeds", "best_trials",
+           "confirm_study_name", "done_reruns", "rerun_seeds", "select_study_name",
+           "source_params", "store_rerun"]
 
 # Search trial n trains with seed `config.seed + n`; reruns start far above so that no rerun
 # repeats a search trial's seed (for studies under about a thousand trials).
 CONFIRM_SEED_BASE = 1000
+# The selection's seeds sit between the search's and the confirmation's.
+SELECT_SEED_BASE = 500
 MAX_RERUNS = 100_000  # per placement: far beyond any affordable confirmation, below any crash
 
 
@@ -38,14 +49,19 @@ def confirm_study_name(name: str) -> str:
     return f"{name}{CONFIRM_SUFFIX}"
 
 
-def rerun_seeds(count: int) -> list[int]:
-    """The seeds of `count` reruns: CONFIRM_SEED_BASE, CONFIRM_SEED_BASE + 1, ..."""
+def select_study_name(name: str) -> str:
+    """The name of the study holding the selection reruns of search study `name`."""
+    return f"{name}{SELECT_SUFFIX}"
+
+
+def rerun_seeds(count: int, base: int = CONFIRM_SEED_BASE) -> list[int]:
+    """The seeds of `count` reruns: base, base + 1, ... (CONFIRM_SEED_BASE by default)."""
     if count < 1:
         raise ConfigError(f"`seeds` must be positive, but got {count}.")
     if count > MAX_RERUNS:
         raise ConfigError(f"`seeds` must be at most {MAX_RERUNS} per placement (each is a "
                           f"whole training run), but got {count}.")
-    return [CONFIRM_SEED_BASE + k for k in range(count)]
+    return [base + k for k in range(count)]
 
 
 def best_trials(study: optuna.Study) -> dict[str, FrozenTrial]:
@@ -68,19 +84,45 @@ def best_trials(study: optuna.Study) -> dict[str, FrozenTrial]:
     return best
 
 
-def store_rerun(confirm: optuna.Study, source: FrozenTrial, seed: int, accuracy: float, *,
-                loss: float, seconds: float, compiled_model: str,
+@dataclass(frozen=True)
+class RerunSeeds:
+    """The seeds of one rerun, one per source of variation (Bouthillier et al. 2021).
+
+    Attributes:
+        seed: The rerun's number in its study (`rerun_seeds`): what resuming skips on, and
+            what pairs the two placements' reruns.
+        weights: Seeds the initial weights and dropout (Python, NumPy, Keras).
+        data: Seeds the order of the training examples and their augmentation (the tf.data
+            pipeline; without TensorFlow, Keras shuffles arrays with the weights' seed).
+    """
+
+    seed: int
+    weights: int
+    data: int
+
+    def attrs(self) -> dict[str, int]:
+        """The user attributes a rerun stores about its seeds."""
+        return {"seed": self.seed, "weights_seed": self.weights, "data_seed": self.data}
+
+
+def store_rerun(reruns: optuna.Study, source: FrozenTrial, seeds: RerunSeeds | int,
+                value: float, *, loss: float, seconds: float, compiled_model: str,
                 dtype_policy: str, started: datetime.datetime | None = None,
-                history: Sequence[dict[str, float]] = (),
-                code_version: str | None = None) -> None:
-    """Stores one rerun of a search trial as a COMPLETE trial of the confirmation study.
+                history: Sequence[dict[str, float]] = (), code_version: str | None = None,
+                loss_name: str = "test_loss", extra: Mapping[str, object] | None = None
+                ) -> None:
+    """Stores one rerun of a search trial as a COMPLETE trial of a rerun study.
+
+    Only the scientific parameter is stored as a parameter: the rest of the configuration is
+    fixed per source trial, so as parameters it would read as "important" in the dashboard's
+    importance panel; it is the user attribute SOURCE_PARAMS_ATTR instead.
 
     Args:
-        confirm: The confirmation study (`confirm_study_name` of the search).
-        source: The search trial rerun; its params and distributions are copied.
-        seed: The rerun's seed (`rerun_seeds`).
-        accuracy: Test accuracy, the trial's value.
-        loss: Test loss.
+        reruns: The confirmation (`confirm_study_name`) or selection study.
+        source: The search trial rerun.
+        seeds: The rerun's seeds (`RerunSeeds`); an int seeds everything alike.
+        value: Test accuracy (confirmation) or validation accuracy (selection).
+        loss: The loss on the same split, stored as `loss_name`.
         seconds: Seconds spent training.
         compiled_model: How the model was obtained ("new" or "reused").
         dtype_policy: The model's Keras dtype policy.
@@ -88,26 +130,45 @@ def store_rerun(confirm: optuna.Study, source: FrozenTrial, seed: int, accuracy:
             (without it, start and end are both the moment it is stored).
         history: Each epoch's training metrics, as `fit` logged them.
         code_version: The code the rerun ran on (`study.runs.setup.code_version`).
+        loss_name: "test_loss" or "val_loss".
+        extra: More user attributes (the initial weights' digest, the search value).
 
-    The trial's user attributes: seed, source_trial, the placement, train_seconds, test_loss,
-    compiled_model, dtype_policy, history (`study.storage.trials.epoch_history`) and, when
-    given, code_version.
+    The trial's user attributes: seed, weights_seed, data_seed, source_trial, source_params,
+    the placement, train_seconds, the loss, compiled_model, dtype_policy, history
+    (`study.storage.trials.epoch_history`), code_version when given, and `extra`.
     """
     from optuna.trial import create_trial
 
     from study.storage.trials import epoch_history
 
+    if isinstance(seeds, int):
+        seeds = RerunSeeds(seeds, seeds, seeds)
+    placement = source.params[SCIENTIFIC_PARAM]
     trial = create_trial(
-        params=source.params, distributions=source.distributions, value=accuracy,
-        user_attrs={"seed": seed, "source_trial": source.number,
-                    SCIENTIFIC_PARAM: source.params[SCIENTIFIC_PARAM],
-                    "train_seconds": round(seconds, 3), "test_loss": loss,
+        params={SCIENTIFIC_PARAM: placement},
+        distributions={SCIENTIFIC_PARAM: source.distributions[SCIENTIFIC_PARAM]}, value=value,
+        user_attrs={**seeds.attrs(), "source_trial": source.number,
+                    SOURCE_PARAMS_ATTR: source_params(source), SCIENTIFIC_PARAM: placement,
+                    "train_seconds": round(seconds, 3), loss_name: loss,
                     "compiled_model": compiled_model, "dtype_policy": dtype_policy,
                     "history": epoch_history(history),
-                    **({} if code_version is None else {"code_version": code_version})})
+                    **({} if code_version is None else {"code_version": code_version}),
+                    **dict(extra or {})})
     if started is not None:
         trial.datetime_start = started
-    confirm.add_trial(trial)
+    reruns.add_trial(trial)
+
+
+def source_params(trial: FrozenTrial) -> dict[str, object]:
+    """The configuration a rerun retrains: every parameter but the scientific one.
+
+    Reruns stored before SOURCE_PARAMS_ATTR existed kept the whole configuration as params;
+    both read alike here.
+    """
+    stored = trial.user_attrs.get(SOURCE_PARAMS_ATTR)
+    params = dict(stored) if isinstance(stored, dict) else dict(trial.params)
+    params.pop(SCIENTIFIC_PARAM, None)
+    return params
 
 
 def done_reruns(confirm: optuna.Study | None, best: dict[str, FrozenTrial],

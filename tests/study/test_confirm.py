@@ -14,7 +14,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState
 
 import study.model.spaces
-import study.reruns.confirmation as confirm_module
+import study.reruns.training as training_module
 import study.runs.setup
 from analysis.cli import main as analysis_main
 from study.config import ConfigError, preset
@@ -22,6 +22,7 @@ from study.confirm import main, run_confirmation
 from study.reruns.decision import MIN_RERUNS_TO_DECIDE
 from study.reruns.intervals import half_width
 from study.reruns.stopping import StopRule, anytime_verdict
+from study.reruns.training import RerunResult
 from study.runs.search_run import open_study
 from study.storage.contract import SCIENTIFIC_PARAM
 from study.storage.opener import open_storage
@@ -60,10 +61,11 @@ def url(tmp_path) -> str:
 
 
 def _fake_training(calls: list):
-    def train_and_test(build, params, inputs, config, seed):
-        calls.append((params["bn_position"], seed))
-        return 0.5 + seed % 10 / 100, 1.0, 0.1, [{"loss": 1.0, "accuracy": 0.5}]
-    return train_and_test
+    def train_and_score(models, params, inputs, config, seeds):
+        calls.append((params["bn_position"], seeds.seed))
+        return RerunResult(0.5 + seeds.seed % 10 / 100, 1.0, 0.1,
+                           [{"loss": 1.0, "accuracy": 0.5}], "digest")
+    return train_and_score
 
 
 def _confirm_trials(url: str) -> list[optuna.trial.FrozenTrial]:
@@ -113,7 +115,14 @@ def test_reruns_best_trial_of_each_placement_then_resumes_without_training(url, 
         assert sorted(t.user_attrs["seed"] for t in mine) == rerun_seeds(2)
         for trial in mine:
             assert trial.state == TrialState.COMPLETE
-            assert trial.params == search.trials[number].params
+            # Only the scientific parameter is a parameter: the dashboard's importance panel
+            # of the reruns then shows it alone; the fixed rest is a user attribute.
+            assert trial.params == {"bn_position": placement}
+            source = dict(search.trials[number].params)
+            del source["bn_position"]
+            assert trial.user_attrs["source_params"] == source
+            assert trial.user_attrs["weights_seed"] == trial.user_attrs["seed"]
+            assert trial.user_attrs["data_seed"] == trial.user_attrs["seed"]
             assert trial.user_attrs["source_trial"] == number
             assert trial.user_attrs["bn_position"] == placement
             assert 0.0 <= trial.value <= 1.0
@@ -122,10 +131,17 @@ def test_reruns_best_trial_of_each_placement_then_resumes_without_training(url, 
             # Each epoch's training metrics, and the code it ran on, to explain a bad seed.
             assert {"loss", "accuracy"} <= set(trial.user_attrs["history"][-1])
             assert trial.user_attrs["code_version"]
+    # Paired: both placements' rerun of one seed start from the same weights (same width).
+    digests = {(t.params["bn_position"], t.user_attrs["seed"]): t.user_attrs["weights_digest"]
+               for t in trials}
+    for seed in rerun_seeds(2):
+        assert digests["before", seed] == digests["after", seed]
+    assert digests["before", 1000] != digests["before", 1001]
     assert confirm.user_attrs["config"]["source_trials"] == BEST
+    assert confirm.user_attrs["config"]["pairing"] == "paired"
     assert "Rerun 4 of 4: bn_position=after seed=1001 (trial 3)" in stream.getvalue()
 
-    monkeypatch.setattr(confirm_module, "train_and_test", _fake_training(calls := []))
+    monkeypatch.setattr(training_module, "train_and_score", _fake_training(calls := []))
     started = time.perf_counter()
     again = run_confirmation(url, SEARCH, 2, stream=io.StringIO())
 
@@ -143,7 +159,7 @@ def test_reruns_best_trial_of_each_placement_then_resumes_without_training(url, 
 
 
 def test_interrupted_run_continues_with_the_missing_pairs(url, monkeypatch):
-    monkeypatch.setattr(confirm_module, "train_and_test", _fake_training(calls := []))
+    monkeypatch.setattr(training_module, "train_and_score", _fake_training(calls := []))
     confirm = optuna.create_study(study_name=confirm_study_name(SEARCH), storage=url,
                                   direction="maximize")
     source = optuna.load_study(study_name=SEARCH, storage=url).trials[BEST["before"]]
@@ -163,7 +179,7 @@ def test_interrupted_run_continues_with_the_missing_pairs(url, monkeypatch):
 
 
 def test_more_seeds_later_adds_only_the_new_ones(url, monkeypatch):
-    monkeypatch.setattr(confirm_module, "train_and_test", _fake_training(calls := []))
+    monkeypatch.setattr(training_module, "train_and_score", _fake_training(calls := []))
 
     run_confirmation(url, SEARCH, 1, stream=io.StringIO())
     run_confirmation(url, SEARCH, 2, stream=io.StringIO())
@@ -174,21 +190,24 @@ def test_more_seeds_later_adds_only_the_new_ones(url, monkeypatch):
 
 
 def test_by_spread_gives_the_noisier_placement_its_seeds_first_and_resumes(url, monkeypatch):
-    def train_and_test(build, params, inputs, config, seed):  # "before" std 0.1, "after" 0.005
+    def train_and_score(models, params, inputs, config, seeds):
+        seed = seeds.seed  # "before" std 0.1, "after" 0.005
         calls.append((params["bn_position"], seed))
         if params["bn_position"] == "before":
-            return 0.7 + seed % 2 * 0.2, 1.0, 0.1, []
-        return 0.8 + seed % 2 * 0.01, 1.0, 0.1, []
+            return RerunResult(0.7 + seed % 2 * 0.2, 1.0, 0.1)
+        return RerunResult(0.8 + seed % 2 * 0.01, 1.0, 0.1)
 
     calls: list[tuple[str, int]] = []
-    monkeypatch.setattr(confirm_module, "train_and_test", train_and_test)
-    run_confirmation(url, SEARCH, 9, stream=io.StringIO(), allocation="by-spread")
+    monkeypatch.setattr(training_module, "train_and_score", train_and_score)
+    run_confirmation(url, SEARCH, 9, stream=io.StringIO(), allocation="by-spread",
+                     pairing="unpaired")
     first = [(placement, seed) for seed in rerun_seeds(8) for placement in ("before", "after")]
     assert calls == first + [("before", 1008), ("after", 1008)]
 
     calls.clear()
     stream = io.StringIO()
-    confirm = run_confirmation(url, SEARCH, 11, stream=stream, allocation="by-spread")
+    confirm = run_confirmation(url, SEARCH, 11, stream=stream, allocation="by-spread",
+                               pairing="unpaired")
     assert calls == [("before", 1009), ("before", 1010), ("after", 1009), ("after", 1010)]
     assert "Resuming: 18 of at most 22 reruns already finished." in stream.getvalue()
     assert "Rerun 19 of at most 22: bn_position=before seed=1009" in stream.getvalue()
@@ -200,14 +219,15 @@ def test_stops_once_the_interval_is_as_narrow_as_asked_and_a_rerun_of_it_trains_
     def accuracy(placement: str, seed: int) -> float:  # stds about 0.01 and 0.005
         return 0.8 + seed % 2 * (0.02 if placement == "before" else 0.01)
 
-    def train_and_test(build, params, inputs, config, seed):
+    def train_and_score(models, params, inputs, config, seeds):
+        seed = seeds.seed
         calls.append((params["bn_position"], seed))
-        return accuracy(params["bn_position"], seed), 1.0, 0.1, []
+        return RerunResult(accuracy(params["bn_position"], seed), 1.0, 0.1)
 
     calls: list[tuple[str, int]] = []
-    monkeypatch.setattr(confirm_module, "train_and_test", train_and_test)
+    monkeypatch.setattr(training_module, "train_and_score", train_and_score)
     stream = io.StringIO()
-    run_confirmation(url, SEARCH, 40, stream=stream, allocation="by-spread",
+    run_confirmation(url, SEARCH, 40, stream=stream, allocation="by-spread", pairing="unpaired",
                      stop_at_half_width=0.005)
     widths = []  # the half-width after each rerun, recomputed from the fake accuracies
     done: dict[str, dict[int, float]] = {"before": {}, "after": {}}
@@ -223,7 +243,7 @@ def test_stops_once_the_interval_is_as_narrow_as_asked_and_a_rerun_of_it_trains_
 
     calls.clear()
     run_confirmation(url, SEARCH, 40, stream=(again := io.StringIO()), allocation="by-spread",
-                     stop_at_half_width=0.005)
+                     pairing="unpaired", stop_at_half_width=0.005)
     assert calls == [] and "no more reruns." in again.getvalue()
 
 
@@ -239,7 +259,7 @@ def test_a_half_width_outside_0_1_is_one_line_error(url, capsys):
 
 
 def test_refuses_to_mix_reruns_of_another_source_trial(url, monkeypatch):
-    monkeypatch.setattr(confirm_module, "train_and_test", _fake_training([]))
+    monkeypatch.setattr(training_module, "train_and_score", _fake_training([]))
     run_confirmation(url, SEARCH, 1, stream=io.StringIO())
     search = optuna.load_study(study_name=SEARCH, storage=url)
     search.add_trial(optuna.trial.create_trial(
@@ -253,7 +273,7 @@ def test_refuses_to_mix_reruns_of_another_source_trial(url, monkeypatch):
 
 def test_summary_shows_mean_and_std_per_placement_and_the_analysis_command(url, monkeypatch,
                                                                           capsys):
-    monkeypatch.setattr(confirm_module, "train_and_test", _fake_training([]))
+    monkeypatch.setattr(training_module, "train_and_score", _fake_training([]))
 
     assert main(["--storage", url, "--study-name", SEARCH, "--seeds", "2"]) == 0
 
@@ -306,14 +326,15 @@ def test_stop_decided_stops_at_the_first_rerun_the_anytime_verdict_decides(url, 
     drawn = {placement: {seed: float(rng.normal(0.80 + (placement == "after") * 0.015, 0.005))
                          for seed in rerun_seeds(200)} for placement in ("before", "after")}
 
-    def train_and_test(build, params, inputs, config, seed):
+    def train_and_score(models, params, inputs, config, seeds):
+        seed = seeds.seed
         calls.append((params["bn_position"], seed))
-        return drawn[params["bn_position"]][seed], 1.0, 0.1, []
+        return RerunResult(drawn[params["bn_position"]][seed], 1.0, 0.1)
 
     calls: list[tuple[str, int]] = []
-    monkeypatch.setattr(confirm_module, "train_and_test", train_and_test)
+    monkeypatch.setattr(training_module, "train_and_score", train_and_score)
     stream = io.StringIO()
-    run_confirmation(url, SEARCH, 200, stream=stream, allocation="by-spread",
+    run_confirmation(url, SEARCH, 200, stream=stream, allocation="by-spread", pairing="unpaired",
                      rule=StopRule("decided"))
 
     verdicts = []  # the anytime verdict after each rerun, recomputed from the draws
@@ -343,3 +364,75 @@ def test_stop_decided_stops_at_the_first_rerun_the_anytime_verdict_decides(url, 
 def test_stop_flags_of_another_rule_are_one_line_errors(url, capsys, argv, message):
     _assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH, *argv], message)
     assert optuna.get_all_study_names(storage=url) == [SEARCH]
+
+
+def test_paired_stop_decides_on_the_pairs_differences(url, monkeypatch):
+    # A shared seed effect of 2 pp std and a true difference of +1 pp with 0.2 pp of noise:
+    # the pairs' differences decide long before the unpaired spreads could.
+    rng = np.random.default_rng(5)
+    shared = {seed: float(rng.normal(0, 0.02)) for seed in rerun_seeds(200)}
+    noise = {(p, seed): float(rng.normal(0, 0.002)) for p in ("before", "after")
+             for seed in rerun_seeds(200)}
+
+    def accuracy(placement: str, seed: int) -> float:
+        return 0.8 + shared[seed] + (placement == "after") * 0.01 + noise[placement, seed]
+
+    def train_and_score(models, params, inputs, config, seeds):
+        calls.append((params["bn_position"], seeds.seed))
+        return RerunResult(accuracy(params["bn_position"], seeds.seed), 1.0, 0.1)
+
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(training_module, "train_and_score", train_and_score)
+    stream = io.StringIO()
+    run_confirmation(url, SEARCH, 200, stream=stream, rule=StopRule("decided"))
+
+    assert calls == [(p, seed) for seed in rerun_seeds(len(calls) // 2)
+                     for p in ("before", "after")]
+    done: dict[str, dict[int, float]] = {"before": {}, "after": {}}
+    verdicts = []
+    for placement, seed in calls:
+        done[placement][seed] = accuracy(placement, seed)
+        found = anytime_verdict(done, paired=True)
+        verdicts.append(None if found is None else found[0])
+    assert verdicts[-1] == "matters" and "matters" not in verdicts[:-1]
+    assert len(calls) == 2 * MIN_RERUNS_TO_DECIDE  # decided as soon as it may be
+    assert anytime_verdict(done)[0] != "matters"  # unpaired, the same reruns do not decide
+    record = optuna.load_study(study_name=confirm_study_name(SEARCH), storage=url).user_attrs
+    assert record["config"]["stop"] == "decided" and record["config"]["paired"] is True
+
+
+def test_paired_reruns_refuse_by_spread_and_a_resume_of_another_design(url, monkeypatch):
+    monkeypatch.setattr(training_module, "train_and_score", _fake_training([]))
+    with pytest.raises(ConfigError, match="must be 'equal' for paired reruns"):
+        run_confirmation(url, SEARCH, 2, stream=io.StringIO(), allocation="by-spread")
+    run_confirmation(url, SEARCH, 1, stream=io.StringIO(), pairing="unpaired")
+
+    with pytest.raises(ConfigError, match="ran with pairing='unpaired' and this run asks for "
+                                          "'paired'"):
+        run_confirmation(url, SEARCH, 2, stream=io.StringIO())
+    with pytest.raises(ConfigError, match="ran with vary='both' and this run asks for 'data'"):
+        run_confirmation(url, SEARCH, 2, stream=io.StringIO(), pairing="unpaired", vary="data")
+    assert len(_confirm_trials(url)) == 2
+
+
+@pytest.mark.parametrize(("vary", "weights", "data"), [
+    ("both", [1000, 1001], [1000, 1001]),
+    ("weights", [1000, 1001], [1000, 1000]),
+    ("data", [1000, 1000], [1000, 1001]),
+])
+def test_each_source_of_variation_has_its_own_seed_recorded_per_rerun(url, monkeypatch, vary,
+                                                                      weights, data):
+    seen = []
+
+    def train_and_score(models, params, inputs, config, seeds):
+        seen.append(seeds)
+        return RerunResult(0.5, 1.0, 0.1)
+
+    monkeypatch.setattr(training_module, "train_and_score", train_and_score)
+    run_confirmation(url, SEARCH, 2, stream=io.StringIO(), vary=vary)
+
+    before = sorted((t for t in _confirm_trials(url) if t.params["bn_position"] == "before"),
+                    key=lambda t: t.user_attrs["seed"])
+    assert [t.user_attrs["weights_seed"] for t in before] == weights
+    assert [t.user_attrs["data_seed"] for t in before] == data
+    assert [(s.weights, s.data) for s in seen[::2]] == list(zip(weights, data, strict=True))

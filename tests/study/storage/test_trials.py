@@ -23,7 +23,13 @@ from analysis.loading import load_studies, trials_frame
 from analysis.pipeline import confirm_runs
 from study.model import spaces
 from study.storage.contract import DIVERGED_PREFIX, PLACEMENTS, SCIENTIFIC_PARAM, SEARCH_METRIC
-from study.storage.reruns import best_trials, confirm_study_name, rerun_seeds, store_rerun
+from study.storage.reruns import (
+    best_trials,
+    confirm_study_name,
+    rerun_seeds,
+    source_params,
+    store_rerun,
+)
 from study.storage.trials import (
     best_per_placement,
     diverged_reason,
@@ -131,7 +137,10 @@ def test_reruns_read_back_with_their_placement_seed_and_source(storage):
         own = reruns[reruns[SCIENTIFIC_PARAM] == placement]
         assert set(own["source_trial"]) == {source.number}
     stored = optuna.load_study(study_name=confirm_study_name("s"), storage=storage).trials
-    assert all(trial.params == best[trial.params[SCIENTIFIC_PARAM]].params for trial in stored)
+    # The scientific parameter is the reruns' only parameter; the rest is `source_params`.
+    assert all(trial.params.keys() == {SCIENTIFIC_PARAM} for trial in stored)
+    assert all(source_params(trial) == source_params(best[trial.params[SCIENTIFIC_PARAM]])
+               for trial in stored)
     runs, reason = confirm_runs(reruns)
     assert reason == "" and {p: len(rows) for p, rows in runs.items()} == {"before": 2,
                                                                           "after": 2}

@@ -18,7 +18,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
 from study.errors import UsageError
-from study.storage.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SCIENTIFIC_PARAM
+from study.storage.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SCIENTIFIC_PARAM, SELECT_SUFFIX
 from study.storage.heartbeat import retried_trial
 from study.storage.opener import has_study, load_study, open_storage
 
@@ -47,6 +47,14 @@ class LoadedStudies:
     config: dict[str, Any]
     confirm: pd.DataFrame | None
     confirm_study: optuna.Study | None
+    select_study: optuna.Study | None = None  # NAME/select, the selection's reruns, if run
+
+    @property
+    def paired(self) -> bool:
+        """Whether the confirmation reruns were paired by seed (its stored record says)."""
+        record = {} if self.confirm_study is None else self.confirm_study.user_attrs.get(
+            CONFIG_ATTR)
+        return isinstance(record, dict) and record.get("pairing") == "paired"
 
 
 def trials_frame(trials: list[FrozenTrial], param_names: tuple[str, ...]) -> pd.DataFrame:
@@ -98,7 +106,7 @@ def _distributions(trials: list[FrozenTrial]) -> dict[str, BaseDistribution]:
 
 
 def load_studies(storage: str | BaseStorage, study_name: str) -> LoadedStudies:
-    """Load the search study NAME and, if present, NAME/confirm from one storage.
+    """Load the search study NAME and, if present, NAME/confirm and NAME/select from one storage.
 
     Args:
         storage: Storage URL (opened read-only: see `study.storage.opener.open_storage`) or storage
@@ -132,6 +140,7 @@ def load_studies(storage: str | BaseStorage, study_name: str) -> LoadedStudies:
         reruns = confirm_study.get_trials(deepcopy=True)
         confirm = trials_frame(reruns, (SCIENTIFIC_PARAM,))  # reruns store bn_position
     config = study.user_attrs.get(CONFIG_ATTR, {})
+    select_name = study_name + SELECT_SUFFIX
     return LoadedStudies(
         study=study,
         trials=frame,
@@ -140,6 +149,8 @@ def load_studies(storage: str | BaseStorage, study_name: str) -> LoadedStudies:
         config=config if isinstance(config, dict) else {CONFIG_ATTR: config},
         confirm=confirm,
         confirm_study=confirm_study,
+        select_study=(load_study(storage, select_name) if has_study(storage, select_name)
+                      else None),
     )
 
 

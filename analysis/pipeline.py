@@ -34,6 +34,7 @@ from analysis.instability import (
 from analysis.isolation import isolation_table
 from analysis.loading import AnalysisError, LoadedStudies, complete_values, load_studies
 from analysis.provisional import N_PERMUTATIONS, compare_top_trials
+from analysis.selection import SelectionView, near_tie_warning, selection_view
 from analysis.verdict import DEFAULT_INTERVAL, DEFAULT_MARGIN, Comparison, compare_placements
 from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
 
@@ -60,6 +61,7 @@ class Analysis:
     edges: tuple[EdgeWarning, ...]
     divergence: Divergence
     axis_params: tuple[str, ...]
+    selection: SelectionView | None = None  # how the rerun configurations were chosen
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -70,6 +72,7 @@ class Analysis:
         found += collapsed_neighbour_warnings(self.loaded.study.get_trials(deepcopy=False))
         if self.source == "confirm":
             found.append(heavy_tail_warning(self.compared))
+        found.append(near_tie_warning(self.selection))
         return tuple(sentence for sentence in found if sentence)
 
 
@@ -93,11 +96,14 @@ def search_top_trials(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {p: frame.loc[complete_values(frame, p).index[:k]] for p in PLACEMENTS}
 
 
-def confirm_runs(confirm: pd.DataFrame | None) -> tuple[dict[str, pd.DataFrame] | None, str]:
+def confirm_runs(confirm: pd.DataFrame | None, *, paired: bool = False
+                 ) -> tuple[dict[str, pd.DataFrame] | None, str]:
     """Select the COMPLETE reruns per placement, or explain why they cannot give the verdict.
 
     Args:
         confirm: The confirmation table of `LoadedStudies`, or None.
+        paired: Keep only the seeds both placements have, in seed order (row i of each
+            placement is then pair i).
 
     Returns:
         (placement -> rows, "") when usable, else (None, the reason; "" if there is no study).
@@ -106,6 +112,10 @@ def confirm_runs(confirm: pd.DataFrame | None) -> tuple[dict[str, pd.DataFrame] 
         return None, ""
     finished = confirm[(confirm["state"] == "COMPLETE") & confirm["value"].map(math.isfinite)]
     runs = {p: finished[finished[SCIENTIFIC_PARAM] == p] for p in PLACEMENTS}
+    if paired:
+        common = set(runs["before"]["seed"]) & set(runs["after"]["seed"])
+        runs = {p: rows[rows["seed"].isin(common)].sort_values("seed", kind="stable")
+                for p, rows in runs.items()}
     if min(len(rows) for rows in runs.values()) < MIN_PER_PLACEMENT:
         shown = ", ".join(f"{p}: {len(rows)}" for p, rows in runs.items())
         return None, (
@@ -149,12 +159,18 @@ def decide(
     Returns:
         The decision.
     """
-    runs, note = confirm_runs(loaded.confirm)
+    paired = loaded.paired
+    runs, note = confirm_runs(loaded.confirm, paired=paired)
     notes = (note,) if note else ()
     if runs is not None:
+        if paired:
+            lone = int((loaded.confirm["state"] == "COMPLETE").sum()) - 2 * len(runs["before"])
+            if lone:
+                notes += (f"{lone} rerun(s) whose pair has not run yet are left out of the "
+                          "paired comparison.",)
         comparison = compare_placements(
             runs["before"]["value"].to_numpy(float), runs["after"]["value"].to_numpy(float),
-            margin, interval=interval,
+            margin, interval=interval, paired=paired,
         )
         return Decision("confirm", comparison, runs, notes)
     top_trials = search_top_trials(loaded.trials)  # raises if the search has too few trials
@@ -205,4 +221,6 @@ def analyze(
         edges=tuple(edge_warnings(frame, loaded.distributions)),
         divergence=divergence(frame),
         axis_params=numeric_params(loaded),
+        selection=selection_view(loaded, decision.compared) if decision.source == "confirm"
+        else None,
     )

@@ -13,6 +13,7 @@ import pandas as pd
 from analysis.expected_max import describe_leaders
 from analysis.importance import ROUGH_NOTE_START
 from analysis.pipeline import Analysis
+from analysis.selection import SelectionView, selection_frame, selection_intro
 from analysis.verdict import Comparison, describe_interval
 from analysis.verdict_text import (
     INTERVAL_LABEL,
@@ -90,10 +91,42 @@ def _robust_lines(c: Comparison) -> list[str]:
     ]
 
 
+def _selection_section(view: SelectionView | None) -> list[str]:
+    """How each placement's configuration was chosen (`analysis.selection`)."""
+    if view is None:
+        return []
+    return ["## How each placement's configuration was chosen", "", selection_intro(view), "",
+            _table(selection_frame(view)), ""]
+
+
+def _pairing_lines(analysis: Analysis) -> list[str]:
+    """How the reruns were paired, how alike the pairs started, and what pairing saved."""
+    c = analysis.comparison
+    if analysis.source != "confirm":
+        return []
+    if not c.paired:
+        return ["- unpaired reruns: each placement's seeds ran independently (intervals from "
+                "the two samples)"]
+    before, after = (analysis.compared[p] for p in PLACEMENTS)
+    shared = ""
+    if "weights_digest" in before.columns and "weights_digest" in after.columns:
+        same = int((before["weights_digest"].to_numpy() == after["weights_digest"].to_numpy())
+                   .sum())
+        shared = (f"; {same} of {c.n_before} pairs started from the same initial weights "
+                  "(digests equal: the widths match)")
+    correlation = ("n/a" if c.pair_correlation is None or math.isnan(c.pair_correlation)
+                   else f"{c.pair_correlation:+.2f}")
+    saved = ("n/a" if c.variance_saved is None or math.isnan(c.variance_saved)
+             else f"{100 * c.variance_saved:+.0f}%")
+    return [f"- paired by seed: {c.n_before} pairs, each sharing its data order{shared}; "
+            f"correlation of the pairs {correlation}; variance of the difference saved by "
+            f"pairing {saved} (1 - var(after - before) / (var(after) + var(before)))"]
+
+
 def _comparison_section(analysis: Analysis) -> list[str]:
     c = analysis.comparison
     what = (
-        "test accuracy of the reruns of each placement's best trial (seeds vary)"
+        "test accuracy of the reruns of each placement's pick (seeds vary)"
         if analysis.source == "confirm"
         else f"validation accuracy of the top {c.n_before} COMPLETE trials of each placement"
     )
@@ -122,7 +155,7 @@ def _comparison_section(analysis: Analysis) -> list[str]:
         f"- difference (after - before): {pp(c.difference)} pp",
         f"- {INTERVAL_LABEL[c.interval]} interval (the verdict's): "
         f"{interval_text(c.ci_low, c.ci_high, sizes_text(c))}",
-        *([f"- Welch 95% interval (fixed n, for comparison): "
+        *([f"- {'paired t' if c.paired else 'Welch'} 95% interval (fixed n, for comparison): "
            f"{interval_text(c.welch_low, c.welch_high, sizes_text(c))} "
            f"(p = {c.welch_p_value:.3g})"] if c.interval == "anytime" else
           [f"- p = {c.welch_p_value:.3g} (no difference)"]),
@@ -131,6 +164,7 @@ def _comparison_section(analysis: Analysis) -> list[str]:
         f"- bootstrap 95% interval: "
         f"{interval_text(c.bootstrap_low, c.bootstrap_high, sizes_text(c))}",
         f"- P(after > before) = {c.prob_after_greater:.2f} (Mann-Whitney U / (n_a n_b))",
+        *_pairing_lines(analysis),
         *_robust_lines(c),
         "",
         "![comparison](verdict.png)",
@@ -275,6 +309,7 @@ def report_markdown(analysis: Analysis, storage_url: str, axis_files: dict[str, 
     ]
     lines += [""]
     lines += _comparison_section(analysis)
+    lines += _selection_section(analysis.selection)
     lines += _evidence_sections(analysis, axis_files)
     lines += _study_section(analysis)
     return "\n".join(lines).rstrip() + "\n"

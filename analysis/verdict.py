@@ -93,6 +93,9 @@ class Comparison:
     n_before: int
     n_after: int
     seeds_needed: int | None
+    paired: bool = False  # reruns of one seed paired across placements: intervals on differences
+    pair_correlation: float | None = None  # of the pairs' accuracies, when paired
+    variance_saved: float | None = None  # 1 - var(after - before) / (var(after) + var(before))
 
     @property
     def below_minimum(self) -> bool:
@@ -108,13 +111,38 @@ def _welch(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
     return difference, standard_error, dof
 
 
+def _paired(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
+    """Return (mean difference, its standard error, degrees of freedom) of paired samples."""
+    differences = after - before
+    return (float(differences.mean()), float(differences.std(ddof=1) / math.sqrt(before.size)),
+            float(before.size - 1))
+
+
+def pairing_gain(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
+    """(correlation of the pairs, share of the difference's variance that pairing removed).
+
+    The share is 1 - var(after - before) / (var(after) + var(before)): 0 for uncorrelated
+    pairs, negative when pairing made the difference noisier. NaN where a sample is constant.
+    """
+    total = after.var(ddof=1) + before.var(ddof=1)
+    if total == 0 or before.std() == 0 or after.std() == 0:
+        return math.nan, math.nan
+    return (float(np.corrcoef(before, after)[0, 1]),
+            float(1.0 - (after - before).var(ddof=1) / total))
+
+
 def _bootstrap_interval(
-    before: np.ndarray, after: np.ndarray, n_resamples: int, seed: int
+    before: np.ndarray, after: np.ndarray, n_resamples: int, seed: int, paired: bool = False
 ) -> tuple[float, float]:
     rng = np.random.default_rng(seed)
-    means_before = rng.choice(before, (n_resamples, before.size)).mean(axis=1)
-    means_after = rng.choice(after, (n_resamples, after.size)).mean(axis=1)
-    low, high = np.quantile(means_after - means_before, [0.025, 0.975])
+    if paired:  # resample pairs, keeping each seed's two reruns together
+        differences = after - before
+        means = rng.choice(differences, (n_resamples, differences.size)).mean(axis=1)
+    else:
+        means_before = rng.choice(before, (n_resamples, before.size)).mean(axis=1)
+        means_after = rng.choice(after, (n_resamples, after.size)).mean(axis=1)
+        means = means_after - means_before
+    low, high = np.quantile(means, [0.025, 0.975])
     return float(low), float(high)
 
 
@@ -135,6 +163,7 @@ def build_comparison(
     seed_std: float,
     robust: RobustSummary | None = None,
     minimum: int = MIN_RERUNS_TO_DECIDE,
+    paired: bool = False,
 ) -> Comparison:
     """The `Comparison` of two samples from their intervals and verdict.
 
@@ -157,11 +186,13 @@ def build_comparison(
         seed_std: Per-run std that `seeds_needed` assumes.
         robust: The robust summaries, where computed.
         minimum: Reruns per placement an anytime verdict needs before deciding.
+        paired: `before[i]` and `after[i]` share seed i; the pairing's gain is then reported.
 
     Returns:
         The comparison; `seeds_needed` is set when the verdict is inconclusive or nonzero.
     """
     undecided = verdict in ("inconclusive", "nonzero")
+    correlation, saved = pairing_gain(before, after) if paired else (None, None)
     return Comparison(
         verdict=verdict, interval=interval, difference=float(difference),
         ci_low=float(ci[0]), ci_high=float(ci[1]),
@@ -176,6 +207,7 @@ def build_comparison(
         n_before=int(before.size), n_after=int(after.size),
         seeds_needed=(seeds_to_settle(difference, seed_std, margin, interval=interval)
                       if undecided else None),
+        paired=paired, pair_correlation=correlation, variance_saved=saved,
     )
 
 
@@ -188,6 +220,7 @@ def compare_placements(
     minimum: int = MIN_RERUNS_TO_DECIDE,
     n_bootstrap: int = 2000,
     seed: int = 0,
+    paired: bool = False,
 ) -> Comparison:
     """Compare the accuracies of the two placements and decide whether placement matters.
 
@@ -200,6 +233,9 @@ def compare_placements(
         minimum: With "anytime": reruns per placement before any decision.
         n_bootstrap: Resamples for the bootstrap intervals (0 skips the robust summaries).
         seed: Seed of the bootstrap, so the same data always give the same report.
+        paired: `before[i]` and `after[i]` are the reruns of seed i (equal lengths): the
+            intervals are on the pairs' differences (the anytime sequence of the differences;
+            for "welch", the paired t interval), the bootstrap resamples pairs.
 
     Returns:
         The comparison and its verdict.
@@ -216,7 +252,10 @@ def compare_placements(
     if interval not in INTERVALS:
         raise ValueError(f"`interval` must be one of {list(INTERVALS)}, but got {interval!r}.")
 
-    difference, standard_error, dof = _welch(before, after)
+    if paired and before.size != after.size:
+        raise ValueError(f"paired `before` and `after` must have equal lengths, but got "
+                         f"{before.size} and {after.size}.")
+    difference, standard_error, dof = (_paired if paired else _welch)(before, after)
     welch95 = t_interval(difference, standard_error, dof, 1 - ALPHA)
     tost90 = t_interval(difference, standard_error, dof, 1 - 2 * ALPHA)
     if standard_error == 0.0:
@@ -230,15 +269,15 @@ def compare_placements(
         ci = welch95
         verdict = decide(*ci, margin, equivalence=tost90)
     else:
-        ci = confidence_sequence(after, before, alpha=ALPHA)
+        ci = confidence_sequence(after, before, alpha=ALPHA, paired=paired)
         verdict = (decide(*ci, margin) if min(before.size, after.size) >= minimum
                    else "inconclusive")
     return build_comparison(
         before, after, verdict=verdict, interval=interval, difference=difference, ci=ci,
         welch95=welch95, ci90=tost90, tost_p_value=tost_p, welch_p_value=welch_p,
-        bootstrap=_bootstrap_interval(before, after, max(n_bootstrap, 1), seed),
+        bootstrap=_bootstrap_interval(before, after, max(n_bootstrap, 1), seed, paired),
         margin=margin, seed_std=math.sqrt((before.var(ddof=1) + after.var(ddof=1)) / 2),
         robust=robust_summary(before, after, n_resamples=n_bootstrap, seed=seed)
         if n_bootstrap else None,
-        minimum=minimum,
+        minimum=minimum, paired=paired,
     )

@@ -7,6 +7,7 @@ Accuracy differences are shown in percentage points (pp), stored as fractions.
 from __future__ import annotations
 
 import dataclasses
+import math
 import shlex
 from typing import Any
 
@@ -189,8 +190,16 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
         "interval": c.interval,
         "interval_method": {"anytime": "asymptotic confidence sequence (normal mixture)",
                             "welch": "Welch t", "permutation": "permutation, top-k"}[c.interval],
-        "welch_ci_low": c.welch_low,
+        "welch_ci_low": c.welch_low,  # the paired t interval when paired
         "welch_ci_high": c.welch_high,
+        "paired": c.paired,
+        "pair_correlation": _finite(c.pair_correlation),
+        "variance_saved_by_pairing": _finite(c.variance_saved),
+        "selection": None if analysis.selection is None else {
+            placement: {"pick": s.pick, "near_ties": list(s.near_ties),
+                        "seed_std": s.pooled_std if math.isfinite(s.pooled_std) else None,
+                        "rerun": analysis.selection.rerun}
+            for placement, s in analysis.selection.selections.items()},
         "minimum_reruns": c.minimum if c.interval == "anytime" else None,
         "tost_ci90_low": c.tost_low,
         "tost_ci90_high": c.tost_high,
@@ -211,6 +220,11 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
         "reproduced_search_trials": reproduced_trials(analysis),
         "warnings": list(analysis.warnings),
     }
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no NaN: an undefined statistic is null."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def reproduced_trials(analysis: Analysis) -> dict[str, list[int]] | None:

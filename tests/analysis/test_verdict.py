@@ -138,3 +138,23 @@ def test_an_unknown_interval_is_refused():
     with pytest.raises(ValueError, match=r"`interval` must be one of \['anytime', 'welch'\], "
                                          r"but got 'bonferroni'"):
         compare_placements(BEFORE, AFTER, interval="bonferroni")
+
+
+def test_paired_comparison_needs_equal_lengths():
+    with pytest.raises(ValueError, match="paired `before` and `after` must have equal lengths"):
+        compare_placements([0.8, 0.81, 0.82], [0.8, 0.81], paired=True)
+
+
+def test_pairing_saves_nothing_on_independent_pairs_and_much_on_shared_seed_effects():
+    rng = np.random.default_rng(4)
+    before, after = rng.normal(0.8, 0.01, 400), rng.normal(0.8, 0.01, 400)
+    independent = compare_placements(before, after, paired=True, n_bootstrap=0)
+    assert abs(independent.pair_correlation) < 0.1 and abs(independent.variance_saved) < 0.1
+
+    shared = rng.normal(0, 0.01, 400)
+    correlated = compare_placements(before + shared, after + shared, paired=True,
+                                    n_bootstrap=0)
+    assert correlated.pair_correlation > 0.4 and correlated.variance_saved > 0.4
+    unpaired = compare_placements(before + shared, after + shared, n_bootstrap=0)
+    assert unpaired.pair_correlation is None and not unpaired.paired
+    assert (correlated.ci_high - correlated.ci_low) < (unpaired.ci_high - unpaired.ci_low)

@@ -12,7 +12,8 @@
 # Under `setsid` the job is its own scheduling group, where nice alone does not yield the CPU
 # to other work; `echo 19 > /proc/PID/autogroup` does.
 #
-# `bash experiments/fashion_mnist.sh search` runs (or resumes) the search step alone.
+# `bash experiments/fashion_mnist.sh search` runs (or resumes) the search step alone; `select`
+# runs the search and then the selection, and stops there.
 # `bash experiments/fashion_mnist.sh publish`, once the run is stopped, publishes what the
 # live storage holds so far (snapshot, analysis, README), as the end of a run does: the files
 # in results/ then agree with each other, ready to commit, and the run resumes as before.
@@ -31,6 +32,8 @@ MAX_RERUNS=${MAX_RERUNS:-200}
 # The search was 24 trials (the `cpu` preset's) at first publication; the re-publication (#28)
 # resumes the same study to 48 finished trials so "tuned" rests on twice the budget.
 N_TRIALS=${N_TRIALS:-48}
+TOP_K=${TOP_K:-3}
+SELECT_SEEDS=${SELECT_SEEDS:-3}
 ALLOCATION=${ALLOCATION:-by-spread}
 SNAPSHOT_SECONDS=${SNAPSHOT_SECONDS:-600}
 PY=.venv/bin/python
@@ -85,9 +88,16 @@ step "search started: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cu
   --storage "sqlite:///$LIVE"
 snapshot
 step "search ended"
-# `bash experiments/fashion_mnist.sh search` stops here: the re-publication's selection and
-# paired confirmation come after the search has its 48 trials.
 if [ "${1:-}" = search ]; then finished=yes; exit 0; fi
+
+# Each placement's top 3 search trials, 3 new seeds each on the validation split; the best mean
+# is the pick the confirmation reruns (study.select, the study fashion_mnist/select).
+step "select started: top $TOP_K per placement, $SELECT_SEEDS seeds each"
+"$PY" -m study.select --study-name "$STUDY" --storage "sqlite:///$LIVE" --top-k "$TOP_K" \
+  --seeds "$SELECT_SEEDS"
+snapshot
+step "select ended"
+if [ "${1:-}" = select ]; then finished=yes; exit 0; fi
 
 step "confirm started: up to $MAX_RERUNS reruns per placement, allocated $ALLOCATION, until decided"
 "$PY" -m study.confirm --study-name "$STUDY" --storage "sqlite:///$LIVE" --stop decided \

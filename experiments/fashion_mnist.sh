@@ -23,18 +23,18 @@ cd "$(dirname "$0")/.."
 RESULTS=results/fashion_mnist
 LIVE=studies/fashion_mnist.db
 STUDY=fashion_mnist
-# The confirmation stops at the first rerun after which the anytime-valid interval decides
+# The confirmation reruns both picks paired (rerun k of each shares its seeds: initial weights
+# and data order) and stops at the first pair after which the anytime-valid interval decides
 # "matters" or "equivalent" (`--stop decided`: valid however often it is looked at, no decision
-# before 30 reruns per placement), or at MAX_RERUNS per placement; reruns go to the noisier
-# placement (by spread). The first publication (105 "before", 55 "after" reruns, stopped at a
-# Welch half-width of 0.5 pp; results/fashion_mnist/README.md) ran under the earlier rule.
+# before 30 pairs), or at MAX_RERUNS pairs. The first publication's confirmation (105 "before",
+# 55 "after" unpaired reruns, stopped at a Welch half-width of 0.5 pp) is kept in the same
+# storage as $STUDY/confirm-first-publication-unpaired.
 MAX_RERUNS=${MAX_RERUNS:-200}
 # The search was 24 trials (the `cpu` preset's) at first publication; the re-publication (#28)
 # resumes the same study to 48 finished trials so "tuned" rests on twice the budget.
 N_TRIALS=${N_TRIALS:-48}
 TOP_K=${TOP_K:-3}
 SELECT_SEEDS=${SELECT_SEEDS:-3}
-ALLOCATION=${ALLOCATION:-by-spread}
 SNAPSHOT_SECONDS=${SNAPSHOT_SECONDS:-600}
 PY=.venv/bin/python
 LOG=$RESULTS/steps.log
@@ -99,9 +99,11 @@ snapshot
 step "select ended"
 if [ "${1:-}" = select ]; then finished=yes; exit 0; fi
 
-step "confirm started: up to $MAX_RERUNS reruns per placement, allocated $ALLOCATION, until decided"
+"$PY" -m study.rename "$STUDY/confirm" "$STUDY/confirm-first-publication-unpaired" --once \
+  --storage "sqlite:///$LIVE" | sed "s/^/$(date -u '+%Y-%m-%d %H:%M:%S UTC') /" | tee -a "$LOG"
+step "confirm started: up to $MAX_RERUNS pairs, paired seeds, until decided"
 "$PY" -m study.confirm --study-name "$STUDY" --storage "sqlite:///$LIVE" --stop decided \
-  --max-reruns "$MAX_RERUNS" --allocation "$ALLOCATION"
+  --max-reruns "$MAX_RERUNS" --pairing paired --allocation equal
 snapshot
 step "confirm ended"
 

@@ -106,7 +106,8 @@ STUDY_STAGES = (
     ("study.config",),  # a run's settings, checked against the names below
     ("study.runs",),  # the one set-up of a run, and the search
     ("study.reruns",),  # reruns of the search's top trials (selection) and picks (confirmation)
-    ("study.search", "study.select", "study.confirm", "study.snapshot"),  # the commands
+    # the commands
+    ("study.search", "study.select", "study.confirm", "study.snapshot", "study.rename"),
 )
 
 

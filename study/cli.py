@@ -72,15 +72,17 @@ def run_command(command: Callable[[], str], prog: str, *,
     return 0
 
 
-def run_module(module: str, prog: str) -> int:
+def run_module(module: str, prog: str, argv: list[str] | None = None) -> int:
     """Imports `module` and returns what its `main()` returns; Ctrl-C meanwhile is one line.
 
-    For entry points (`__main__.py`) whose command module takes seconds to import: a Ctrl-C
-    during that import would otherwise end in a traceback, before `run_command` is reached.
+    For entry points (`__main__.py`, `bnstudy`) whose command module takes seconds to import: a
+    Ctrl-C during that import would otherwise end in a traceback, before `run_command` is
+    reached.
 
     Args:
-        module: Dotted name of a module with `main() -> int`, e.g. "analysis.cli".
+        module: Dotted name of a module with `main(argv=None) -> int`, e.g. "analysis.cli".
         prog: The command's name, for the interruption line.
+        argv: The command's arguments; None: the process's command line.
 
     Returns:
         The exit code.
@@ -97,7 +99,7 @@ def run_module(module: str, prog: str) -> int:
         raise
     if interruptions.seen:  # held during the import, it came back as the block closed
         return _report_interrupt(prog, terminated=interruptions.terminated)
-    return main()
+    return main() if argv is None else main(argv)
 
 
 def _report_interrupt(prog: str, advice: str = "run the same command again.",

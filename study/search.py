@@ -17,17 +17,23 @@ if TYPE_CHECKING:
 # runs this file before `run_command` can turn a Ctrl-C into one line, so Optuna, the storage
 # and Keras are imported inside the command (tests/test_interrupts.py checks it).
 
-__all__ = ["main", "parse_config"]
+__all__ = ["add_search_arguments", "config_from_arguments", "main", "parse_config"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from study.config import PRESETS, PRUNERS, SAMPLERS
-    from study.model.precision import PRECISIONS
-
     parser = OneLineParser(
         prog="python -m study.search",
         description="Tune MobileNetV2 with BN before or after ReLU6; trials go to Optuna "
                     "storage. Running the same command again resumes the study.")
+    add_search_arguments(parser)
+    return parser
+
+
+def add_search_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the search's options to `parser`: this command's, and `study.run`'s first step."""
+    from study.config import PRESETS, PRUNERS, SAMPLERS
+    from study.model.precision import PRECISIONS
+
     parser.add_argument("--preset", default="smoke",
                         help=f"base settings: {', '.join(PRESETS)} (default: smoke)")
     parser.add_argument("--dataset", help="fashion_mnist, tfds:<name> (e.g. tfds:tf_flowers) "
@@ -63,7 +69,6 @@ def _parser() -> argparse.ArgumentParser:
                         help="deterministic TensorFlow ops, so each trial can be reproduced")
     parser.add_argument("--no-balance", dest="balance", action="store_const", const=False,
                         help="let the sampler choose bn_position too")
-    return parser
 
 
 def parse_config(argv: list[str] | None = None) -> SearchConfig:
@@ -72,9 +77,18 @@ def parse_config(argv: list[str] | None = None) -> SearchConfig:
     Raises:
         ConfigError: for a wrong setting; argparse exits with code 2 for malformed flags.
     """
+    return config_from_arguments(vars(_parser().parse_args(argv)))
+
+
+def config_from_arguments(arguments: dict[str, object]) -> SearchConfig:
+    """A validated `SearchConfig` from the values of `add_search_arguments`' options.
+
+    Raises:
+        ConfigError: for a wrong setting.
+    """
     from study.config import ConfigError, preset
 
-    args = vars(_parser().parse_args(argv))
+    args = dict(arguments)
     name = args.pop("preset")
     if args["jit_compile"] is not None:
         args["jit_compile"] = {"auto": "auto", "on": True, "off": False}[args["jit_compile"]]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import analysis.cli
-from study import confirm, rename, search, select, snapshot
+from study import confirm, rename, run, search, select, snapshot
 
 ROOT = Path(__file__).parents[1]
 
@@ -33,6 +33,7 @@ MAINS = {
     "python -m study.confirm": lambda: confirm.main,
     "python -m study.snapshot": lambda: snapshot.main,
     "python -m study.rename": lambda: rename.main,
+    "python -m study.run": lambda: run.main,
     "python -m analysis": lambda: analysis.cli.main,
     "python experiments/results_readme.py": lambda: _results_readme().main,
 }
@@ -48,6 +49,8 @@ BAD_INPUT = {
                                "`seeds` must be between 2 (a mean and a spread) and 400"),
     "python -m study.snapshot": (["{tmp}/missing.db", "{tmp}/copy.db"],
                                  "`source` must be an existing SQLite file"),
+    "python -m study.run": (["--top-k", "0", "--storage", "sqlite:///{tmp}/s.db"],
+                            "`top_k` must be between 1 and 100 candidates per placement"),
     "python -m study.rename": (["old", " ", "--storage", "sqlite:///{tmp}/s.db"],
                                "`new` must name a study with at least one visible"),
     "python -m analysis": (["--study-name", "x" * 5000, "--storage", "sqlite:///{tmp}/s.db"],

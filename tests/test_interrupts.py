@@ -34,7 +34,7 @@ INTERRUPTED = (EXIT_INTERRUPTED, -signal.SIGINT)
 def test_entry_modules_import_nothing_slow(loaded_after):
     slow = {"optuna", "pandas", "keras", "tensorflow", "sklearn", "scipy", "numpy"}
     assert loaded_after("import study.search, study.select, study.confirm, study.snapshot, "
-                        "study.rename, analysis", slow) == []
+                        "study.rename, study.run, bnstudy.cli, analysis", slow) == []
 
 
 def test_the_analysis_package_still_exports_every_name():

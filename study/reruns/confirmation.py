@@ -23,10 +23,12 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import sys
+import time
 from typing import TYPE_CHECKING, TextIO
 
 from study.errors import ConfigError
 from study.reruns.allocation import next_rerun
+from study.reruns.decision import MIN_RERUNS_TO_DECIDE
 from study.reruns.selection import selection_picks
 from study.reruns.stopping import StopRule, rerun_until_stopped
 from study.storage.contract import CONFIG_ATTR, CONFIRM_METRIC, PLACEMENTS, SCIENTIFIC_PARAM
@@ -39,7 +41,7 @@ from study.storage.reruns import (
     source_params,
     store_rerun,
 )
-from study.tuning.progress import format_params
+from study.tuning.progress import format_params, time_left
 
 if TYPE_CHECKING:
     import optuna
@@ -185,12 +187,19 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         versions=library_versions()) | {"pairing": pairing, "vary": vary,
                                         "picked_by": how_picked})
 
+    started_all, done_here = time.perf_counter(), 0
+
     def rerun(placement: str, seed: int) -> float:
-        nonlocal finished
+        nonlocal finished, done_here
         source = best[placement]
         finished += 1
+        left = ""
+        if done_here:
+            left = "; " + _time_left(time.perf_counter() - started_all, done_here,
+                                     planned - finished + 1, early, rule.stop == "decided",
+                                     MIN_RERUNS_TO_DECIDE * len(PLACEMENTS) - finished + 1)
         say(f"Rerun {finished} of {of_planned}: "
-            f"{SCIENTIFIC_PARAM}={placement} seed={seed} (trial {source.number})")
+            f"{SCIENTIFIC_PARAM}={placement} seed={seed} (trial {source.number}){left}")
         started = datetime.datetime.now()  # Optuna stores local naive times
         result = train_and_score(models, dict(source.params), setup.inputs, config,
                                  rerun_seeds_for(seed, vary))
@@ -200,6 +209,7 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
                     code_version=setup.code_version,
                     extra={"weights_digest": result.weights_digest})
         say(f"  -> test accuracy {result.accuracy:.4f} in {result.seconds:.1f} s")
+        done_here += 1
         return result.accuracy
 
     reason = rerun_until_stopped(done, seed_list, allocation, rule.reason_to_stop, rerun)
@@ -209,6 +219,17 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         say(f"Each placement has had its {seeds} reruns and the verdict is still undecided; "
             f"`python -m analysis` says how many more the spreads suggest.")
     return confirm
+
+
+def _time_left(elapsed: float, done: int, remaining: int, early: bool, decided: bool,
+               to_first_decision: int) -> str:
+    """The time left to the last planned rerun ("at most" when the run may stop earlier) and,
+    under `--stop decided`, to the first rerun after which it can decide."""
+    text = time_left(elapsed, done, remaining) + (" at most" if early else "")
+    if decided and 0 < to_first_decision < remaining:
+        text += (f", {time_left(elapsed, done, to_first_decision).removesuffix(' left')} "
+                 f"until it can first decide ({MIN_RERUNS_TO_DECIDE} each)")
+    return text
 
 
 def _check_same_design(confirm: optuna.Study, pairing: str, vary: str) -> None:

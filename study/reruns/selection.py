@@ -41,20 +41,25 @@ from study.storage.reruns import (
     source_params,
     store_rerun,
 )
-from study.tuning.progress import format_params
+from study.tuning.progress import format_params, time_left
 
 if TYPE_CHECKING:
     import optuna
     from optuna.storages import BaseStorage
     from optuna.trial import FrozenTrial
 
-__all__ = ["MAX_SELECT_SEEDS", "run_selection", "selection_picks", "selections"]
+__all__ = ["MAX_SELECT_SEEDS", "check_selection", "run_selection", "selection_picks", "selections"]
 
 # Selection seeds run from SELECT_SEED_BASE up to below the confirmation's seeds.
 MAX_SELECT_SEEDS = 400
 
 
-def _check(top_k: int, seeds: int) -> None:
+def check_selection(top_k: int, seeds: int) -> None:
+    """Refuses candidate or seed counts `run_selection` cannot run (before any work).
+
+    Raises:
+        ConfigError: for `top_k` outside 1-100 or `seeds` outside 2-MAX_SELECT_SEEDS.
+    """
     if not 1 <= top_k <= 100:
         raise ConfigError(f"`top_k` must be between 1 and 100 candidates per placement, but "
                           f"got {top_k}.")
@@ -133,7 +138,7 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
     from study.storage.opener import create_or_load_study, has_study, load_study, open_storage
     from study.storage.records import stored_record
 
-    _check(top_k, seeds)
+    check_selection(top_k, seeds)
     stream = stream or sys.stdout
     storage = open_storage(storage_url, create=False)
     search = load_study(storage, study_name)
@@ -181,8 +186,8 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
         for index, (seed, placement, trial) in enumerate(todo, start=1):
             left = ""
             if index > 1:
-                per_rerun = (time.perf_counter() - started_all) / (index - 1)
-                left = f", about {per_rerun * (len(todo) - index + 1) / 60:.0f} min left"
+                left = ", " + time_left(time.perf_counter() - started_all, index - 1,
+                                        len(todo) - index + 1)
             say(f"Select {total - len(todo) + index} of {total}: {SCIENTIFIC_PARAM}={placement} "
                 f"trial {trial.number} seed={seed}{left}")
             started = datetime.datetime.now()  # Optuna stores local naive times

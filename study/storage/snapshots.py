@@ -2,7 +2,8 @@
 
 A study that runs for hours is committed as it grows. Copying the database file while a worker
 writes to it can catch half a transaction; SQLite's online backup API copies a consistent state
-however busy the source is. `python -m study.snapshot` is the command.
+however busy the source is. `python -m study.snapshot` is the command; `python -m study.run
+--snapshot` takes one every few minutes and after each step (`PeriodicSnapshots`).
 
 The copy replaces only what a copy may: a missing file, or an Optuna storage (an earlier
 snapshot, or the live storage being restored). Any other file at the destination, a folder,
@@ -12,12 +13,14 @@ or a destination under a file is refused before anything is written, unless `ove
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from study.errors import StorageError
 from study.storage.opener import check_not_under_a_file, mask_password
 
-__all__ = ["is_optuna_sqlite", "snapshot_sqlite"]
+__all__ = ["PeriodicSnapshots", "is_optuna_sqlite", "snapshot_sqlite"]
 
 _SQLITE_PREFIX = "sqlite:///"
 # Optuna's own tables and the columns that mark them (another program's `studies` has others).
@@ -106,3 +109,43 @@ def snapshot_sqlite(source: str, destination: str, *, overwrite: bool = False) -
         raise StorageError(f"`destination` must be writable, but copying {shown_source!r} to "
                            f"{shown_destination!r} failed ({error}).") from None
     return destination_path
+
+
+class PeriodicSnapshots:
+    """Snapshots of a live SQLite storage every `minutes` in a background thread, and on demand.
+
+    For a run of several steps (`study.run`): `now()` after each step, the thread in between.
+    A snapshot that fails in the thread is reported on `report` and tried again next time;
+    one asked for with `now()` raises.
+    """
+
+    def __init__(self, source: str, destination: str, minutes: float,
+                 report: Callable[[str], None]) -> None:
+        if minutes <= 0:
+            raise StorageError(f"`snapshot_minutes` must be positive, but got {minutes}.")
+        self.source, self.destination, self.minutes = source, destination, minutes
+        self._report = report
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # one copy at a time: the thread's or `now()`'s
+        self._thread = threading.Thread(target=self._loop, name="snapshots", daemon=True)
+
+    def __enter__(self) -> PeriodicSnapshots:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def now(self) -> Path:
+        """Writes a snapshot now; returns its path."""
+        with self._lock:
+            return snapshot_sqlite(self.source, self.destination)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.minutes * 60):
+            if _path(self.source).is_file():
+                try:
+                    self.now()
+                except StorageError as error:
+                    self._report(f"Snapshot skipped: {error}")

@@ -1,4 +1,8 @@
-"""Concise progress lines for a running study: one line per trial start, epoch and end."""
+"""Concise progress lines for a running study: one line per trial start, epoch and end.
+
+`time_left` is the estimate every step's lines end with (search, selection, confirmation): the
+mean time of what this process has finished so far, times what is left.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:  # annotations only: the CLIs import format_params before Keras is needed
     import optuna
 
-__all__ = ["Progress", "format_params"]
+__all__ = ["Progress", "format_duration", "format_params", "time_left"]
 
 
 def format_params(values: dict[str, object]) -> str:
@@ -71,12 +75,25 @@ class Progress:
         if best is not None:
             line += f"; best so far {best.value:.4f} (trial {best.number})"
         if remaining:
-            mean = sum(self._durations) / len(self._durations)
-            line += f"; about {_duration(mean * remaining)} left"
+            line += f"; {time_left(sum(self._durations), len(self._durations), remaining)}"
         self._print(line)
 
 
-def _duration(seconds: float) -> str:
+def time_left(elapsed: float, done: int, remaining: int) -> str:
+    """"about 12 min left": `remaining` units at the mean time of the `done` ones so far.
+
+    Args:
+        elapsed: Seconds the `done` units took together.
+        done: Units measured (at least 1).
+        remaining: Units left.
+    """
+    if done < 1:
+        raise ValueError(f"`done` must be at least 1 to measure a mean, but got {done}.")
+    return f"about {format_duration(elapsed / done * remaining)} left"
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds as "42 s", "12 min" or "3.5 h"."""
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 import time
 
 import numpy as np
@@ -346,6 +347,13 @@ def test_stop_decided_stops_at_the_first_rerun_the_anytime_verdict_decides(url, 
     assert verdicts[-1] == "matters" and "matters" not in verdicts[:-1]
     assert min(len(done["before"]), len(done["after"])) >= MIN_RERUNS_TO_DECIDE
     assert "\"matters\" at a margin of ±0.50 pp; no more reruns." in stream.getvalue()
+    # Every rerun line after the first estimates the time left, to the last one and to the
+    # first that can decide (from the mean time so far).
+    lines = [line for line in stream.getvalue().splitlines() if line.startswith("Rerun ")]
+    assert "; about" not in lines[0]
+    assert all(re.search(r"; about .+ left at most, about .+ until it can first decide \(30 "
+                         r"each\)$", line) for line in lines[1:60])
+    assert all(line.endswith(" left at most") for line in lines[60:])
     record = optuna.load_study(study_name=confirm_study_name(SEARCH), storage=url).user_attrs
     assert record["config"]["stop"] == "decided" and record["config"]["margin"] == 0.005
 

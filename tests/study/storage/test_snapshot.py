@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import optuna
 import pytest
 
 from study.errors import StorageError
 from study.snapshot import main
-from study.storage.snapshots import snapshot_sqlite
+from study.storage.snapshots import PeriodicSnapshots, snapshot_sqlite
 
 
 def _study(url: str, n: int) -> optuna.Study:
@@ -97,3 +98,37 @@ def test_a_source_that_is_not_an_optuna_storage_is_refused(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("not a database")
     _refused(capsys, [str(tmp_path / "notes.txt"), str(tmp_path / "copy.db")],
              "`source` must be an Optuna storage, but")
+
+
+def _trials_in(path) -> int:
+    """Trials in the copy so far; -1 before the copy holds the study."""
+    if not path.is_file():
+        return -1  # (loading it would create it)
+    try:
+        return len(optuna.load_study(study_name="s", storage=f"sqlite:///{path}").trials)
+    except KeyError:
+        return -1
+
+
+def test_periodic_snapshots_follow_the_live_study_and_report_a_failed_copy(tmp_path):
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    destination = tmp_path / "copy.db"
+    reported: list[str] = []
+    with PeriodicSnapshots(url, str(destination), 0.001, reported.append) as snapshots:
+        time.sleep(0.3)
+        assert not destination.exists() and reported == []  # no live file yet: nothing to copy
+        _study(url, 2)
+        deadline = time.monotonic() + 30
+        while _trials_in(destination) != 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _trials_in(destination) == 2
+        _study(url, 1)
+        assert snapshots.now() == destination  # on demand, e.g. after a step
+        assert _trials_in(destination) == 3
+        destination.unlink()
+        destination.mkdir()  # a folder where the copy goes: the thread reports, keeps going
+        while not reported and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert reported and reported[0].startswith("Snapshot skipped: `destination` must be a file")
+    with pytest.raises(StorageError, match="`snapshot_minutes` must be positive, but got 0"):
+        PeriodicSnapshots(url, str(destination), 0, reported.append)

@@ -17,10 +17,16 @@ from pathlib import Path
 import optuna
 
 from analysis.loading import AnalysisError
-from analysis.pipeline import analyze
+from analysis.pipeline import Analysis, analyze
 from analysis.verdict import DEFAULT_INTERVAL, DEFAULT_MARGIN, INTERVALS
 from analysis.verdict_text import verdict_sentence
-from analysis.writer import attach_note, check_out_dir, default_out_dir, write_outputs
+from analysis.writer import (
+    Written,
+    attach_note,
+    check_out_dir,
+    default_out_dir,
+    write_outputs,
+)
 from study.cli import OneLineParser, run_command
 from study.config import DEFAULT_STORAGE, check_study_name
 
@@ -41,7 +47,8 @@ class AnalysisConfig:
     margin: float = DEFAULT_MARGIN
     interval: str = DEFAULT_INTERVAL  # "anytime": valid however often reruns were looked at
     importance_seeds: int = 5  # fANOVA forests differ by seed; 5 shows the spread cheaply
-    note: bool = True  # attach the verdict to the study in optuna-dashboard
+    note: bool = True  # attach the verdict (and the report as artifacts) for optuna-dashboard
+    artifact_dir: Path | None = None  # None: beside a SQLite storage, else no artifacts
     overwrite: bool = False  # replace files in --out that the analysis did not write
 
 
@@ -76,7 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"seeds per importance method, at most {MAX_IMPORTANCE_SEEDS} (default 5)",
     )
     parser.add_argument(
-        "--no-note", action="store_true", help="do not attach the verdict as a dashboard note"
+        "--no-note", action="store_true",
+        help="do not attach the verdict as a dashboard note, nor the report as artifacts"
+    )
+    parser.add_argument(
+        "--artifact-dir",
+        help="folder of the artifact store the report and figures are uploaded to, for "
+        "`optuna-dashboard --artifact-dir` (default: <storage file>-artifacts beside a SQLite "
+        "storage; none for other storages)",
     )
     parser.add_argument(
         "--overwrite", action="store_true",
@@ -118,6 +132,7 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
         interval=args.interval,
         importance_seeds=args.importance_seeds,
         note=not args.no_note,
+        artifact_dir=Path(args.artifact_dir) if args.artifact_dir else None,
         overwrite=args.overwrite,
     )
 
@@ -137,6 +152,24 @@ def main(argv: list[str] | None = None) -> int:
 
     return run_command(analysis, PROG,
                        on_interrupt="no half-written report is left; run the same command again.")
+
+
+def _upload(analysis: Analysis, config: AnalysisConfig, written: Written) -> str | None:
+    """Uploads the report and figures as artifacts; returns where, with the dashboard command
+    that shows them (None when the storage has no artifact folder)."""
+    import shlex
+
+    from analysis.artifacts import default_artifact_dir, upload_report
+    from study.storage.opener import mask_password
+
+    folder = config.artifact_dir or default_artifact_dir(config.storage)
+    if folder is None:
+        return None
+    names = upload_report(analysis.loaded.study, [written.report, *written.figures], folder)
+    command = shlex.join(["optuna-dashboard", mask_password(config.storage), "--artifact-dir",
+                          str(folder)])
+    return (f"{len(names)} report files are artifacts of {analysis.study_name!r} in {folder}; "
+            f"see them beside the note: {command}")
 
 
 def run_analysis(config: AnalysisConfig) -> str:
@@ -163,10 +196,13 @@ def run_analysis(config: AnalysisConfig) -> str:
         interval=config.interval,
     )
     written = write_outputs(analysis, config.out_dir, config.storage, overwrite=config.overwrite)
+    uploaded = None
     if config.note:
         try:
             attach_note(analysis, config.storage, written.report)
+            uploaded = _upload(analysis, config, written)
         except Exception as error:  # a read-only storage must not lose the written report
             first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
             print(f"{PROG}: warning: no dashboard note: {first_line}", file=sys.stderr)
-    return f"{verdict_sentence(analysis)} Report: {written.report}"
+    closing = f"{verdict_sentence(analysis)} Report: {written.report}"
+    return closing if uploaded is None else f"{closing}\n{uploaded}"

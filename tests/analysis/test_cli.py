@@ -38,10 +38,13 @@ def test_search_only_study_end_to_end(storage_url, verdict_contract, tmp_path, m
     code = main(["--storage", storage_url, "--study-name", SEARCH_ONLY, *FAST])
 
     out_dir = Path("reports") / "bn_placement"  # the "/" of the study name sanitized
-    stdout = capsys.readouterr().out.strip()
+    stdout, artifacts_line = capsys.readouterr().out.strip().splitlines()
     assert code == 0
     assert stdout.startswith("Verdict (provisional, from the search): ")
     assert stdout.endswith(f"Report: {out_dir / 'report.md'}")
+    folder = tmp_path / "studies-artifacts"  # beside the SQLite file
+    assert artifacts_line.endswith(f"see them beside the note: optuna-dashboard {storage_url} "
+                                   f"--artifact-dir {folder}")
     for name in ["report.md", "verdict.json", "trials.csv", *FIGURES]:
         assert (out_dir / name).stat().st_size > 0, name
 
@@ -67,6 +70,13 @@ def test_search_only_study_end_to_end(storage_url, verdict_contract, tmp_path, m
     study = optuna.load_study(study_name=SEARCH_ONLY, storage=storage_url)
     note = optuna_dashboard.get_note(study)
     assert note.startswith("## BN placement verdict") and stdout.split(" Report:")[0] in note
+    # The report and its figures, as the dashboard lists them beside the note.
+    metas = optuna.artifacts.get_all_artifact_meta(study)
+    assert sorted(meta.filename for meta in metas) == sorted(["report.md", *FIGURES])
+    store = optuna.artifacts.FileSystemArtifactStore(folder)
+    (report_meta,) = [meta for meta in metas if meta.filename == "report.md"]
+    with store.open_reader(report_meta.artifact_id) as stored:
+        assert stored.read() == (out_dir / "report.md").read_bytes()
     assert _snapshot(storage_url, SEARCH_ONLY) == trials_before  # trials untouched
 
 

@@ -99,12 +99,14 @@ def _confirm_command(analysis: Analysis, storage_url: str, *extra: str) -> str:
 
 
 def _more_reruns_command(analysis: Analysis, storage_url: str, most: int) -> str:
-    """The confirm command that goes on with `most` reruns per placement at the most."""
+    """The confirm command that goes on with `most` reruns per placement at the most: paired
+    as the study ran, else unpaired and allocated by spread."""
+    design = ([] if analysis.comparison.paired
+              else ["--pairing", "unpaired", "--allocation", "by-spread"])
     if analysis.comparison.interval == "welch":
-        return _confirm_command(analysis, storage_url, "--seeds", str(most),
-                                "--allocation", "by-spread")
+        return _confirm_command(analysis, storage_url, "--seeds", str(most), *design)
     return _confirm_command(analysis, storage_url, "--stop", "decided", "--max-reruns",
-                            str(most), "--allocation", "by-spread")
+                            str(most), *design)
 
 
 def recommendation(analysis: Analysis, storage_url: str) -> str:
@@ -121,12 +123,14 @@ def recommendation(analysis: Analysis, storage_url: str) -> str:
     c = analysis.comparison
     margin = f"±{100 * c.margin:.2f} pp"
     if analysis.source == "search":
-        command = _confirm_command(analysis, storage_url, "--stop", "decided",
-                                   "--allocation", "by-spread")
+        select = shlex.join(["python", "-m", "study.select", "--storage",
+                             mask_password(storage_url), "--study-name", analysis.study_name])
+        command = _confirm_command(analysis, storage_url, "--stop", "decided")
         return (
             f"Provisional: the best search trials are selected on validation accuracy, so their "
-            f"lead can be luck. Rerun each placement's best trial with several seeds to settle "
-            f"it: `{command}`."
+            f"lead can be luck. Rerun each placement's top trials with new seeds to pick by the "
+            f"mean (`{select}`, if not done yet), then the picks, paired, on the test split to "
+            f"settle it: `{command}`."
         )
     if c.verdict == "matters":
         winner = "after" if c.difference > 0 else "before"
@@ -155,6 +159,9 @@ def recommendation(analysis: Analysis, storage_url: str) -> str:
         )
     text += (f"About {c.seeds_needed} seeds per placement would settle it at the observed "
              f"spread (80% power at the observed difference; margin {margin}).")
+    if c.paired:  # each seed reruns both placements: no allocation by spread
+        command = _more_reruns_command(analysis, storage_url, c.seeds_needed)
+        return text + f" Go on with `{command}`."
     more = more_reruns_by_spread(c) if c.seeds_needed is not None else None
     if more is not None and (  # worth a second command only where it saves a tenth or more
             sum(more.values()) <= 0.9 * (2 * c.seeds_needed - c.n_before - c.n_after)):

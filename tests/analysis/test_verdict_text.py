@@ -85,11 +85,13 @@ def test_an_inconclusive_recommendation_offers_reruns_by_spread_where_they_save(
     assert recommendation(unequal, "sqlite:///x.db").endswith(
         f" Allocated by spread, fewer would: {more['before']} more of BN before and "
         f"{more['after']} more of BN after (`python -m study.confirm --storage sqlite:///x.db "
-        f"--study-name s --stop decided --max-reruns {most} --allocation by-spread`).")
+        f"--study-name s --stop decided --max-reruns {most} --pairing unpaired --allocation "
+        f"by-spread`).")
     welch = _with(unequal, interval="welch", seeds_needed=188)
     more = more_reruns_by_spread(welch.comparison)
     assert recommendation(welch, "sqlite:///x.db").endswith(
-        f"--seeds {max(30 + more['before'], 30 + more['after'])} --allocation by-spread`).")
+        f"--seeds {max(30 + more['before'], 30 + more['after'])} --pairing unpaired "
+        f"--allocation by-spread`).")
     alike = _with(analysis, verdict="inconclusive", difference=0.0, std_before=0.01,
                   std_after=0.01, n_before=30, n_after=30, seeds_needed=90)
     assert "by spread" not in recommendation(alike, "sqlite:///x.db")
@@ -98,8 +100,20 @@ def test_an_inconclusive_recommendation_offers_reruns_by_spread_where_they_save(
 def test_provisional_recommendation_gives_the_confirm_command(analysis):
     text = recommendation(dataclasses.replace(analysis, source="search"), "sqlite:///x.db")
 
-    assert ("`python -m study.confirm --storage sqlite:///x.db --study-name s --stop decided "
-            "--allocation by-spread`") in text
+    assert "`python -m study.select --storage sqlite:///x.db --study-name s`" in text
+    assert "`python -m study.confirm --storage sqlite:///x.db --study-name s --stop decided`" in (
+        text)
+
+
+def test_a_paired_study_goes_on_paired_never_by_spread(analysis):
+    paired = _with(analysis, verdict="inconclusive", difference=0.0, std_before=0.027,
+                   std_after=0.005, n_before=30, n_after=30, seeds_needed=700, paired=True)
+
+    text = recommendation(paired, "sqlite:///x.db")
+
+    assert text.endswith(" Go on with `python -m study.confirm --storage sqlite:///x.db "
+                         "--study-name s --stop decided --max-reruns 700`.")
+    assert "by spread" not in text and "by-spread" not in text
 
 
 def test_verdict_record_is_json_with_the_contract_keys(analysis, verdict_contract):

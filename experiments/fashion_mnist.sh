@@ -26,7 +26,8 @@ mkdir -p "$RESULTS" studies
 step() { echo "$(date -u '+%Y-%m-%d %H:%M:%S UTC') $*" | tee -a "$LOG"; }
 describe() {
   "$PY" experiments/results_readme.py --storage "sqlite:///$RESULTS/study.db" \
-    --study-name "$STUDY" --results "$RESULTS" --command "bash experiments/fashion_mnist.sh"
+    --study-name "$STUDY" --results "$RESULTS" --command "bash experiments/fashion_mnist.sh" \
+    --history experiments/fashion_mnist_history.md
 }
 
 if [ ! -f "$LIVE" ] && [ -f "$RESULTS/study.db" ]; then

@@ -200,8 +200,10 @@ def _verdict_section(verdict_path: Path, study: optuna.Study) -> list[str]:
     return lines
 
 
-def readme(storage: str, study_name: str, results: Path, command: str) -> str:
-    """The README's text for the study `study_name` in `storage`.
+def readme(storage: str, study_name: str, results: Path, command: str,
+           history: Path | None = None) -> str:
+    """The README's text for the study `study_name` in `storage`, then `history` if given
+    (a hand-written account of the run, copied as it is).
 
     Raises:
         StorageError: for a storage that is missing, not Optuna's, or lacks the study.
@@ -222,8 +224,9 @@ def readme(storage: str, study_name: str, results: Path, command: str) -> str:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC from `study.db` beside it; nothing in this "
         "folder is edited by hand.", "",
         "## How to run it, or resume it", "", "```bash", command, "```", "",
-        "The same command starts, resumes and finishes the study (it runs `python -m "
-        "study.search`, `python -m study.confirm` and `python -m analysis`; see its header).",
+        "Running it again resumes what it runs where it stopped (`python -m study.run` "
+        "resumes at the step and rerun; `python -m analysis` only reads) and rewrites this "
+        "folder from the storage.",
         "", "## Settings", "", ", ".join(f"{k} = {v}" for k, v in settings.items()) + ".", "",
         f"Machine: {_machine()}. Libraries: {versions}.", "",
     ]
@@ -232,6 +235,10 @@ def readme(storage: str, study_name: str, results: Path, command: str) -> str:
     lines += ["## Steps (`steps.log`)", "", "```"]
     lines += steps.read_text().splitlines() if steps.is_file() else ["(none yet)"]
     lines += ["```", ""]
+    if history is not None:
+        # One heading level down: the README's own title is the only `# ` heading.
+        lines += ["#" + line if line.startswith("#") else line
+                  for line in history.read_text().rstrip("\n").splitlines()] + [""]
     return "\n".join(lines)
 
 
@@ -244,12 +251,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--study-name", required=True)
         parser.add_argument("--results", type=Path, required=True)
         parser.add_argument("--command", required=True, help="the command that runs the study")
+        parser.add_argument("--history", type=Path,
+                            help="a hand-written account of the run, copied at the end")
         args = parser.parse_args(argv)
         if not args.results.is_dir():
             raise UsageError(f"`--results` must be an existing folder, but got "
                              f"{str(args.results)!r}.")
+        if args.history is not None and not args.history.is_file():
+            raise UsageError(f"`--history` must be an existing file, but got "
+                             f"{str(args.history)!r}.")
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        text = readme(args.storage, args.study_name, args.results, args.command)
+        text = readme(args.storage, args.study_name, args.results, args.command,
+                      args.history)
         temporary = args.results / "README.md.tmp"
         temporary.write_text(text)
         temporary.replace(args.results / "README.md")

@@ -29,13 +29,13 @@ from study.storage.contract import DEFAULT_SELECT_SEEDS, DEFAULT_TOP_K
 if TYPE_CHECKING:
     from study.config import SearchConfig
 
-__all__ = ["STEPS", "main"]
+__all__ = ["RUN_OPTIONS", "STEPS", "main"]
 
 PROG = "python -m study.run"
 STEPS = ("search", "select", "confirm", "analysis")
 DEFAULT_SNAPSHOT_MINUTES = 10.0
 # The options of this command that are not the search's.
-_RUN_OPTIONS = ("top_k", "select_seeds", "max_reruns", "margin", "out", "snapshot",
+RUN_OPTIONS = ("top_k", "select_seeds", "max_reruns", "margin", "out", "snapshot",
                 "snapshot_minutes")
 
 
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
         args = _parser().parse_args(argv)
         config = config_from_arguments({key: value for key, value in vars(args).items()
-                                        if key not in _RUN_OPTIONS})
+                                        if key not in RUN_OPTIONS})
         check_study_name(config.resolved_study_name)
         # Every step's settings are checked before the first: a refusal after hours of search
         # would waste them.

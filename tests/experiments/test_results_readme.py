@@ -126,3 +126,15 @@ def test_a_stored_decided_stop_rule_is_stated(results_readme, tmp_path):
     assert ("Reruns stop at the first after which the anytime-valid 95% interval of after - "
             "before decides \"matters\" or \"equivalent\" at a margin of \N{PLUS-MINUS SIGN}0.50 "
             "pp, each placement having at least 30 (`--stop decided`)") in text
+
+
+def test_a_hand_written_history_comes_last_one_heading_level_down(results_readme, run,
+                                                                   tmp_path):
+    url, results = run
+    history = tmp_path / "history.md"
+    history.write_text("# History\n\nThe search was resumed.\n\n## 2026-12-03\n\nRenamed.\n")
+
+    text = results_readme.readme(url, "s", results, "bash run.sh", history)
+
+    assert text.endswith("## History\n\nThe search was resumed.\n\n### 2026-12-03\n\nRenamed.\n")
+    assert text.count("\n# ") == 0 and text.startswith("# BN placement")

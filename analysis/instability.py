@@ -74,7 +74,8 @@ def heavy_tail_warning(compared: dict[str, pd.DataFrame]) -> str | None:
 
 
 def collapsed_neighbour_warnings(trials: Sequence[FrozenTrial], *, factor: float = 2.0,
-                                 drop: float = COLLAPSE_DROP) -> list[str]:
+                                 drop: float = COLLAPSE_DROP,
+                                 picks: dict[str, int] | None = None) -> list[str]:
     """Sentences on learning-rate neighbours of each placement's pick that collapsed.
 
     A neighbour has the pick's placement and other parameters and a learning rate within
@@ -86,9 +87,14 @@ def collapsed_neighbour_warnings(trials: Sequence[FrozenTrial], *, factor: float
         trials: The search's trials.
         factor: How far, as a ratio, a neighbour's learning rate may be from the pick's.
         drop: The fall of validation accuracy between two epochs that counts as a collapse.
+        picks: Each placement's pick by trial number (the selection's); None: each
+            placement's best COMPLETE trial.
     """
     found = []
-    for placement, pick in best_per_placement(trials).items():
+    by_number = {trial.number: trial for trial in trials}
+    chosen = (best_per_placement(trials) if picks is None
+              else {placement: by_number[number] for placement, number in picks.items()})
+    for placement, pick in chosen.items():
         rate = pick.params.get("learning_rate")
         if rate is None:
             continue

@@ -69,7 +69,12 @@ class Analysis:
         found = [edge.message() for edge in self.edges]
         found.append(divergence_warning(self.divergence))
         found.append(chance_warning(self.loaded.trials, self.loaded.config.get("num_classes")))
-        found += collapsed_neighbour_warnings(self.loaded.study.get_trials(deepcopy=False))
+        picks = None  # the selection's picks where it reran candidates, else the search's best
+        if self.selection is not None and self.selection.rerun:
+            picks = {placement: chosen.pick
+                     for placement, chosen in self.selection.selections.items()}
+        found += collapsed_neighbour_warnings(self.loaded.study.get_trials(deepcopy=False),
+                                              picks=picks)
         if self.source == "confirm":
             found.append(heavy_tail_warning(self.compared))
         found.append(near_tie_warning(self.selection))

@@ -67,3 +67,7 @@ def test_a_collapsed_learning_rate_neighbour_of_the_pick_is_named():
         "Trial 10 (learning_rate 0.071), a learning-rate neighbour of the \"before\" pick (trial "
         "2, learning_rate 0.085), collapsed from 49% to 35% between epochs 1 and 2: the pick "
         "sits near where training turns unstable."]
+    # Where a selection picked another trial, its neighbours are the ones that count.
+    assert collapsed_neighbour_warnings(trials, picks={"before": 11}) == []
+    assert collapsed_neighbour_warnings(trials, picks={"before": 2}) == (
+        collapsed_neighbour_warnings(trials))

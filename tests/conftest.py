@@ -18,18 +18,17 @@ from pathlib import Path
 
 import pytest
 
-# Under two pytest-xdist workers on 2 cores, each worker's TensorFlow (and the commands it
-# starts) would run thread pools as wide as the machine, four busy pools on two cores: one
-# thread each trained the two tests of tests/study/test_training.py in 54 s instead of 65 s
-# (2026-12-04, this 2-core machine, `pytest -n 2` of that file, one run each).
-if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
-    for _threads in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
-        os.environ.setdefault(_threads, "1")
-
 DATABASE = "bnstudy"
 # Set by `make test` (and so by CI): there a missing server fails the tests instead of
 # skipping them, so the PostgreSQL tests cannot pass by not running.
 REQUIRE_POSTGRES = "BNSTUDY_REQUIRE_POSTGRES"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked slow first, each group in its own order: pytest-xdist hands tests out in
+    this order, so the minute-long ones start early and the short ones fill the workers' ends
+    instead of one worker finishing a long test alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)

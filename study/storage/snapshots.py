@@ -106,7 +106,9 @@ def snapshot_sqlite(source: str, destination: str, *, overwrite: bool = False) -
         partial.replace(destination_path)
     except (OSError, sqlite3.Error) as error:
         partial.unlink(missing_ok=True)
-        raise StorageError(f"`destination` must be writable, but copying {shown_source!r} to "
+        # The source can change under the copy too (replaced by another file, say).
+        raise StorageError(f"`source` must stay readable and `destination` writable, but "
+                           f"copying {shown_source!r} to "
                            f"{shown_destination!r} failed ({error}).") from None
     return destination_path
 

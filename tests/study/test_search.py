@@ -14,14 +14,13 @@ from analysis.cli import main as analysis_main
 from study.config import preset
 from study.search import main
 
-# One trial per placement: each trial of another width compiles another MobileNetV2 (about
-# half a minute here), and the balance over many trials is tested in tuning/test_balance.py.
-SMOKE = ["--preset", "smoke", "--n-trials", "2", "--epochs", "1", "--train-size", "512",
+# Two trials per placement: the fewest COMPLETE trials the analysis' provisional verdict reads.
+SMOKE = ["--preset", "smoke", "--n-trials", "4", "--epochs", "1", "--train-size", "512",
          "--val-size", "256"]
 
 
 @pytest.mark.slow
-def test_a_smoke_search_finishes_with_one_trial_per_placement_then_resumes(tmp_path, capsys):
+def test_a_smoke_search_finishes_with_two_trials_per_placement_then_resumes(tmp_path, capsys):
     url = f"sqlite:///{tmp_path}/x.db"
     command = [*SMOKE, "--storage", url, "--study-name", "S"]
 
@@ -31,8 +30,8 @@ def test_a_smoke_search_finishes_with_one_trial_per_placement_then_resumes(tmp_p
     assert gc.get_freeze_count() > 0  # the CLI hid its set-up from the collector (faster trials)
     study = optuna.load_study(study_name="S", storage=url)
     finished = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
-    assert len(finished) == len(study.trials) == 2
-    assert sorted(t.params["bn_position"] for t in finished) == ["after", "before"]
+    assert len(finished) == len(study.trials) == 4
+    assert sorted(t.params["bn_position"] for t in finished) == ["after"] * 2 + ["before"] * 2
     assert all(0.0 <= t.value <= 1.0 for t in finished)
     assert {"best_val_accuracy", "final_val_accuracy", "best_epoch", "epochs_run",
             "train_seconds", "images_per_second", "param_count", "seed"} <= set(
@@ -44,14 +43,14 @@ def test_a_smoke_search_finishes_with_one_trial_per_placement_then_resumes(tmp_p
     # The uint8 images cross at their stored size; the model resizes them.
     assert (config["stored_image_shape"], config["dtype_policy"]) == ([28, 28, 1], "float32")
     out = capsys.readouterr().out
-    assert "Trial 0 (1 of 2): bn_position=" in out
+    assert "Trial 0 (1 of 4): bn_position=" in out
     assert "best with BN before the activation" in out
     assert f"optuna-dashboard {url}" in out
     assert f"python -m analysis --storage {url} --study-name S" in out
 
     assert main(command) == 0  # the same command again: nothing left to do, nothing redone
-    assert len(optuna.load_study(study_name="S", storage=url).trials) == 2
-    assert "Resuming: 2 of 2 trials already finished." in capsys.readouterr().out
+    assert len(optuna.load_study(study_name="S", storage=url).trials) == 4
+    assert "Resuming: 4 of 4 trials already finished." in capsys.readouterr().out
 
     # The analysis reads what the search wrote, into every file it promises.
     report = tmp_path / "report"

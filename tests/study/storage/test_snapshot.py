@@ -117,7 +117,10 @@ def test_periodic_snapshots_follow_the_live_study_and_report_a_failed_copy(tmp_p
     with PeriodicSnapshots(url, str(destination), 0.001, reported.append) as snapshots:
         time.sleep(0.3)
         assert not destination.exists() and reported == []  # no live file yet: nothing to copy
-        _study(url, 2)
+        # The live storage appears whole, as study.run's does after its first step (a file
+        # caught while Optuna creates its tables is refused and reported, then copied later).
+        _study(f"sqlite:///{tmp_path / 'making.db'}", 2)
+        (tmp_path / "making.db").replace(tmp_path / "live.db")
         deadline = time.monotonic() + 30
         while _trials_in(destination) != 2 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -125,10 +128,15 @@ def test_periodic_snapshots_follow_the_live_study_and_report_a_failed_copy(tmp_p
         _study(url, 1)
         assert snapshots.now() == destination  # on demand, e.g. after a step
         assert _trials_in(destination) == 3
-        destination.unlink()
-        destination.mkdir()  # a folder where the copy goes: the thread reports, keeps going
+        # The live file turns into another program's: the thread reports it and keeps going.
+        (tmp_path / "other.db").write_text("not a database")
+        (tmp_path / "other.db").replace(tmp_path / "live.db")
         while not reported and time.monotonic() < deadline:
             time.sleep(0.05)
-    assert reported and reported[0].startswith("Snapshot skipped: `destination` must be a file")
+    # Refused before the copy, or found out during it when the file changed under it.
+    assert reported and reported[0].startswith(("Snapshot skipped: `source` must be an Optuna "
+                                                "storage", "Snapshot skipped: `source` must "
+                                                "stay readable"))
+    assert _trials_in(destination) == 3  # the last good copy is kept
     with pytest.raises(StorageError, match="`snapshot_minutes` must be positive, but got 0"):
         PeriodicSnapshots(url, str(destination), 0, reported.append)

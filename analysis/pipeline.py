@@ -116,8 +116,11 @@ def confirm_runs(confirm: pd.DataFrame | None, *, paired: bool = False
     if confirm is None:
         return None, ""
     finished = confirm[(confirm["state"] == "COMPLETE") & confirm["value"].map(math.isfinite)]
-    runs = {p: finished[finished[SCIENTIFIC_PARAM] == p] for p in PLACEMENTS}
-    if paired:
+    if finished.empty:  # a confirmation just started: its table may lack the parameter columns
+        runs = {p: finished for p in PLACEMENTS}
+    else:
+        runs = {p: finished[finished[SCIENTIFIC_PARAM] == p] for p in PLACEMENTS}
+    if paired and not finished.empty:
         common = set(runs["before"]["seed"]) & set(runs["after"]["seed"])
         runs = {p: rows[rows["seed"].isin(common)].sort_values("seed", kind="stable")
                 for p, rows in runs.items()}

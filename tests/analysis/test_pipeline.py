@@ -57,6 +57,21 @@ def test_reruns_need_two_complete_per_placement():
     assert reason == "" and len(runs["after"]) == 2
 
 
+def test_a_confirmation_without_a_finished_rerun_leaves_the_verdict_to_the_search():
+    # As a long run's snapshot holds it minutes after the confirmation started: the study
+    # exists, its first rerun not yet stored (the table then has no parameter columns).
+    storage = optuna.storages.InMemoryStorage()
+    write_synthetic_study(storage, "s", effect=0.0, n_trials=24, seed=1)
+    optuna.create_study(storage=storage, study_name="s/confirm", direction="maximize")
+    empty = pd.DataFrame({"number": [], "state": [], "value": []})
+
+    for paired in (False, True):
+        runs, reason = confirm_runs(empty, paired=paired)
+        assert runs is None and "(before: 0, after: 0; at least 2 per placement" in reason
+    analysis = analyze(storage, "s", importance_seeds=(0,), n_trees=8)
+    assert analysis.source == "search"
+
+
 def test_analyze_an_in_memory_study():
     storage = optuna.storages.InMemoryStorage()
     write_synthetic_study(storage, "s", effect=0.0, n_trials=24, n_confirm_seeds=3, seed=1)

@@ -96,10 +96,10 @@ def _search_section(study: optuna.Study) -> list[str]:
     lines = [
         "## Search",
         "",
-        f"{len(finished)} of {config.get('n_trials')} trials finished "
-        f"({len(states[TrialState.COMPLETE])} COMPLETE, {len(states[TrialState.PRUNED])} "
-        f"PRUNED), {_failures(trials)}, {len(states[TrialState.RUNNING])} RUNNING when this "
-        "copy was made.",
+        f"{len(finished)} trials finished, {len(states[TrialState.COMPLETE])} COMPLETE and "
+        f"{len(states[TrialState.PRUNED])} PRUNED (the study was created for "
+        f"{config.get('n_trials')}); {_failures(trials)}, "
+        f"{len(states[TrialState.RUNNING])} RUNNING when this copy was made.",
         f"Time in trials: {_hours(sum(_trial_seconds(t) for t in trials))} "
         "(sum of each trial's start to end, failed trials included).",
     ]
@@ -134,8 +134,7 @@ def _confirm_section(confirm: optuna.Study | None) -> list[str]:
         finished = (f"{len(reruns)} reruns finished ({counts}; allocated by spread, at most "
                     f"{total})")
     lines = ["## Confirmation", "",
-             f"{finished}: the best trial of each placement "
-             f"({record.get('source_trials')}) retrained with "
+             f"{finished}: {_picks(record)} retrained with "
              f"{_seed_range(record.get('seeds', []))} on "
              f"{record.get('train_images')} training images and tested once on "
              f"{record.get('test_images')} test images. Time in training: "
@@ -170,6 +169,21 @@ def _seed_range(seeds: list[int]) -> str:
     return f"seeds {min(seeds)} to {max(seeds)} ({len(seeds)} per placement at most)"
 
 
+def _picks(record: dict) -> str:
+    """"the selection's picks (before: trial 20, after: trial 13)" from a confirm record."""
+    trials = record.get("source_trials") or {}
+    whose = ("the selection's picks" if "selection" in str(record.get("picked_by", ""))
+             else "each placement's best search trial")
+    return f"{whose} ({', '.join(f'{p}: trial {n}' for p, n in trials.items())})"
+
+
+def _compared_label(source: str) -> str:
+    """What the verdict compared: test accuracy of reruns, or (provisional) the search's top
+    trials' validation accuracy."""
+    return ("confirmed test accuracy" if source == "confirm"
+            else "validation accuracy of the top search trials")
+
+
 def _verdict_section(verdict_path: Path, study: optuna.Study) -> list[str]:
     if not verdict_path.is_file():
         return ["## Result", "", "None yet: `python -m analysis` runs when search and "
@@ -188,7 +202,7 @@ def _verdict_section(verdict_path: Path, study: optuna.Study) -> list[str]:
              f"| blog, one untuned run each | {BLOG['before']:.2%} | {BLOG['after']:.2%} |",
              f"| best validation accuracy in the search | {best['before']:.2%} | "
              f"{best['after']:.2%} |",
-             f"| confirmed test accuracy, mean ± std ({verdict['source']}) | "
+             f"| {_compared_label(verdict['source'])}, mean ± std ({verdict['source']}) | "
              f"{mean['before']:.2%} ± {std['before']:.2%} (n = {n['before']}) | "
              f"{mean['after']:.2%} ± {std['after']:.2%} (n = {n['after']}) |", "",
              f"Difference after − before: {verdict['difference'] * 100:+.2f} pp, "

@@ -81,9 +81,9 @@ def test_the_readme_reports_the_stored_numbers(results_readme, run):
     half = (verdict["ci_high"] - verdict["ci_low"]) * 50
     assert f"(half-width {half:.2f} pp)" in text
     assert f"verdict: **{verdict['verdict']}**: {MEANING[verdict['verdict']]}." in text
-    assert (f"{2 * SEEDS} of {2 * SEEDS} reruns finished: the best trial of each placement"
+    assert (f"{2 * SEEDS} of {2 * SEEDS} reruns finished: each placement's best search trial ("
             in text)
-    assert "of 20 trials finished" in text
+    assert "(the study was created for 20)" in text
     assert "1 FAIL (1 of them cut off before their end" in text
 
 
@@ -96,7 +96,7 @@ def test_reruns_allocated_by_spread_are_counted_per_placement(results_readme, tm
     text = results_readme.readme(url, "s", tmp_path, "bash run.sh")
 
     assert (f"{2 * SEEDS} reruns finished ({SEEDS} before, {SEEDS} after; allocated by spread, "
-            "at most 10): the best trial of each placement") in text
+            "at most 10): each placement's best search trial (") in text
     assert "stop at the first" not in text  # no stop rule was stored
 
 

@@ -24,13 +24,6 @@ DATABASE = "bnstudy"
 REQUIRE_POSTGRES = "BNSTUDY_REQUIRE_POSTGRES"
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked slow first, each group in its own order: pytest-xdist hands tests out in
-    this order, so the minute-long ones start early and the short ones fill the workers' ends
-    instead of one worker finishing a long test alone."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 @pytest.fixture(autouse=True)
 def _unfreeze_objects() -> Iterator[None]:
     """Undoes the CLI's `gc.freeze()` after each test that runs it in this process, so that one

@@ -229,6 +229,9 @@ def analyze(
         edges=tuple(edge_warnings(frame, loaded.distributions)),
         divergence=divergence(frame),
         axis_params=numeric_params(loaded),
-        selection=selection_view(loaded, decision.compared) if decision.source == "confirm"
-        else None,
+        # A finished selection is shown before the confirmation has reruns too: the winner's
+        # curse in numbers, and the near-ties, while the verdict is still provisional.
+        selection=(selection_view(loaded, decision.compared)
+                   if decision.source == "confirm" or loaded.select_study is not None
+                   else None),
     )

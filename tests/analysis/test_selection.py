@@ -115,6 +115,18 @@ def test_a_selection_shows_each_candidates_search_value_against_its_reruns(selec
     assert "retrained with new seeds on the validation split" in report
 
 
+def test_a_finished_selection_is_reported_before_the_confirmation_has_reruns(
+        selected_and_paired):
+    url, name = selected_and_paired
+    optuna.delete_study(study_name=confirm_study_name(name), storage=url)
+
+    analysis = analyze(url, name, importance_seeds=(0,), n_trees=8)
+
+    assert analysis.source == "search" and analysis.selection is not None
+    assert "retrained with new seeds on the validation split" in report_markdown(
+        analysis, url, {})
+
+
 def test_paired_reruns_are_compared_by_their_differences(selected_and_paired):
     url, name = selected_and_paired
     analysis = analyze(url, name, importance_seeds=(0,), n_trees=8)

@@ -41,7 +41,7 @@ from study.storage.reruns import (
     source_params,
     store_rerun,
 )
-from study.tuning.progress import format_params, time_left
+from study.tuning.progress import format_duration, format_params, time_left
 
 if TYPE_CHECKING:
     import optuna
@@ -227,8 +227,8 @@ def _time_left(elapsed: float, done: int, remaining: int, early: bool, decided: 
     under `--stop decided`, to the first rerun after which it can decide."""
     text = time_left(elapsed, done, remaining) + (" at most" if early else "")
     if decided and 0 < to_first_decision < remaining:
-        text += (f", {time_left(elapsed, done, to_first_decision).removesuffix(' left')} "
-                 f"until it can first decide ({MIN_RERUNS_TO_DECIDE} each)")
+        text += (f", about {format_duration(elapsed / done * to_first_decision)} until it can "
+                 f"first decide ({MIN_RERUNS_TO_DECIDE} each)")
     return text
 
 

@@ -37,10 +37,11 @@ def rename_study(storage: optuna.storages.BaseStorage, old: str, new: str, *,
     """
     if old == new:
         raise StorageError(f"`new` must differ from `old`, but both are {old!r}.")
-    if not has_study(storage, old) and has_study(storage, new):
+    has_new = has_study(storage, new)
+    if has_new and not has_study(storage, old):
         return f"Nothing to do: the study {old!r} is already renamed {new!r}."
     source = _fingerprint(load_study(storage, old))  # refuses a missing `old`, listing studies
-    if has_study(storage, new):
+    if has_new:
         target = _fingerprint(load_study(storage, new))
         if target != source:
             if once:

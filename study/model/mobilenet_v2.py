@@ -21,6 +21,9 @@ from study.model.preprocessing import MIN_IMAGE_SIZE, Preprocessing
 from study.storage.contract import PLACEMENTS
 
 BN_POSITIONS = PLACEMENTS  # "before" or "after" the activation, as the study stores them
+# The activation after each non-linear convolution: ReLU6 (the paper's), or hard-swish
+# (x * ReLU6(x + 3) / 6, MobileNetV3's), the second question `search_spaces.activation` asks.
+ACTIVATIONS = ("relu6", "hard_swish")
 
 # Bottleneck settings from the paper, table 2: expansion t, channels c, repeats n, stride s.
 _BOTTLENECKS = (
@@ -42,6 +45,7 @@ def build_mobilenet_v2(
     *,
     alpha: float = 1.0,
     bn_position: str = "before",
+    activation: str = "relu6",
     # Keras' 0.999 averages over ~1,000 steps: after 5 epochs of 10,000 images (~400 steps)
     # the moving statistics were still near their initial values and validation accuracy sat at
     # chance, where 0.9 reached 0.81. 0.9 averages over ~10 steps, so even a smoke trial of a
@@ -66,6 +70,8 @@ def build_mobilenet_v2(
         bn_position: "before" for Conv -> BN -> ReLU6 (the published model), "after" for
             Conv -> ReLU6 -> BN. Applies to the stem, expand, depthwise and last convolutions;
             the linear projection is Conv -> BN in both.
+        activation: One of ACTIVATIONS: "relu6" (the paper's) or "hard_swish". Layer names
+            stay the same for both ("Conv1_relu", ...).
         bn_momentum: Momentum of the BN moving mean and variance, in (0, 1).
         bn_epsilon: Added to the BN variance for numerical stability, positive.
         dropout_rate: Dropout before the classifier, in [0, 1); 0 adds no Dropout layer.
@@ -104,6 +110,8 @@ def build_mobilenet_v2(
         raise ValueError(f"`alpha` must be positive, but got {alpha}.")
     if bn_position not in BN_POSITIONS:
         raise ValueError(f"`bn_position` must be one of {BN_POSITIONS}, but got {bn_position!r}.")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"`activation` must be one of {ACTIVATIONS}, but got {activation!r}.")
     if not 0 < bn_momentum < 1:
         raise ValueError(f"`bn_momentum` must be in (0, 1), but got {bn_momentum}.")
     if bn_epsilon <= 0:
@@ -113,6 +121,15 @@ def build_mobilenet_v2(
 
     def batch_norm(layer_name: str) -> layers.BatchNormalization:
         return layers.BatchNormalization(momentum=bn_momentum, epsilon=bn_epsilon, name=layer_name)
+
+    def conv_bn_act(x: keras.KerasTensor, conv: layers.Layer, bn_name: str, act_name: str
+                    ) -> keras.KerasTensor:
+        """A convolution, then BN and the activation in the order `bn_position` asks for."""
+        x = conv(x)
+        act = (layers.ReLU(6.0, name=act_name) if activation == "relu6"
+               else layers.Activation("hard_swish", name=act_name))
+        norm = batch_norm(bn_name)
+        return act(norm(x)) if bn_position == "before" else norm(act(x))
 
     if preprocessing is None:
         inputs = x = keras.Input(shape=(height, width, channels))
@@ -130,14 +147,14 @@ def build_mobilenet_v2(
         use_bias=False,
         name="Conv1",
     )
-    x = _conv_bn_relu(x, stem, batch_norm("bn_Conv1"), "Conv1_relu", bn_position)
+    x = conv_bn_act(x, stem, "bn_Conv1", "Conv1_relu")
 
     block_id = 0
     for expansion, filters, repeats, first_stride in _BOTTLENECKS:
         for repeat in range(repeats):
             stride = first_stride if repeat == 0 else 1
             x = _inverted_res_block(
-                x, expansion, stride, alpha, filters, block_id, batch_norm, bn_position
+                x, expansion, stride, alpha, filters, block_id, batch_norm, conv_bn_act
             )
             block_id += 1
 
@@ -146,7 +163,7 @@ def build_mobilenet_v2(
     if alpha > 1.0:
         last_channels = _make_divisible(_LAST_CONV_CHANNELS * alpha)
     last_conv = layers.Conv2D(last_channels, 1, use_bias=False, name="Conv_1")
-    x = _conv_bn_relu(x, last_conv, batch_norm("Conv_1_bn"), "out_relu", bn_position)
+    x = conv_bn_act(x, last_conv, "Conv_1_bn", "out_relu")
 
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     if dropout_rate > 0:
@@ -156,23 +173,9 @@ def build_mobilenet_v2(
     # float32 logits even under a mixed_float16 policy: the softmax in the loss needs the range.
     outputs = layers.Dense(num_classes, name="predictions", dtype="float32")(x)
     if name is None:
-        name = f"mobilenetv2_{alpha:0.2f}_{height}_bn_{bn_position}"
+        suffix = "" if activation == "relu6" else f"_{activation}"
+        name = f"mobilenetv2_{alpha:0.2f}_{height}_bn_{bn_position}{suffix}"
     return keras.Model(inputs, outputs, name=name)
-
-
-def _conv_bn_relu(
-    x: keras.KerasTensor,
-    conv: layers.Layer,
-    batch_norm: layers.BatchNormalization,
-    relu_name: str,
-    bn_position: str,
-) -> keras.KerasTensor:
-    """Applies a convolution, then BN and ReLU6 in the order `bn_position` asks for."""
-    x = conv(x)
-    relu = layers.ReLU(6.0, name=relu_name)
-    if bn_position == "before":
-        return relu(batch_norm(x))
-    return batch_norm(relu(x))
 
 
 def _inverted_res_block(
@@ -183,7 +186,7 @@ def _inverted_res_block(
     filters: int,
     block_id: int,
     batch_norm: Callable[[str], layers.BatchNormalization],
-    bn_position: str,
+    conv_bn_act: Callable[[keras.KerasTensor, layers.Layer, str, str], keras.KerasTensor],
 ) -> keras.KerasTensor:
     """Expand 1x1 -> depthwise 3x3 -> linear project 1x1, plus a shortcut where shapes allow."""
     in_channels = inputs.shape[-1]
@@ -197,9 +200,7 @@ def _inverted_res_block(
         expand = layers.Conv2D(
             expansion * in_channels, 1, padding="same", use_bias=False, name=f"{prefix}expand"
         )
-        x = _conv_bn_relu(
-            x, expand, batch_norm(f"{prefix}expand_BN"), f"{prefix}expand_relu", bn_position
-        )
+        x = conv_bn_act(x, expand, f"{prefix}expand_BN", f"{prefix}expand_relu")
 
     if stride == 2:
         # Explicit padding plus a "valid" convolution, as keras.applications does, fixes which
@@ -212,9 +213,7 @@ def _inverted_res_block(
         use_bias=False,
         name=f"{prefix}depthwise",
     )
-    x = _conv_bn_relu(
-        x, depthwise, batch_norm(f"{prefix}depthwise_BN"), f"{prefix}depthwise_relu", bn_position
-    )
+    x = conv_bn_act(x, depthwise, f"{prefix}depthwise_BN", f"{prefix}depthwise_relu")
 
     # Linear bottleneck: a ReLU here would destroy information in the narrow representation
     # (paper, section 3.2), so there is no activation and the BN placement question is moot.

@@ -351,6 +351,8 @@ def test_default_name_says_width_size_and_placement(
         ({"bn_epsilon": 0.0}, "`bn_epsilon` must be positive, but got 0.0."),
         ({"dropout_rate": 1.0}, "`dropout_rate` must be in [0, 1), but got 1.0."),
         ({"dropout_rate": -0.1}, "`dropout_rate` must be in [0, 1), but got -0.1."),
+        ({"activation": "gelu"},
+         "`activation` must be one of ('relu6', 'hard_swish'), but got 'gelu'."),
     ],
 )
 def test_rejects_invalid_arguments(kwargs: dict, message: str) -> None:
@@ -358,3 +360,24 @@ def test_rejects_invalid_arguments(kwargs: dict, message: str) -> None:
 
     with pytest.raises(ValueError, match=re.escape(message)):
         build_mobilenet_v2(**arguments)
+
+
+@pytest.mark.usefixtures("release_keras_state")
+def test_hard_swish_replaces_every_relu6_and_keeps_names_and_weights(
+    small_models: dict[str, keras.Model],
+) -> None:
+    relu6 = small_models["before"]
+    swish = build_mobilenet_v2(SMALL_SHAPE, 10, alpha=0.35, activation="hard_swish")
+
+    activations = [layer for layer in swish.layers if isinstance(layer, layers.Activation)]
+    assert len(activations) == NUM_RELUS
+    assert not [layer for layer in swish.layers if isinstance(layer, layers.ReLU)]
+    assert {layer.name for layer in activations} == {
+        layer.name for layer in relu6.layers if isinstance(layer, layers.ReLU)}
+    for activation in activations:  # BN before the activation, as with ReLU6
+        (batch_norm,) = _producers(activation)
+        assert isinstance(batch_norm, layers.BatchNormalization), activation.name
+    assert _weight_shapes(swish) == _weight_shapes(relu6)
+    assert swish.name.endswith("_bn_before_hard_swish") and relu6.name.endswith("_bn_before")
+    inputs = np.linspace(-4, 4, 9, dtype="float32")
+    assert np.allclose(activations[0](inputs), inputs * np.clip(inputs + 3, 0, 6) / 6)

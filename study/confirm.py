@@ -19,7 +19,8 @@ from study.reruns.confirmation import PAIRINGS, VARIED, run_confirmation
 from study.reruns.decision import DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE
 from study.reruns.intervals import MIN_RERUNS_EACH
 from study.reruns.stopping import StopRule
-from study.storage.contract import DEFAULT_CONFIRM_SEEDS, PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import DEFAULT_CONFIRM_SEEDS
+from study.storage.question import rerun_question
 
 if TYPE_CHECKING:
     import optuna
@@ -27,11 +28,11 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_CONFIRM_SEEDS", "DEFAULT_MAX_RERUNS", "main", "run_confirmation", "stop_rule",
            "summary"]
 
-DEFAULT_MAX_RERUNS = 200  # per placement: where a 1 pp difference at 0.5 pp spreads is decided
+DEFAULT_MAX_RERUNS = 200  # per value: where a 1 pp difference at 0.5 pp spreads is decided
 
 
 def summary(confirm: optuna.Study, storage_url: str, study_name: str) -> str:
-    """Mean test accuracy ± std per placement, and the command that analyses the study.
+    """Mean test accuracy ± std per value of the question, and the command that analyses it.
 
     The storage URL is shown with its password masked; the command is quoted for a shell.
     """
@@ -42,17 +43,19 @@ def summary(confirm: optuna.Study, storage_url: str, study_name: str) -> str:
     complete = confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     shown = mask_password(storage_url)
     lines = [f"Study {confirm.study_name!r}: {len(complete)} reruns in {shown}"]
-    for placement in PLACEMENTS:
+    question = rerun_question(confirm)
+    width = max(len(question.label(value)) for value in question.values)
+    for placement in question.values:
         values = [trial.value for trial in complete
-                  if trial.params.get(SCIENTIFIC_PARAM) == placement]
+                  if trial.params.get(question.param) == placement]
         if not values:
-            lines.append(f"  no rerun with BN {placement} the activation yet")
+            lines.append(f"  no rerun with {question.label(placement)} yet")
             continue
         if len(values) > 1:
             spread = f" ± {statistics.stdev(values):.4f} (mean ± std of {len(values)} seeds)"
         else:
             spread = " (1 seed)"
-        lines.append(f"  BN {placement:6s} the activation: test accuracy "
+        lines.append(f"  {question.label(placement):{width}s}: test accuracy "
                      f"{statistics.fmean(values):.4f}{spread}")
     lines += ["Analyse:", "  " + shlex.join(["python", "-m", "analysis", "--storage", shown,
                                              "--study-name", study_name])]

@@ -7,7 +7,6 @@ import shlex
 from typing import TYPE_CHECKING
 
 from study.cli import OneLineParser, run_command
-from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
 from study.tuning.progress import format_params
 
 if TYPE_CHECKING:
@@ -105,27 +104,31 @@ def config_from_arguments(arguments: dict[str, object]) -> SearchConfig:
 
 
 def summary(study, storage_url: str) -> str:
-    """The best trial per placement and the commands to look further.
+    """The best trial per value of the study's question and the commands to look further.
 
     The storage URL is shown with its password masked; the commands are quoted for a shell.
     """
     from optuna.trial import TrialState
 
     from study.storage.opener import mask_password
-    from study.storage.trials import best_per_placement
+    from study.storage.question import stored_question
+    from study.storage.trials import best_per_value
 
     shown = mask_password(storage_url)
     lines = [f"Study {study.study_name!r}: {len(study.trials)} trials in {shown}"]
-    best_of = best_per_placement(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
-    for position in PLACEMENTS:
-        best = best_of.get(position)
+    question = stored_question(study)
+    best_of = best_per_value(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
+                             question)
+    width = max(len(question.label(value)) for value in question.values)
+    for value in question.values:
+        best = best_of.get(value)
         if best is not None:
             params = format_params({k: v for k, v in best.params.items()
-                                    if k != SCIENTIFIC_PARAM})
-            lines.append(f"  best with BN {position:6s} the activation: val_accuracy "
+                                    if k != question.param})
+            lines.append(f"  best with {question.label(value):{width}s}: val_accuracy "
                          f"{best.value:.4f} (trial {best.number}: {params})")
         else:
-            lines.append(f"  no finished trial with BN {position} the activation yet")
+            lines.append(f"  no finished trial with {question.label(value)} yet")
     commands = [["optuna-dashboard", shown],
                 ["python", "-m", "study.confirm", "--storage", shown,
                  "--study-name", study.study_name],

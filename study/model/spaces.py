@@ -4,7 +4,8 @@ A built-in space is a module of the `search_spaces` package, named by its file n
 (`bn_placement` is `search_spaces/bn_placement.py`); a space of your own is named by its
 dotted module path (`mylab.spaces.wide`), importable from where the study runs. The module
 defines `build(hp, context) -> keras.Model` (compiled) and may declare `ARCHITECTURE_PARAMS`
-(see `architecture_params`) and `SCIENTIFIC_PARAM` (see `scientific_param`).
+(see `architecture_params`), `SCIENTIFIC_PARAM` (see `scientific_param`) and `REFERENCE_VALUE`
+(see `space_question`).
 
 Spaces are imported only when models are built, by name: `search_spaces` depends on `study`
 (its spaces use `study.model.mobilenet_v2`), never the other way round, and checking a name imports
@@ -25,13 +26,14 @@ from typing import TYPE_CHECKING
 from study.errors import ConfigError
 from study.model.preprocessing import Preprocessing
 from study.storage.contract import SCIENTIFIC_PARAM
+from study.storage.question import Question
 
 if TYPE_CHECKING:
     import keras
     import keras_tuner
 
 __all__ = ["BUILT_IN_PACKAGE", "SpaceContext", "architecture_params", "built_in_spaces",
-           "check_search_space", "get_search_space", "scientific_param"]
+           "check_search_space", "get_search_space", "scientific_param", "space_question"]
 
 BUILT_IN_PACKAGE = "search_spaces"
 
@@ -146,6 +148,34 @@ def scientific_param(name: str) -> str:
         raise ConfigError(f"`SCIENTIFIC_PARAM` of {module.__name__} must name a hyperparameter, "
                           f"but got {declared!r}.")
     return declared
+
+
+def space_question(name: str, hyperparameters: keras_tuner.HyperParameters) -> Question:
+    """The question space `name` asks: its scientific parameter's values, the reference first.
+
+    The values are those of the space's `hp.Choice` for the parameter, as Keras Tuner found
+    them when it built the first model (`tuner.oracle.hyperparameters`); the reference is the
+    module's `REFERENCE_VALUE`, else the first value listed.
+
+    Raises:
+        ConfigError: when the parameter is not a `Choice` of the space, or the reference is
+            not one of its values.
+    """
+    import keras_tuner
+
+    hp_types = keras_tuner.engine.hyperparameters
+    module, param = _load(name), scientific_param(name)
+    declared = next((hp for hp in hyperparameters.space if hp.name == param), None)
+    if not isinstance(declared, hp_types.Choice):
+        kind = "nothing" if declared is None else type(declared).__name__
+        raise ConfigError(f"`SCIENTIFIC_PARAM` of {module.__name__} must name a hp.Choice of "
+                          f"its space, but {param!r} is {kind}.")
+    values = list(declared.values)
+    reference = getattr(module, "REFERENCE_VALUE", values[0])
+    if reference not in values:
+        raise ConfigError(f"`REFERENCE_VALUE` of {module.__name__} must be one of {values}, but "
+                          f"got {reference!r}.")
+    return Question(param, (reference, *(value for value in values if value != reference)))
 
 
 def _load(name: str) -> ModuleType:

@@ -29,7 +29,6 @@ from collections.abc import Mapping, Sequence
 
 from study.errors import ConfigError
 from study.reruns.intervals import MIN_RERUNS_EACH
-from study.storage.contract import PLACEMENTS
 
 __all__ = ["ALLOCATIONS", "next_rerun", "variance_gain"]
 
@@ -41,7 +40,8 @@ def next_rerun(done: Mapping[str, Mapping[int, float]], seeds: Sequence[int],
     """The (placement, seed) to rerun next, or None when each placement has had every seed.
 
     Args:
-        done: Per placement, the test accuracy of each seed already rerun.
+        done: Per value of the question (every value a key, the reference first), the test
+            accuracy of each seed already rerun.
         seeds: The seeds each placement may use, in the order they are used.
         allocation: One of ALLOCATIONS (see the module docstring).
 
@@ -54,19 +54,20 @@ def next_rerun(done: Mapping[str, Mapping[int, float]], seeds: Sequence[int],
     if allocation not in ALLOCATIONS:
         raise ConfigError(f"`allocation` must be one of {list(ALLOCATIONS)}, but got "
                           f"{allocation!r}.")
-    first_free = {placement: next((seed for seed in seeds if seed not in done.get(placement, {})),
-                                  None) for placement in PLACEMENTS}
-    open_placements = [placement for placement in PLACEMENTS if first_free[placement] is not None]
+    values = list(done)
+    first_free = {placement: next((seed for seed in seeds if seed not in done[placement]),
+                                  None) for placement in values}
+    open_placements = [placement for placement in values if first_free[placement] is not None]
     if not open_placements:
         return None
-    counts = {placement: len(done.get(placement, {})) for placement in PLACEMENTS}
+    counts = {placement: len(done[placement]) for placement in values}
     if allocation == "by-spread" and all(counts[p] >= MIN_RERUNS_EACH for p in open_placements):
-        placement = max(open_placements,  # the first of PLACEMENTS on a tie
+        placement = max(open_placements,  # the first value on a tie
                         key=lambda p: variance_gain(statistics.variance(done[p].values()),
                                                     counts[p]))
-    else:  # seed-major: the smallest free seed, "before" first on a tie
+    else:  # seed-major: the smallest free seed, the reference first on a tie
         placement = min(open_placements,
-                        key=lambda p: (seeds.index(first_free[p]), PLACEMENTS.index(p)))
+                        key=lambda p: (seeds.index(first_free[p]), values.index(p)))
     return placement, first_free[placement]
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from study.errors import ConfigError
-from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.question import Question
 
 __all__ = ["CandidateScore", "Selection", "pick_from_scores", "scores_from_reruns",
            "search_near_ties", "search_value", "top_candidates"]
@@ -60,28 +60,35 @@ def search_value(trial: TrialLike) -> float:
     return math.nan
 
 
-def top_candidates(trials: Iterable[TrialLike], k: int) -> dict[str, list[TrialLike]]:
-    """Each placement's top `k` trials by validation accuracy, COMPLETE first, PRUNED filling in.
+def top_candidates(trials: Iterable[TrialLike], k: int, question: Question
+                   ) -> dict[object, list[TrialLike]]:
+    """Each value's top `k` trials by validation accuracy, COMPLETE first, PRUNED filling in.
+
+    Args:
+        trials: The search's trials.
+        k: Candidates per value of the question.
+        question: What the study asks: its parameter's values, in order (reference first).
 
     Raises:
-        ConfigError: for k < 1, or a placement without a single COMPLETE or PRUNED trial with a
+        ConfigError: for k < 1, or a value without a single COMPLETE or PRUNED trial with a
             finite validation accuracy.
     """
     if k < 1:
         raise ConfigError(f"`top_k` must be at least 1, but got {k}.")
-    found: dict[str, list[TrialLike]] = {}
+    found: dict[object, list[TrialLike]] = {}
     trials = list(trials)
-    for placement in PLACEMENTS:
+    for placement in question.values:
         ranked: list[TrialLike] = []
         for state in ("COMPLETE", "PRUNED"):
             pool = [trial for trial in trials if _state(trial) == state
-                    and trial.params.get(SCIENTIFIC_PARAM) == placement
+                    and trial.params.get(question.param) == placement
                     and math.isfinite(search_value(trial))]
             ranked += sorted(pool, key=lambda t: (-search_value(t), t.number))
         if not ranked:
             raise ConfigError(
-                f"`study_name` must name a search with a finished trial for each placement, but "
-                f"none has {SCIENTIFIC_PARAM}={placement!r}; run more of the search first.")
+                f"`study_name` must name a search with a finished trial for each value of "
+                f"`{question.param}`, but none has {question.param}={placement!r}; run more of "
+                "the search first.")
         found[placement] = ranked[:k]
     return found
 

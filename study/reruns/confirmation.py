@@ -31,7 +31,8 @@ from study.reruns.allocation import next_rerun
 from study.reruns.decision import MIN_RERUNS_TO_DECIDE
 from study.reruns.selection import selection_picks
 from study.reruns.stopping import StopRule, rerun_until_stopped
-from study.storage.contract import CONFIG_ATTR, CONFIRM_METRIC, PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import CONFIG_ATTR, CONFIRM_METRIC
+from study.storage.question import QUESTION_ATTR, stored_question
 from study.storage.reruns import (
     CONFIRM_SEED_BASE,
     RerunSeeds,
@@ -139,28 +140,30 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     study = load_study(storage, study_name)
     config = config_from_record(stored_record(study), storage=storage_url,
                                 study_name=study_name)
+    question = stored_question(study)
     best, how_picked = selection_picks(storage, study)
     name = confirm_study_name(study_name)
     existing = load_study(storage, name) if has_study(storage, name) else None
     if existing is not None:
         _check_same_design(existing, pairing, vary)
-    done = done_reruns(existing, best, storage_url)
-    planned = len(seed_list) * len(PLACEMENTS)
-    finished = sum(seed in done[placement] for placement in PLACEMENTS for seed in seed_list)
+    done = done_reruns(existing, best, storage_url, question)
+    planned = len(seed_list) * len(question.values)
+    finished = sum(seed in done[value] for value in question.values for seed in seed_list)
     early = allocation != "equal" or rule.stop != "all"
     of_planned = f"{'at most ' if early else ''}{planned}"
 
     def say(line: str) -> None:
         print(line, file=stream, flush=True)
 
-    say(f"Confirming {study_name!r}: the pick of each placement, rerun {pairing} with "
+    say(f"Confirming {study_name!r}: the pick of each value of {question.param}, rerun "
+        f"{pairing} with "
         f"{'up to ' if early else ''}{seeds} seed{'s' if seeds > 1 else ''} "
         f"and tested once{', more reruns to the noisier' if allocation != 'equal' else ''}"
         f"{', until the verdict is decided' if rule.stop == 'decided' else ''}.")
     say(f"  {how_picked}")
     for placement, trial in best.items():
-        params = format_params(source_params(trial))
-        say(f"  {SCIENTIFIC_PARAM}={placement}: trial {trial.number}, val_accuracy "
+        params = format_params(source_params(trial, question.param))
+        say(f"  {question.label(placement)}: trial {trial.number}, val_accuracy "
             f"{trial.value:.4f} ({params})")
     if next_rerun(done, seed_list, allocation) is None:
         say(f"All {planned} reruns already finished.")
@@ -181,11 +184,12 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     confirm.set_user_attr(CONFIG_ATTR, confirmation_record(
         confirm.user_attrs.get(CONFIG_ATTR), search_study=study_name,
         seed_base=CONFIRM_SEED_BASE, seeds=seed_list,
-        source_trials={placement: trial.number for placement, trial in best.items()},
+        source_trials={str(value): trial.number for value, trial in best.items()},
         train_images=len(setup.splits.train_images), test_images=len(setup.splits.test_images),
         epochs=config.epochs, allocation=allocation, stop=rule.record(),
         versions=library_versions()) | {"pairing": pairing, "vary": vary,
-                                        "picked_by": how_picked})
+                                        "picked_by": how_picked,
+                                        QUESTION_ATTR: question.record()})
 
     started_all, done_here = time.perf_counter(), 0
 
@@ -197,14 +201,15 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         if done_here:
             left = "; " + _time_left(time.perf_counter() - started_all, done_here,
                                      planned - finished + 1, early, rule.stop == "decided",
-                                     MIN_RERUNS_TO_DECIDE * len(PLACEMENTS) - finished + 1)
+                                     MIN_RERUNS_TO_DECIDE * len(question.values) - finished + 1)
         say(f"Rerun {finished} of {of_planned}: "
-            f"{SCIENTIFIC_PARAM}={placement} seed={seed} (trial {source.number}){left}")
+            f"{question.label(placement)} seed={seed} (trial {source.number}){left}")
         started = datetime.datetime.now()  # Optuna stores local naive times
         result = train_and_score(models, dict(source.params), setup.inputs, config,
                                  rerun_seeds_for(seed, vary))
         store_rerun(confirm, source, rerun_seeds_for(seed, vary), result.accuracy,
-                    loss=result.loss, seconds=result.seconds, compiled_model=models.last_build,
+                    question=question, loss=result.loss, seconds=result.seconds,
+                    compiled_model=models.last_build,
                     dtype_policy=models.dtype_policy, started=started, history=result.history,
                     code_version=setup.code_version,
                     extra={"weights_digest": result.weights_digest})

@@ -14,8 +14,6 @@ import math
 import statistics
 from collections.abc import Mapping
 
-from study.storage.contract import PLACEMENTS
-
 __all__ = ["MIN_RERUNS_EACH", "half_width", "t_half_width", "t_interval", "welch_error"]
 
 MIN_RERUNS_EACH = 8  # the issue's floor per placement; a std from fewer swings too much to use
@@ -48,16 +46,19 @@ def t_interval(difference: float, standard_error: float, dof: float, level: floa
     return difference - width, difference + width
 
 
-def half_width(done: Mapping[str, Mapping[int, float]]) -> float | None:
-    """The 95% half-width of Welch's interval for after - before from the reruns so far, in the
-    accuracies' unit; None until each placement has MIN_RERUNS_EACH reruns.
+def half_width(done: Mapping[object, Mapping[int, float]]) -> float | None:
+    """The 95% half-width of Welch's interval for value - reference from the reruns so far, in
+    the accuracies' unit (the widest, with several values); None until each value has
+    MIN_RERUNS_EACH reruns.
 
     Args:
-        done: Per placement, the test accuracy of each seed rerun.
+        done: Per value of the question (the reference first), the test accuracy of each seed
+            rerun.
     """
-    values = [list(done.get(placement, {}).values()) for placement in PLACEMENTS]
-    if any(len(v) < MIN_RERUNS_EACH for v in values):
+    values = [list(found.values()) for found in done.values()]
+    if len(values) < 2 or any(len(v) < MIN_RERUNS_EACH for v in values):
         return None
-    standard_error, dof = welch_error(statistics.variance(values[0]), len(values[0]),
-                                      statistics.variance(values[1]), len(values[1]))
-    return t_half_width(standard_error, dof, 0.95)
+    reference, *others = values
+    return max(t_half_width(*welch_error(statistics.variance(reference), len(reference),
+                                         statistics.variance(other), len(other)), 0.95)
+               for other in others)

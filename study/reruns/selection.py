@@ -1,4 +1,4 @@
-"""`study.select`'s reruns: each placement's top search trials, reseeded, on validation only.
+"""`study.select`'s reruns: each value's top search trials, reseeded, on validation only.
 
 The candidates and the pick are `study.reruns.candidates`; here they are trained and stored.
 Each rerun is one COMPLETE trial of the study `NAME/select` (`study.storage.reruns.store_rerun`,
@@ -7,7 +7,7 @@ interrupted selection continues where it stopped. The test split is never loaded
 inputs (`prepare_run(..., held_out="val")`): only `study.confirm` scores on it.
 
 `selection_picks` is what `study.confirm` reruns: the picks of a finished selection, or each
-placement's best search trial where no selection was run (studies from before it existed).
+value's best search trial where no selection was run (studies from before it existed).
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ from study.storage.contract import (
     CONFIG_ATTR,
     DEFAULT_SELECT_SEEDS,
     DEFAULT_TOP_K,
-    PLACEMENTS,
-    SCIENTIFIC_PARAM,
     SEARCH_METRIC,
 )
+from study.storage.question import stored_question
 from study.storage.reruns import (
     SELECT_SEED_BASE,
     RerunSeeds,
@@ -61,7 +60,7 @@ def check_selection(top_k: int, seeds: int) -> None:
         ConfigError: for `top_k` outside 1-100 or `seeds` outside 2-MAX_SELECT_SEEDS.
     """
     if not 1 <= top_k <= 100:
-        raise ConfigError(f"`top_k` must be between 1 and 100 candidates per placement, but "
+        raise ConfigError(f"`top_k` must be between 1 and 100 candidates per value, but "
                           f"got {top_k}.")
     if not 2 <= seeds <= MAX_SELECT_SEEDS:
         raise ConfigError(f"`seeds` must be between 2 (a mean and a spread) and "
@@ -69,10 +68,11 @@ def check_selection(top_k: int, seeds: int) -> None:
 
 
 def selections(search: optuna.Study, select: optuna.Study, top_k: int
-               ) -> dict[str, Selection] | None:
-    """Per placement, the candidates' scores, pick and near-ties; None while a candidate has
-    no rerun yet."""
-    candidates = top_candidates(search.get_trials(deepcopy=False), top_k)
+               ) -> dict[object, Selection] | None:
+    """Per value of the study's question, the candidates' scores, pick and near-ties; None
+    while a candidate has no rerun yet."""
+    candidates = top_candidates(search.get_trials(deepcopy=False), top_k,
+                                stored_question(search))
     scores = scores_from_reruns(candidates, select.get_trials(deepcopy=False))
     if any(not score.values for found in scores.values() for score in found):
         return None
@@ -80,8 +80,9 @@ def selections(search: optuna.Study, select: optuna.Study, top_k: int
 
 
 def selection_picks(storage: BaseStorage, search: optuna.Study
-                    ) -> tuple[dict[str, FrozenTrial], str]:
-    """The trial each placement's confirmation reruns, and a line saying how it was chosen.
+                    ) -> tuple[dict[object, FrozenTrial], str]:
+    """The trial each value's confirmation reruns (the question's order), and a line saying how
+    it was chosen.
 
     Raises:
         ConfigError: when a selection study exists but has not finished (every candidate
@@ -90,15 +91,16 @@ def selection_picks(storage: BaseStorage, search: optuna.Study
     from study.storage.opener import has_study, load_study
     from study.storage.reruns import best_trials
 
+    question = stored_question(search)
     name = select_study_name(search.study_name)
     if not has_study(storage, name):
-        return best_trials(search), (
-            "No selection study: each placement's best single search trial is rerun (`python "
+        return best_trials(search, question), (
+            "No selection study: each value's best single search trial is rerun (`python "
             "-m study.select` first picks by the mean of reseeded validation reruns).")
     select = load_study(storage, name)
     record = select.user_attrs.get(CONFIG_ATTR, {})
     top_k, seeds = int(record.get("top_k", DEFAULT_TOP_K)), int(record.get("seeds", 0))
-    candidates = top_candidates(search.get_trials(deepcopy=False), top_k)
+    candidates = top_candidates(search.get_trials(deepcopy=False), top_k, question)
     scores = scores_from_reruns(candidates, select.get_trials(deepcopy=False))
     short = sorted(score.trial for found in scores.values() for score in found
                    if len(score.values) < seeds)
@@ -111,7 +113,7 @@ def selection_picks(storage: BaseStorage, search: optuna.Study
     picks = {placement: trials[pick_from_scores(found).pick]
              for placement, found in scores.items()}
     return picks, (f"Picks of the selection {name!r}: the best mean of {seeds} validation "
-                   f"reruns among each placement's top {top_k}.")
+                   f"reruns among each value's top {top_k}.")
 
 
 def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP_K,
@@ -144,7 +146,8 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
     search = load_study(storage, study_name)
     config = config_from_record(stored_record(search), storage=storage_url,
                                 study_name=study_name)
-    candidates = top_candidates(search.get_trials(deepcopy=False), top_k)
+    question = stored_question(search)
+    candidates = top_candidates(search.get_trials(deepcopy=False), top_k, question)
     name = select_study_name(study_name)
     existing = load_study(storage, name) if has_study(storage, name) else None
     done = set() if existing is None else {
@@ -152,19 +155,20 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
         for trial in existing.get_trials(deepcopy=False) if trial.value is not None}
     seed_list = rerun_seeds(seeds, SELECT_SEED_BASE)
     # Seed by seed, so that an interrupted selection leaves every candidate with about as many.
-    todo = [(seed, placement, trial) for seed in seed_list for placement in PLACEMENTS
+    todo = [(seed, placement, trial) for seed in seed_list for placement in question.values
             for trial in candidates[placement] if (trial.number, seed) not in done]
 
     def say(line: str) -> None:
         print(line, file=stream, flush=True)
 
     total = seeds * sum(len(found) for found in candidates.values())
-    say(f"Selecting in {study_name!r}: each placement's top {top_k} search trials, rerun with "
-        f"{seeds} seeds each on the validation split (never the test split).")
+    say(f"Selecting in {study_name!r}: the top {top_k} search trials of each value of "
+        f"{question.param}, rerun with {seeds} seeds each on the validation split (never the "
+        "test split).")
     for placement, found in candidates.items():
         for trial in found:
-            params = format_params(source_params(trial))
-            say(f"  {SCIENTIFIC_PARAM}={placement}: trial {trial.number} ({trial.state.name}), "
+            params = format_params(source_params(trial, question.param))
+            say(f"  {question.label(placement)}: trial {trial.number} ({trial.state.name}), "
                 f"val_accuracy {search_value(trial):.4f} ({params})")
     if todo and len(todo) < total:
         say(f"Resuming: {total - len(todo)} of {total} reruns already finished.")
@@ -178,7 +182,8 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
         select.set_user_attr(CONFIG_ATTR, {
             "search_study": study_name, "top_k": top_k, "seeds": seeds,
             "seed_base": SELECT_SEED_BASE, "held_out": "val",
-            "candidates": {p: [t.number for t in found] for p, found in candidates.items()},
+            "candidates": {str(p): [t.number for t in found]
+                           for p, found in candidates.items()},
             "train_images": len(setup.splits.train_images),
             "val_images": len(setup.splits.val_images), "epochs": config.epochs,
             "versions": library_versions()})
@@ -188,12 +193,13 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
             if index > 1:
                 left = ", " + time_left(time.perf_counter() - started_all, index - 1,
                                         len(todo) - index + 1)
-            say(f"Select {total - len(todo) + index} of {total}: {SCIENTIFIC_PARAM}={placement} "
+            say(f"Select {total - len(todo) + index} of {total}: {question.label(placement)} "
                 f"trial {trial.number} seed={seed}{left}")
             started = datetime.datetime.now()  # Optuna stores local naive times
             result = train_and_score(models, dict(trial.params), setup.inputs, config,
                                      RerunSeeds(seed, seed, seed))
-            store_rerun(select, trial, seed, result.accuracy, loss=result.loss,
+            store_rerun(select, trial, seed, result.accuracy, question=question,
+                        loss=result.loss,
                         seconds=result.seconds, compiled_model=models.last_build,
                         dtype_policy=models.dtype_policy, started=started,
                         history=result.history, code_version=setup.code_version,
@@ -211,6 +217,6 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
             ties = (f"; near-ties (within one seed std, {100 * selection.pooled_std:.2f} pp): "
                     f"trials {', '.join(map(str, selection.near_ties))}"
                     if selection.near_ties else "")
-            say(f"Pick for {SCIENTIFIC_PARAM}={placement}: trial {pick.trial}, mean val "
+            say(f"Pick for {question.label(placement)}: trial {pick.trial}, mean val "
                 f"accuracy {pick.mean:.4f} over {len(pick.values)} seeds{ties}")
     return select

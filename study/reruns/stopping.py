@@ -11,6 +11,11 @@
   decide; at `--max-reruns` per placement it stops undecided. A confidence sequence may be
   looked at after every rerun and stopped on, which is what makes this rule valid.
 
+`done`, the reruns so far, maps each value of the study's question to its reruns' accuracies by
+seed, the reference first (`study.storage.reruns.done_reruns`). With more than two values each
+other value is compared with the reference at the level split across the comparisons
+(Bonferroni, `study.storage.question`), and "decided" waits until every comparison is.
+
 `rerun_until_stopped` is the loop itself, with training passed in: `study.reruns.confirmation`
 trains and stores, `analysis.simulate` draws accuracies, so the simulations measure the loop
 that runs.
@@ -25,48 +30,83 @@ from study.errors import ConfigError
 from study.reruns.allocation import next_rerun
 from study.reruns.decision import DECIDED, DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, Verdict, decide
 from study.reruns.intervals import half_width
-from study.storage.contract import PLACEMENTS
 
-__all__ = ["STOPS", "StopRule", "anytime_verdict", "paired_values", "rerun_until_stopped"]
+__all__ = ["STOPS", "StopRule", "anytime_verdict", "anytime_verdicts", "paired_values",
+           "rerun_until_stopped"]
 
 STOPS = ("all", "half-width", "decided")
 
 
-def paired_values(done: Mapping[str, Mapping[int, float]]) -> tuple[list[float], list[float]]:
-    """(before, after) of the seeds both placements have rerun, in the order "before" ran them."""
-    before, after = (done.get(placement, {}) for placement in PLACEMENTS)
-    common = [seed for seed in before if seed in after]
-    return [before[seed] for seed in common], [after[seed] for seed in common]
+def _compared(done: Mapping[object, Mapping[int, float]], value: object | None) -> object:
+    """`value`, or the only value compared with the reference when None."""
+    values = list(done)
+    if len(values) < 2:
+        raise ValueError(f"`done` must hold a reference and a value to compare, but has "
+                         f"{values}.")
+    if value is None:
+        if len(values) > 2:
+            raise ValueError(f"`value` must be named when {len(values) - 1} values are "
+                             f"compared with the reference, but got None.")
+        return values[1]
+    if value not in values[1:]:
+        raise ValueError(f"`value` must be one of {values[1:]}, but got {value!r}.")
+    return value
 
 
-def anytime_verdict(done: Mapping[str, Mapping[int, float]], *, margin: float = DEFAULT_MARGIN,
-                    alpha: float = 0.05, minimum: int = MIN_RERUNS_TO_DECIDE,
-                    paired: bool = False) -> tuple[Verdict, tuple[float, float]] | None:
-    """The verdict of the anytime-valid interval on the reruns so far, with the interval.
+def paired_values(done: Mapping[object, Mapping[int, float]], value: object | None = None
+                  ) -> tuple[list[float], list[float]]:
+    """(reference, value) of the seeds both have rerun, in the order the reference ran them.
 
     Args:
-        done: Per placement, the test accuracy of each seed rerun, in the order they ran.
+        done: Per value, reruns by seed, the reference first.
+        value: The value compared; None for the only one.
+    """
+    reference, other = done[next(iter(done))], done[_compared(done, value)]
+    common = [seed for seed in reference if seed in other]
+    return [reference[seed] for seed in common], [other[seed] for seed in common]
+
+
+def anytime_verdict(done: Mapping[object, Mapping[int, float]], *, margin: float = DEFAULT_MARGIN,
+                    alpha: float = 0.05, minimum: int = MIN_RERUNS_TO_DECIDE,
+                    paired: bool = False, value: object | None = None
+                    ) -> tuple[Verdict, tuple[float, float]] | None:
+    """The verdict of the anytime-valid interval of value - reference, with the interval.
+
+    Args:
+        done: Per value of the question, the test accuracy of each seed rerun, in the order
+            they ran; the reference first.
         margin: The practical margin.
-        alpha: The sequence's error level.
-        minimum: Reruns each placement needs before any decision (pairs, when paired).
+        alpha: The error level of the whole question: with k values compared with the
+            reference, each sequence runs at alpha / k (Bonferroni).
+        minimum: Reruns each value needs before any decision (pairs, when paired).
         paired: Reruns of one seed share initial weights and data order: the sequence of the
-            pairs' differences, over the seeds both placements have.
+            pairs' differences, over the seeds both values have.
+        value: The value compared with the reference; None for the only one.
 
     Returns:
-        (verdict, (low, high)) of after - before; None until each placement has `minimum`.
+        (verdict, (low, high)) of value - reference; None until each has `minimum`.
     """
     # Imported here: `python -m study.confirm` imports this module before it can turn a
     # Ctrl-C into one line, and the sequence needs numpy (tests/test_interrupts.py).
     from study.reruns.sequential import confidence_sequence
 
+    compared = _compared(done, value)
     if paired:
-        before, after = paired_values(done)
+        reference, other = paired_values(done, compared)
     else:
-        before, after = (list(done.get(placement, {}).values()) for placement in PLACEMENTS)
-    if min(len(before), len(after)) < max(minimum, 2):
+        reference, other = (list(done[key].values()) for key in (next(iter(done)), compared))
+    if min(len(reference), len(other)) < max(minimum, 2):
         return None
-    low, high = confidence_sequence(after, before, alpha=alpha, paired=paired)
+    low, high = confidence_sequence(other, reference, alpha=alpha / (len(done) - 1),
+                                    paired=paired)
     return decide(low, high, margin), (low, high)
+
+
+def anytime_verdicts(done: Mapping[object, Mapping[int, float]], **options: object
+                     ) -> dict[object, tuple[Verdict, tuple[float, float]] | None]:
+    """`anytime_verdict` of each value compared with the reference, in `done`'s order."""
+    return {value: anytime_verdict(done, value=value, **options)  # type: ignore[arg-type]
+            for value in list(done)[1:]}
 
 
 @dataclass(frozen=True)
@@ -78,7 +118,7 @@ class StopRule:
         half_width: With "half-width": Welch's 95% half-width to reach, in (0, 1).
         margin: With "decided": the practical margin of the verdict rule, in (0, 1).
         alpha: With "decided": the error level of the anytime-valid interval.
-        minimum: With "decided": reruns each placement needs before any decision.
+        minimum: With "decided": reruns each value needs before any decision.
         paired: With "decided": decide on the paired sequence (`anytime_verdict`).
     """
 
@@ -117,13 +157,19 @@ class StopRule:
                     f"{100 * width:.3f} pp, at most the \N{PLUS-MINUS SIGN}"
                     f"{100 * self.half_width:.2f} pp asked for: no more reruns.")
         if self.stop == "decided":
-            found = anytime_verdict(done, margin=self.margin, alpha=self.alpha,
-                                    minimum=self.minimum, paired=self.paired)
-            if found is None or found[0] not in DECIDED:
+            found = anytime_verdicts(done, margin=self.margin, alpha=self.alpha,
+                                     minimum=self.minimum, paired=self.paired)
+            if any(one is None or one[0] not in DECIDED for one in found.values()):
                 return None
-            verdict, (low, high) = found
-            return (f"The anytime-valid {100 * (1 - self.alpha):g}% interval of the difference "
-                    f"is [{100 * low:+.2f}, {100 * high:+.2f}] pp: \"{verdict}\" at a margin of "
+            reference = next(iter(done))
+            level = f"{100 * (1 - self.alpha / len(found)):g}%"
+            parts = [f"{value} - {reference} [{100 * low:+.2f}, {100 * high:+.2f}] pp: "
+                     f"\"{verdict}\"" for value, (verdict, (low, high)) in found.items()]
+            split = (f" (the {100 * self.alpha:g}% error level split over {len(found)} "
+                     "comparisons)" if len(found) > 1 else "")
+            return (f"The anytime-valid {level} interval{split} of the difference"
+                    f"{'s' if len(found) > 1 else ''} "
+                    f"{'is' if len(found) == 1 else 'are'} {'; '.join(parts)} at a margin of "
                     f"\N{PLUS-MINUS SIGN}{100 * self.margin:.2f} pp; no more reruns.")
         return None
 
@@ -138,11 +184,12 @@ def rerun_until_stopped(done: MutableMapping[str, MutableMapping[int, float]],
                         seeds: Sequence[int], allocation: str,
                         stop: Callable[[Mapping[str, Mapping[int, float]]], str | None],
                         rerun: Callable[[str, int], float]) -> str | None:
-    """Reruns until each placement had every seed or `stop` gives a reason.
+    """Reruns until each value had every seed or `stop` gives a reason.
 
     Args:
-        done: Per placement, the accuracy of each seed rerun so far; filled in as it goes.
-        seeds: The seeds each placement may use (`study.storage.reruns.rerun_seeds`).
+        done: Per value (every value a key, the reference first), the accuracy of each seed
+            rerun so far; filled in as it goes.
+        seeds: The seeds each value may use (`study.storage.reruns.rerun_seeds`).
         allocation: Which placement reruns next (`study.reruns.allocation`).
         stop: Looks at the reruns so far, after each: a reason to stop, or None to go on
             (`StopRule.reason_to_stop`).
@@ -154,6 +201,6 @@ def rerun_until_stopped(done: MutableMapping[str, MutableMapping[int, float]],
     reason = stop(done)
     while reason is None and (chosen := next_rerun(done, seeds, allocation)) is not None:
         placement, seed = chosen
-        done.setdefault(placement, {})[seed] = rerun(placement, seed)
+        done[placement][seed] = rerun(placement, seed)
         reason = stop(done)
     return reason

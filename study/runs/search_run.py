@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+from pathlib import Path
 from typing import TextIO
 
 import optuna
 
 from study.config import ConfigError, SearchConfig
+from study.model import spaces
 from study.runs.setup import RunSetup, library_versions, prepare_run
 from study.storage.contract import SEARCH_METRIC
 from study.storage.opener import create_or_load_study, has_study, open_storage, sqlite_file
+from study.storage.question import record_question
 from study.storage.records import search_record, stored_record
 from study.tuning.progress import Progress
 from study.tuning.pruning import make_pruner
@@ -67,13 +70,17 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
                                                      stream=stream))
     except Exception as error:  # a user's space may raise anything while it builds
         if new_study:  # leave the storage as it was: no empty study, no new empty file
-            optuna.delete_study(study_name=study.study_name, storage=storage)
-            if new_file is not None and not storage.get_all_studies():
-                storage.engine.dispose()
-                new_file.unlink(missing_ok=True)
+            _forget(study, storage, new_file)
         first_line = str(error).splitlines()[0] if str(error) else ""
         raise ConfigError(f"`search_space` must build a model, but {config.search_space} "
                           f"raised {type(error).__name__}: {first_line}") from None
+    try:
+        record_question(study, spaces.space_question(config.search_space,
+                                                     tuner.oracle.hyperparameters))
+    except ConfigError:
+        if new_study:
+            _forget(study, storage, new_file)
+        raise
     if freeze_objects:
         freeze_loaded_objects()
     try:
@@ -88,6 +95,15 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
                           f"{config.search_space} failed trial after trial ({lines[0]}); the "
                           f"last ended with: {lines[-1].strip()}") from None
     return study
+
+
+def _forget(study: optuna.Study, storage: optuna.storages.BaseStorage,
+            new_file: Path | None) -> None:
+    """Deletes a study this run just created, and the SQLite file if the run created it."""
+    optuna.delete_study(study_name=study.study_name, storage=storage)
+    if new_file is not None and not storage.get_all_studies():
+        storage.engine.dispose()
+        new_file.unlink(missing_ok=True)
 
 
 def freeze_loaded_objects() -> None:

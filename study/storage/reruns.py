@@ -1,10 +1,11 @@
 """What a confirmation rerun leaves in Optuna storage, and the reruns already there read back.
 
-`study.select` reruns each placement's top search trials on the validation split (study
-`NAME/select`), `study.confirm` each placement's pick on the test split (`NAME/confirm`). Each
-rerun is one COMPLETE trial with the scientific parameter as its only parameter, its accuracy
-as value and the user attributes of `store_rerun` (seeds, source_trial, source_params, the
-placement, train_seconds, the loss, compiled_model, dtype_policy, history). The simulated
+`study.select` reruns the top search trials of each value of the study's question
+(`study.storage.question`) on the validation split (study `NAME/select`), `study.confirm` each
+value's pick on the test split (`NAME/confirm`). Each rerun is one COMPLETE trial with the
+scientific parameter as its only parameter, its accuracy as value and the user attributes of
+`store_rerun` (seeds, source_trial, source_params, the scientific parameter's value,
+train_seconds, the loss, compiled_model, dtype_policy, history). The simulated
 studies of `analysis.simulate` store their reruns with the same functions.
 
 Light on purpose: Optuna is imported inside the functions, so that `python -m study.confirm`
@@ -20,13 +21,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from study.errors import ConfigError
-from study.storage.contract import (
-    CONFIRM_SUFFIX,
-    PLACEMENTS,
-    SCIENTIFIC_PARAM,
-    SELECT_SUFFIX,
-    SOURCE_PARAMS_ATTR,
-)
+from study.storage.contract import CONFIRM_SUFFIX, SELECT_SUFFIX, SOURCE_PARAMS_ATTR
+from study.storage.question import Question
 
 if TYPE_CHECKING:
     import optuna
@@ -41,7 +37,7 @@ __all__ = ["CONFIRM_SEED_BASE", "SELECT_SEED_BASE", "RerunSeeds", "best_trials",
 CONFIRM_SEED_BASE = 1000
 # The selection's seeds sit between the search's and the confirmation's.
 SELECT_SEED_BASE = 500
-MAX_RERUNS = 100_000  # per placement: far beyond any affordable confirmation, below any crash
+MAX_RERUNS = 100_000  # per value: far beyond any affordable confirmation, below any crash
 
 
 def confirm_study_name(name: str) -> str:
@@ -59,28 +55,29 @@ def rerun_seeds(count: int, base: int = CONFIRM_SEED_BASE) -> list[int]:
     if count < 1:
         raise ConfigError(f"`seeds` must be positive, but got {count}.")
     if count > MAX_RERUNS:
-        raise ConfigError(f"`seeds` must be at most {MAX_RERUNS} per placement (each is a "
+        raise ConfigError(f"`seeds` must be at most {MAX_RERUNS} per value (each is a "
                           f"whole training run), but got {count}.")
     return [base + k for k in range(count)]
 
 
-def best_trials(study: optuna.Study) -> dict[str, FrozenTrial]:
-    """The COMPLETE trial with the highest value for each placement (`best_per_placement`).
+def best_trials(study: optuna.Study, question: Question) -> dict[object, FrozenTrial]:
+    """The COMPLETE trial with the highest value for each value of `question` (`best_per_value`).
 
     Raises:
-        ConfigError: when a placement has no COMPLETE trial.
+        ConfigError: when a value has no COMPLETE trial.
     """
     from optuna.trial import TrialState
 
-    from study.storage.trials import best_per_placement
+    from study.storage.trials import best_per_value
 
-    best = best_per_placement(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
-    for placement in PLACEMENTS:
-        if placement not in best:
+    best = best_per_value(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
+                          question)
+    for value in question.values:
+        if value not in best:
             raise ConfigError(
-                f"`study_name` must name a study with a COMPLETE trial for each placement, but "
-                f"{study.study_name!r} has none with {SCIENTIFIC_PARAM}={placement!r}; run "
-                "more of the search first.")
+                f"`study_name` must name a study with a COMPLETE trial for each value of "
+                f"`{question.param}`, but {study.study_name!r} has none with "
+                f"{question.param}={value!r}; run more of the search first.")
     return best
 
 
@@ -90,7 +87,7 @@ class RerunSeeds:
 
     Attributes:
         seed: The rerun's number in its study (`rerun_seeds`): what resuming skips on, and
-            what pairs the two placements' reruns.
+            what pairs the reruns of the question's values.
         weights: Seeds the initial weights and dropout (Python, NumPy, Keras).
         data: Seeds the order of the training examples and their augmentation (the tf.data
             pipeline; without TensorFlow, Keras shuffles arrays with the weights' seed).
@@ -106,7 +103,8 @@ class RerunSeeds:
 
 
 def store_rerun(reruns: optuna.Study, source: FrozenTrial, seeds: RerunSeeds | int,
-                value: float, *, loss: float, seconds: float, compiled_model: str,
+                value: float, *, question: Question, loss: float, seconds: float,
+                compiled_model: str,
                 dtype_policy: str, started: datetime.datetime | None = None,
                 history: Sequence[dict[str, float]] = (), code_version: str | None = None,
                 loss_name: str = "test_loss", extra: Mapping[str, object] | None = None
@@ -122,6 +120,7 @@ def store_rerun(reruns: optuna.Study, source: FrozenTrial, seeds: RerunSeeds | i
         source: The search trial rerun.
         seeds: The rerun's seeds (`RerunSeeds`); an int seeds everything alike.
         value: Test accuracy (confirmation) or validation accuracy (selection).
+        question: What the study asks: its parameter is the rerun's only parameter.
         loss: The loss on the same split, stored as `loss_name`.
         seconds: Seconds spent training.
         compiled_model: How the model was obtained ("new" or "reused").
@@ -134,8 +133,9 @@ def store_rerun(reruns: optuna.Study, source: FrozenTrial, seeds: RerunSeeds | i
         extra: More user attributes (the initial weights' digest, the search value).
 
     The trial's user attributes: seed, weights_seed, data_seed, source_trial, source_params,
-    the placement, train_seconds, the loss, compiled_model, dtype_policy, history
-    (`study.storage.trials.epoch_history`), code_version when given, and `extra`.
+    the scientific parameter's value (under its name), train_seconds, the loss,
+    compiled_model, dtype_policy, history (`study.storage.trials.epoch_history`),
+    code_version when given, and `extra`.
     """
     from optuna.trial import create_trial
 
@@ -143,12 +143,13 @@ def store_rerun(reruns: optuna.Study, source: FrozenTrial, seeds: RerunSeeds | i
 
     if isinstance(seeds, int):
         seeds = RerunSeeds(seeds, seeds, seeds)
-    placement = source.params[SCIENTIFIC_PARAM]
+    param = question.param
+    compared = question.check_value(source.params.get(param))
     trial = create_trial(
-        params={SCIENTIFIC_PARAM: placement},
-        distributions={SCIENTIFIC_PARAM: source.distributions[SCIENTIFIC_PARAM]}, value=value,
+        params={param: compared},
+        distributions={param: source.distributions[param]}, value=value,
         user_attrs={**seeds.attrs(), "source_trial": source.number,
-                    SOURCE_PARAMS_ATTR: source_params(source), SCIENTIFIC_PARAM: placement,
+                    SOURCE_PARAMS_ATTR: source_params(source, param), param: compared,
                     "train_seconds": round(seconds, 3), loss_name: loss,
                     "compiled_model": compiled_model, "dtype_policy": dtype_policy,
                     "history": epoch_history(history),
@@ -159,34 +160,44 @@ def store_rerun(reruns: optuna.Study, source: FrozenTrial, seeds: RerunSeeds | i
     reruns.add_trial(trial)
 
 
-def source_params(trial: FrozenTrial) -> dict[str, object]:
-    """The configuration a rerun retrains: every parameter but the scientific one.
+def source_params(trial: FrozenTrial, param: str) -> dict[str, object]:
+    """The configuration a rerun retrains: every parameter but the scientific one, `param`.
 
     Reruns stored before SOURCE_PARAMS_ATTR existed kept the whole configuration as params;
     both read alike here.
     """
     stored = trial.user_attrs.get(SOURCE_PARAMS_ATTR)
     params = dict(stored) if isinstance(stored, dict) else dict(trial.params)
-    params.pop(SCIENTIFIC_PARAM, None)
+    params.pop(param, None)
     return params
 
 
-def done_reruns(confirm: optuna.Study | None, best: dict[str, FrozenTrial],
-                 storage_url: str) -> dict[str, dict[int, float]]:
-    """Per placement, the test accuracy of each seed already rerun (none without `confirm`).
+def done_reruns(confirm: optuna.Study | None, best: dict[object, FrozenTrial],
+                storage_url: str, question: Question) -> dict[object, dict[int, float]]:
+    """Per value of `question`, the test accuracy of each seed already rerun.
+
+    Args:
+        confirm: The confirmation study; None when it does not exist yet (no reruns).
+        best: Per value, the search trial its reruns retrain (`best_trials`).
+        storage_url: The storage's URL, for the command the error shows.
+        question: What the study asks.
+
+    Returns:
+        Value -> {seed: accuracy}, in the question's order (reference first), every value
+        present even without reruns.
 
     Raises:
-        ConfigError: when a placement's reruns retrain another trial than its best one now.
+        ConfigError: when a value's reruns retrain another trial than its best one now.
     """
     from optuna.trial import TrialState
 
     from study.storage.opener import mask_password
 
-    done: dict[str, dict[int, float]] = {placement: {} for placement in PLACEMENTS}
+    done: dict[object, dict[int, float]] = {value: {} for value in question.values}
     if confirm is None:
         return done
     for trial in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        placement = trial.params.get(SCIENTIFIC_PARAM)
+        placement = trial.params.get(question.param)
         source = trial.user_attrs.get("source_trial")
         if placement in best and source != best[placement].number:
             # Mixing reruns of two configurations would make the spread meaningless.
@@ -195,7 +206,7 @@ def done_reruns(confirm: optuna.Study | None, best: dict[str, FrozenTrial],
             raise ConfigError(
                 f"`study_name` must name a search whose best trials are the ones already "
                 f"rerun, but {confirm.study_name!r} reruns trial {source} for "
-                f"{SCIENTIFIC_PARAM}={placement!r} and the search's best is now trial "
+                f"{question.param}={placement!r} and the search's best is now trial "
                 f"{best[placement].number}; start over with `{delete}`.")
         if placement in done:
             done[placement][trial.user_attrs.get("seed")] = trial.value

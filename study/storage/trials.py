@@ -1,4 +1,4 @@
-"""What a search trial leaves in Optuna storage, and the best trial of each placement read back.
+"""What a search trial leaves in Optuna storage, and the best trial of each value read back.
 
 The search (`study.tuning.oracle`, `study.tuning.tuner`) and the simulated studies of
 `analysis.simulate` both write trials with these functions, so what `analysis` is tested on is what
@@ -24,9 +24,10 @@ from collections.abc import Iterable, Sequence
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from study.storage.contract import DIVERGED_PREFIX, PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import DIVERGED_PREFIX
+from study.storage.question import Question
 
-__all__ = ["HISTORY_METRICS", "best_per_placement", "diverged_reason", "epoch_history",
+__all__ = ["HISTORY_METRICS", "best_per_value", "diverged_reason", "epoch_history",
            "epoch_summary", "tell_ended", "trial_measurements"]
 
 # What a trial or rerun keeps of each epoch: enough to see one collapse or diverge.
@@ -128,22 +129,23 @@ def tell_ended(study: optuna.Study, trial: optuna.Trial, *, stopped_early: bool,
     return study.tell(trial, best_value)
 
 
-def best_per_placement(trials: Iterable[FrozenTrial]) -> dict[str, FrozenTrial]:
-    """The COMPLETE trial with the highest finite value for each placement that has one.
+def best_per_value(trials: Iterable[FrozenTrial], question: Question) -> dict[object, FrozenTrial]:
+    """The COMPLETE trial with the highest finite value for each value of the question.
 
     Args:
         trials: Trials of one study (search or confirmation), in any order.
+        question: What the study asks (`study.storage.question`).
 
     Returns:
-        Placement -> its best trial, in the order of PLACEMENTS; placements without a COMPLETE
-        trial are left out. Ties go to the lower trial number.
+        Value of `question.param` -> its best trial, in the question's order (reference
+        first); values without a COMPLETE trial are left out. Ties go to the lower number.
     """
-    best: dict[str, FrozenTrial] = {}
+    best: dict[object, FrozenTrial] = {}
     for trial in sorted(trials, key=lambda trial: trial.number):
-        placement = trial.params.get(SCIENTIFIC_PARAM)
-        if (trial.state != TrialState.COMPLETE or placement not in PLACEMENTS
+        value = trial.params.get(question.param)
+        if (trial.state != TrialState.COMPLETE or value not in question.values
                 or trial.value is None or not math.isfinite(trial.value)):
             continue
-        if placement not in best or trial.value > best[placement].value:
-            best[placement] = trial
-    return {placement: best[placement] for placement in PLACEMENTS if placement in best}
+        if value not in best or trial.value > best[value].value:
+            best[value] = trial
+    return {value: best[value] for value in question.per_value(best)}

@@ -279,7 +279,7 @@ def test_summary_shows_mean_and_std_per_placement_and_the_analysis_command(url, 
     assert main(["--storage", url, "--study-name", SEARCH, "--seeds", "2"]) == 0
 
     out = capsys.readouterr().out
-    assert "BN before the activation: test accuracy 0.5050 ± 0.0071 (mean ± std of 2 seeds)" \
+    assert "bn_position=before: test accuracy 0.5050 ± 0.0071 (mean ± std of 2 seeds)" \
         in out
     assert f"python -m analysis --storage {url} --study-name {SEARCH}" in out
 

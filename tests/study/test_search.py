@@ -44,7 +44,7 @@ def test_a_smoke_search_finishes_with_two_trials_per_placement_then_resumes(tmp_
     assert (config["stored_image_shape"], config["dtype_policy"]) == ([28, 28, 1], "float32")
     out = capsys.readouterr().out
     assert "Trial 0 (1 of 4): bn_position=" in out
-    assert "best with BN before the activation" in out
+    assert "best with bn_position=before: val_accuracy" in out
     assert f"optuna-dashboard {url}" in out
     assert f"python -m analysis --storage {url} --study-name S" in out
 
@@ -81,7 +81,8 @@ def test_resuming_a_study_of_another_search_space_is_refused_and_writes_nothing(
 @pytest.mark.parametrize(("flags", "message"), [
     (["--preset", "huge"], "`preset` must be one of ['cpu', 'gpu', 'smoke'], but got 'huge'."),
     (["--dataset", "mnist"], "`dataset` must be 'fashion_mnist', 'tfds:<name>'"),
-    (["--search-space", "nope"], "`search_space` must be one of ['bn_placement'] or the dotted"),
+    (["--search-space", "nope"],
+     "`search_space` must be one of ['activation', 'bn_placement'] or the dotted"),
     (["--sampler", "grid"], "`sampler` must be one of ['tpe', 'random', 'sobol'], but got"),
     (["--pruner", "always"], "`pruner` must be one of ['median', 'successive_halving',"),
     (["--n-trials", "0"], "`n_trials` must be positive, but got 0."),

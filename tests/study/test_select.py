@@ -135,7 +135,7 @@ def test_confirm_reruns_the_selection_picks_and_refuses_an_unfinished_selection(
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--seeds", "1"], "`seeds` must be between 2 (a mean and a spread) and 400 per candidate"),
-    (["--top-k", "0"], "`top_k` must be between 1 and 100 candidates per placement, but got 0"),
+    (["--top-k", "0"], "`top_k` must be between 1 and 100 candidates per value, but got 0"),
 ])
 def test_bad_counts_are_one_line_errors_that_write_nothing(url, capsys, argv, message):
     assert main(["--storage", url, "--study-name", SEARCH, *argv]) == 2

@@ -15,7 +15,9 @@ from study.model.spaces import (
     check_search_space,
     get_search_space,
     scientific_param,
+    space_question,
 )
+from study.storage.question import DEFAULT_QUESTION, Question
 
 ROOT = Path(__file__).parents[3]
 CONTEXT = SpaceContext(input_shape=(8, 8, 1), num_classes=3, steps_per_epoch=2, epochs=3)
@@ -35,7 +37,7 @@ def build(hp, context):
 
 
 def test_the_built_in_space_is_found_by_its_file_name():
-    assert built_in_spaces() == ["bn_placement"]
+    assert built_in_spaces() == ["activation", "bn_placement"]
     assert check_search_space("bn_placement") == "search_spaces.bn_placement"
     assert architecture_params("bn_placement") == ("bn_position", "alpha")
 
@@ -61,8 +63,9 @@ def test_a_users_own_module_is_a_space(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", ["nope", "", "bad name", "no_such_package.space", ".relative",
                                   "search_spaces.nope"])
 def test_a_space_that_cannot_be_found_is_a_config_error(name):
-    with pytest.raises(ConfigError, match=r"`search_space` must be one of \['bn_placement'\] "
-                                          r"or the dotted path of a module defining build\("):
+    with pytest.raises(ConfigError, match=r"`search_space` must be one of "
+                       r"\['activation', 'bn_placement'\] "
+                       r"or the dotted path of a module defining build\("):
         check_search_space(name)
 
 
@@ -104,3 +107,36 @@ def test_a_module_that_raises_while_imported_is_one_config_error(tmp_path, monke
     with pytest.raises(ConfigError, match=r"`search_space` must import cleanly, but importing "
                                           r"mylab_broken\.space raised ValueError: no GPU found"):
         get_search_space("mylab_broken.space", CONTEXT)
+
+
+def test_a_space_question_lists_its_choice_values_with_the_reference_first(tmp_path,
+                                                                         monkeypatch):
+    (tmp_path / "mylab_reference").mkdir()
+    (tmp_path / "mylab_reference" / "second.py").write_text(
+        OWN_SPACE + '\nSCIENTIFIC_PARAM = "units"\nREFERENCE_VALUE = 16\n')
+    (tmp_path / "mylab_reference" / "stray.py").write_text(
+        OWN_SPACE + '\nSCIENTIFIC_PARAM = "units"\nREFERENCE_VALUE = 5\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    hp = keras_tuner.HyperParameters()
+    hp.Choice("units", [8, 16, 32])
+    hp.Float("learning_rate", 1e-3, 1e-1)
+
+    assert space_question("mylab_reference.second", hp) == Question("units", (16, 8, 32))
+    with pytest.raises(ConfigError, match=r"`REFERENCE_VALUE` of mylab_reference\.stray must be "
+                                          r"one of \[8, 16, 32\], but got 5\."):
+        space_question("mylab_reference.stray", hp)
+    with pytest.raises(ConfigError, match=r"`SCIENTIFIC_PARAM` of search_spaces\.bn_placement "
+                                          r"must name a hp\.Choice of its space, but "
+                                          r"'bn_position' is nothing\."):
+        space_question("bn_placement", hp)
+
+
+def test_the_built_in_spaces_ask_about_placement_and_activation():
+    placement, activation = keras_tuner.HyperParameters(), keras_tuner.HyperParameters()
+    placement.Choice("bn_position", ["before", "after"])
+    activation.Choice("activation", ["relu6", "hard_swish"])
+
+    assert space_question("bn_placement", placement) == DEFAULT_QUESTION
+    assert space_question("activation", activation) == Question("activation",
+                                                                ("relu6", "hard_swish"))
+    assert architecture_params("activation") == ("activation", "alpha")

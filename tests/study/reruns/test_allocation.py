@@ -66,3 +66,12 @@ def test_an_unknown_allocation_is_refused_with_the_value():
     with pytest.raises(ConfigError, match=r"`allocation` must be one of \['equal', 'by-spread'\]"
                                           r", but got 'neyman'\."):
         next_rerun(_done([], []), SEEDS, "neyman")
+
+
+def test_equal_goes_seed_by_seed_over_every_value_of_a_question_reference_first():
+    done = {"relu6": {1000: 0.8}, "hard_swish": {}, "gelu": {}}
+    assert next_rerun(done, SEEDS) == ("hard_swish", 1000)
+    done["hard_swish"][1000] = 0.8
+    assert next_rerun(done, SEEDS) == ("gelu", 1000)
+    done["gelu"][1000] = 0.8
+    assert next_rerun(done, SEEDS) == ("relu6", 1001)

@@ -77,3 +77,39 @@ def test_half_width_stops_once_welch_is_narrow_enough():
 def test_a_wrong_rule_is_refused_with_the_rule(arguments, message):
     with pytest.raises(ConfigError, match=message):
         StopRule(**arguments)
+
+
+def test_three_values_each_compared_with_the_reference_at_half_the_level():
+    from study.reruns.sequential import confidence_sequence
+    from study.reruns.stopping import anytime_verdicts
+
+    rng = np.random.default_rng(3)
+    done = {value: dict(zip(SEEDS[:40], rng.normal(0.85 + shift, 0.004, 40), strict=True))
+            for value, shift in (("relu6", 0.0), ("hard_swish", 0.02), ("gelu", 0.0))}
+
+    found = anytime_verdicts(done)
+    assert list(found) == ["hard_swish", "gelu"]
+    low, high = confidence_sequence(list(done["gelu"].values()), list(done["relu6"].values()),
+                                    alpha=0.025)  # 0.05 split over the two comparisons
+    assert found["gelu"][1] == pytest.approx((low, high))
+    assert found["hard_swish"][0] == "matters"
+    with pytest.raises(ValueError, match=r"`value` must be named when 2 values are compared"):
+        anytime_verdict(done)
+
+
+def test_decided_waits_until_every_comparison_with_the_reference_is_decided():
+    rng = np.random.default_rng(4)
+    draws = {value: dict(zip(SEEDS, rng.normal(0.85 + shift, 0.004, 100), strict=True))
+             for value, shift in (("relu6", 0.0), ("hard_swish", 0.03), ("gelu", 0.0))}
+    done = {value: {} for value in draws}
+
+    reason = rerun_until_stopped(done, SEEDS, "equal", StopRule("decided").reason_to_stop,
+                                 lambda value, seed: draws[value][seed])
+
+    assert reason is not None and "split over 2 comparisons" in reason
+    assert "hard_swish - relu6" in reason and "gelu - relu6" in reason
+    assert "\"matters\"" in reason and "\"equivalent\"" in reason
+    counts = [len(found) for found in done.values()]
+    assert max(counts) - min(counts) <= 1 and min(counts) >= 30  # seed by seed, all alike
+    found = anytime_verdict({v: done[v] for v in ("relu6", "gelu")}, alpha=0.025)
+    assert found is not None and found[0] == "equivalent"

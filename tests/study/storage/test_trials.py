@@ -23,6 +23,7 @@ from analysis.loading import load_studies, trials_frame
 from analysis.pipeline import confirm_runs
 from study.model import spaces
 from study.storage.contract import DIVERGED_PREFIX, PLACEMENTS, SCIENTIFIC_PARAM, SEARCH_METRIC
+from study.storage.question import DEFAULT_QUESTION
 from study.storage.reruns import (
     best_trials,
     confirm_study_name,
@@ -31,7 +32,7 @@ from study.storage.reruns import (
     store_rerun,
 )
 from study.storage.trials import (
-    best_per_placement,
+    best_per_value,
     diverged_reason,
     epoch_history,
     epoch_summary,
@@ -102,8 +103,9 @@ def storage(space, tmp_path_factory) -> optuna.storages.BaseStorage:
     confirm = optuna.create_study(storage=storage, study_name=confirm_study_name("s"),
                                   direction="maximize")
     for seed in rerun_seeds(2):
-        for source in best_trials(study).values():
-            store_rerun(confirm, source, seed, 0.9 + seed / 1e5, loss=0.3, seconds=4.0,
+        for source in best_trials(study, DEFAULT_QUESTION).values():
+            store_rerun(confirm, source, seed, 0.9 + seed / 1e5, question=DEFAULT_QUESTION,
+                        loss=0.3, seconds=4.0,
                         compiled_model="reused", dtype_policy="float32")
     return storage
 
@@ -129,7 +131,7 @@ def test_search_trials_read_back_with_states_params_and_reasons(storage, space):
 
 def test_reruns_read_back_with_their_placement_seed_and_source(storage):
     loaded = load_studies(storage, "s")
-    best = best_per_placement(loaded.study.trials)
+    best = best_per_value(loaded.study.trials, DEFAULT_QUESTION)
     reruns = loaded.confirm
 
     assert list(reruns["seed"]) == [seed for seed in rerun_seeds(2) for _ in best]
@@ -139,7 +141,8 @@ def test_reruns_read_back_with_their_placement_seed_and_source(storage):
     stored = optuna.load_study(study_name=confirm_study_name("s"), storage=storage).trials
     # The scientific parameter is the reruns' only parameter; the rest is `source_params`.
     assert all(trial.params.keys() == {SCIENTIFIC_PARAM} for trial in stored)
-    assert all(source_params(trial) == source_params(best[trial.params[SCIENTIFIC_PARAM]])
+    assert all(source_params(trial, SCIENTIFIC_PARAM) == source_params(
+        best[trial.params[SCIENTIFIC_PARAM]], SCIENTIFIC_PARAM)
                for trial in stored)
     runs, reason = confirm_runs(reruns)
     assert reason == "" and {p: len(rows) for p, rows in runs.items()} == {"before": 2,
@@ -148,13 +151,13 @@ def test_reruns_read_back_with_their_placement_seed_and_source(storage):
 
 def test_a_rerun_stored_with_its_start_spans_its_training(storage):
     search = optuna.load_study(study_name="s", storage=storage)
-    source = best_per_placement(search.trials)["before"]
+    source = best_per_value(search.trials, DEFAULT_QUESTION)["before"]
     confirm = optuna.create_study(storage=optuna.storages.InMemoryStorage(), study_name="c",
                                   direction="maximize")
     started = datetime.datetime.now() - datetime.timedelta(minutes=9)
 
-    store_rerun(confirm, source, 1000, 0.86, loss=0.4, seconds=500.0, compiled_model="new",
-                dtype_policy="float32", started=started)
+    store_rerun(confirm, source, 1000, 0.86, question=DEFAULT_QUESTION, loss=0.4, seconds=500.0,
+                compiled_model="new", dtype_policy="float32", started=started)
 
     rerun = confirm.trials[0]
     assert rerun.datetime_start == started
@@ -219,8 +222,8 @@ def test_best_per_placement_takes_complete_finite_trials_only():
               trial(2, "before", 0.8), trial(3, "before", 0.8), trial(4, "after", math.inf),
               trial(5, "after", 0.6)]
 
-    best = best_per_placement(trials)
+    best = best_per_value(trials, DEFAULT_QUESTION)
 
     assert {p: t.number for p, t in best.items()} == {"before": 2, "after": 5}
     assert list(best) == list(PLACEMENTS)
-    assert best_per_placement(trials[:3]).keys() == {"before"}
+    assert best_per_value(trials[:3], DEFAULT_QUESTION).keys() == {"before"}

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
 
-from study.storage.contract import DIVERGED_PREFIX, PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import DIVERGED_PREFIX
+from study.storage.question import DEFAULT_QUESTION, Question
 
 TOP_K = 5  # best trials inspected; one lucky trial at an edge is not a pattern
 EDGE_FRACTION = 0.1  # "near an edge": the outer 10% of the range (in log space for log params)
@@ -115,11 +116,12 @@ def edge_warnings(
     return warnings
 
 
-def divergence(frame: pd.DataFrame) -> Divergence:
+def divergence(frame: pd.DataFrame, question: Question = DEFAULT_QUESTION) -> Divergence:
     """Count failed, diverged and NaN-valued trials.
 
     Args:
         frame: A trials table; `failure_reason` is read when present.
+        question: Whose values the diverged trials are counted by.
 
     Returns:
         The counts.
@@ -138,9 +140,10 @@ def divergence(frame: pd.DataFrame) -> Divergence:
         n_diverged=int(diverged.sum()),
         n_nan=int(nan_value.sum()),
         diverged_by_placement={
-            p: int((diverged & (frame[SCIENTIFIC_PARAM] == p)).sum()) for p in PLACEMENTS
+            p: int((diverged & (frame[question.param] == p)).sum()) for p in question.values
         },
-        trials_by_placement={p: int((frame[SCIENTIFIC_PARAM] == p).sum()) for p in PLACEMENTS},
+        trials_by_placement={p: int((frame[question.param] == p).sum())
+                             for p in question.values},
     )
 
 
@@ -157,7 +160,7 @@ def divergence_warning(counts: Divergence) -> str | None:
         return None
     per_placement = ", ".join(
         f"{p}: {counts.diverged_by_placement[p]} of {counts.trials_by_placement[p]}"
-        for p in PLACEMENTS
+        for p in counts.trials_by_placement
     )
     return (
         f"{counts.n_diverged + counts.n_nan} of {counts.n_trials} trials diverged or ended "

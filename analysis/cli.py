@@ -1,5 +1,5 @@
 """Command line: `python -m analysis --study-name NAME [--storage URL] [--out DIR] [--margin M]
-[--interval anytime|welch]`.
+[--interval anytime|welch] [--compare VALUE]`.
 
 Thin on purpose: arguments become one frozen `AnalysisConfig`, the library does the rest, run
 through `study.cli.run_command` like `study.search` and `study.confirm`: a user mistake (bad
@@ -10,13 +10,14 @@ exit code 2, Ctrl-C is one line and exit code 130, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import optuna
 
-from analysis.loading import AnalysisError
+from analysis.loading import AnalysisError, load_question
 from analysis.pipeline import Analysis, analyze
 from analysis.verdict import DEFAULT_INTERVAL, DEFAULT_MARGIN, INTERVALS
 from analysis.verdict_text import verdict_sentence
@@ -25,6 +26,7 @@ from analysis.writer import (
     attach_note,
     check_out_dir,
     default_out_dir,
+    safe_name,
     write_outputs,
 )
 from study.cli import OneLineParser, run_command
@@ -50,6 +52,7 @@ class AnalysisConfig:
     note: bool = True  # attach the verdict (and the report as artifacts) for optuna-dashboard
     artifact_dir: Path | None = None  # None: beside a SQLite storage, else no artifacts
     overwrite: bool = False  # replace files in --out that the analysis did not write
+    compare: str | None = None  # with 3+ values: the one compared with the reference; None: all
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
         "storage; none for other storages)",
     )
     parser.add_argument(
+        "--compare", metavar="VALUE",
+        help="with a question of three or more values: analyse only VALUE against the "
+        "reference (default: each value, into <out>/<value>/, the error level split across "
+        "the comparisons)",
+    )
+    parser.add_argument(
         "--overwrite", action="store_true",
         help="replace files in --out that the analysis did not write (refused otherwise)"
     )
@@ -134,6 +143,7 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
         note=not args.no_note,
         artifact_dir=Path(args.artifact_dir) if args.artifact_dir else None,
         overwrite=args.overwrite,
+        compare=args.compare,
     )
 
 
@@ -175,11 +185,16 @@ def _upload(analysis: Analysis, config: AnalysisConfig, written: Written) -> str
 def run_analysis(config: AnalysisConfig) -> str:
     """Analyse, write the outputs, attach the dashboard note; return the closing line.
 
+    A question of three or more values is analysed one comparison with the reference at a
+    time, each into `<out>/<value>/` (or only `--compare VALUE`, into `<out>`), at the error
+    level split across the comparisons. The dashboard note and artifacts hold one report, so
+    they are attached only for a question of two values or a single `--compare`.
+
     Args:
         config: The run.
 
     Returns:
-        The verdict sentence and the report's path.
+        The verdict sentence and the report's path (one per comparison).
 
     Raises:
         AnalysisError: for a storage, study or `--out` that cannot be used; nothing is
@@ -188,12 +203,28 @@ def run_analysis(config: AnalysisConfig) -> str:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # Before minutes of work, not after.
     check_out_dir(config.out_dir, config.study_name, overwrite=config.overwrite)
+    if config.compare is None:
+        question = load_question(config.storage, config.study_name)
+        if len(question.others) > 1:
+            return "\n".join(
+                _run_one(dataclasses.replace(
+                    config, compare=str(value), note=False,
+                    out_dir=config.out_dir / safe_name(str(value))))
+                for value in question.others)
+    return _run_one(config)
+
+
+def _run_one(config: AnalysisConfig) -> str:
+    """`run_analysis` of one comparison (`config.compare`, or the only one)."""
+    # Before minutes of work, not after.
+    check_out_dir(config.out_dir, config.study_name, overwrite=config.overwrite)
     analysis = analyze(
         config.storage,
         config.study_name,
         margin=config.margin,
         importance_seeds=tuple(range(config.importance_seeds)),
         interval=config.interval,
+        compare=config.compare,
     )
     written = write_outputs(analysis, config.out_dir, config.storage, overwrite=config.overwrite)
     uploaded = None

@@ -1,4 +1,4 @@
-"""Expected best validation accuracy after n trials, per placement (Dodge et al. 2019).
+"""Expected best validation accuracy after n trials, per value (Dodge et al. 2019).
 
 With the N observed values sorted v(1) <= ... <= v(N), a budget of n trials drawn without
 replacement has the j-th value as its best with probability C(j-1, n-1) / C(N, n), which gives
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
-from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.question import DEFAULT_QUESTION, Question
 
 
 @dataclass(frozen=True)
@@ -88,48 +88,56 @@ def expected_max_curve(values: np.ndarray | list[float], placement: str = "") ->
     return ExpectedMaxCurve(placement, budgets, pairs[:, 0], pairs[:, 1])
 
 
-def placement_curves(frame: pd.DataFrame) -> list[ExpectedMaxCurve]:
-    """Expected-max curves of both placements from a trials table.
+def placement_curves(frame: pd.DataFrame, question: Question = DEFAULT_QUESTION
+                     ) -> list[ExpectedMaxCurve]:
+    """Expected-max curves of the question's two values from a trials table.
 
     Uses COMPLETE and PRUNED trials with a finite value: a pruned trial spent part of the
     budget and its value is what it reached. Failed trials have no value and are left out.
 
     Args:
         frame: A trials table from `analysis.loading.trials_frame`.
+        question: The reference and the value compared with it.
 
     Returns:
-        One curve per placement that has at least one such trial.
+        One curve per value that has at least one such trial.
     """
     finished = frame[frame["state"].isin(["COMPLETE", "PRUNED"]) & np.isfinite(frame["value"])]
     curves = []
-    for placement in PLACEMENTS:
-        values = finished.loc[finished[SCIENTIFIC_PARAM] == placement, "value"].to_numpy(float)
+    for placement in question.values:
+        values = finished.loc[finished[question.param] == placement, "value"].to_numpy(float)
         if values.size:
             curves.append(expected_max_curve(values, placement))
     return curves
 
 
-def leader_by_budget(curves: list[ExpectedMaxCurve]) -> pd.DataFrame:
-    """Say which placement has the higher expected best at each budget both can afford.
+def leader_by_budget(curves: list[ExpectedMaxCurve], question: Question = DEFAULT_QUESTION
+                     ) -> pd.DataFrame:
+    """Say which value has the higher expected best at each budget both can afford.
 
     Args:
-        curves: Exactly the "before" and "after" curves.
+        curves: Exactly the curves of the question's two values.
+        question: The reference and the value compared with it.
 
     Returns:
-        Columns budget, before, after, difference (after - before), leader ("tie" if equal).
+        Columns budget, the reference, the other value (columns named by the values as text),
+        difference (other - reference), leader (a value, or "tie" if equal).
     """
     by_name = {curve.placement: curve for curve in curves}
-    if set(by_name) != set(PLACEMENTS):
-        raise ValueError(f"`curves` must cover {PLACEMENTS}, but got {sorted(by_name)}.")
-    budget = min(by_name[p].budgets.size for p in PLACEMENTS)
-    before, after = (by_name[p].mean[:budget] for p in PLACEMENTS)
+    if set(by_name) != set(question.values):
+        raise ValueError(f"`curves` must cover {list(question.values)}, but got "
+                         f"{sorted(map(str, by_name))}.")
+    reference, other = question.values
+    budget = min(by_name[p].budgets.size for p in question.values)
+    before, after = (by_name[p].mean[:budget] for p in question.values)
     difference = after - before
-    leader = np.where(difference > 0, "after", np.where(difference < 0, "before", "tie"))
+    leader = np.where(difference > 0, str(other),
+                      np.where(difference < 0, str(reference), "tie"))
     return pd.DataFrame(
         {
             "budget": np.arange(1, budget + 1),
-            "before": before,
-            "after": after,
+            str(reference): before,
+            str(other): after,
             "difference": difference,
             "leader": leader,
         }
@@ -154,7 +162,7 @@ def describe_leaders(leaders: pd.DataFrame) -> str:
             runs.append((leader, int(budget), int(budget)))
     if len(runs) == 1:
         if runs[0][0] == "tie":
-            return f"the placements tie at every budget from 1 to {last} trials"
+            return f"the two values tie at every budget from 1 to {last} trials"
         return f"{runs[0][0]} is ahead at every budget from 1 to {last} trials"
     parts = [
         f"{leader} at {start}" if start == end else f"{leader} at {start}-{end}"

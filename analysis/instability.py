@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import pandas as pd
 from optuna.trial import FrozenTrial
 
-from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
-from study.storage.trials import best_per_placement
+from study.storage.question import DEFAULT_QUESTION, Question
+from study.storage.trials import best_per_value
 
 __all__ = ["CHANCE_MARGIN", "COLLAPSE_DROP", "TAIL_WARN_SHARE", "chance_trials",
            "chance_warning", "collapsed_neighbour_warnings", "heavy_tail_warning", "share_below"]
@@ -33,15 +33,19 @@ def chance_trials(trials: pd.DataFrame, num_classes: int) -> pd.DataFrame:
     return finished[finished["value"] <= 1.0 / num_classes + CHANCE_MARGIN]
 
 
-def chance_warning(trials: pd.DataFrame, num_classes: int | None) -> str | None:
-    """A sentence naming the trials that ended at chance, or None (also without num_classes)."""
+def chance_warning(trials: pd.DataFrame, num_classes: int | None,
+                   param: str = DEFAULT_QUESTION.param) -> str | None:
+    """A sentence naming the trials that ended at chance, or None (also without num_classes).
+
+    Each trial is named with its value of `param`, the scientific parameter.
+    """
     if not num_classes:
         return None
     found = chance_trials(trials, num_classes)
     if found.empty:
         return None
     listed = ", ".join(
-        f"{int(row.number)} ({row[SCIENTIFIC_PARAM]}"
+        f"{int(row.number)} ({row[param]}"
         + (f", learning_rate {row['learning_rate']:.3g}" if "learning_rate" in row else "") + ")"
         for _, row in found.sort_values("number").iterrows())
     return (f"{len(found)} of {len(trials)} trials ended at chance accuracy (at most "
@@ -54,14 +58,16 @@ def share_below(values: pd.Series, others: pd.Series) -> float:
     return float((values < others.min()).mean()) if len(values) and len(others) else 0.0
 
 
-def heavy_tail_warning(compared: dict[str, pd.DataFrame]) -> str | None:
-    """A sentence when a tenth or more of one placement's reruns fall below all of the other's.
+def heavy_tail_warning(compared: dict[object, pd.DataFrame]) -> str | None:
+    """A sentence when a tenth or more of one value's reruns fall below all of the other's.
 
     Args:
-        compared: Placement -> its reruns (a `value` column), as the verdict compared them.
+        compared: The two values -> their reruns (a `value` column), as the verdict compared
+            them, the reference first.
     """
     found = []
-    for placement, other in (PLACEMENTS, PLACEMENTS[::-1]):
+    pair = tuple(compared)
+    for placement, other in (pair, pair[::-1]):
         values, others = compared[placement]["value"], compared[other]["value"]
         share = share_below(values, others)
         if share >= TAIL_WARN_SHARE:
@@ -70,12 +76,14 @@ def heavy_tail_warning(compared: dict[str, pd.DataFrame]) -> str | None:
     if not found:
         return None
     return ("; ".join(found) + ": a heavy tail of bad seeds, which a mean and a normal-based "
-            "interval summarise poorly; read the median, IQM and P(after > before) beside them.")
+            f"interval summarise poorly; read the median, IQM and P({pair[1]} > {pair[0]}) "
+            "beside them.")
 
 
 def collapsed_neighbour_warnings(trials: Sequence[FrozenTrial], *, factor: float = 2.0,
                                  drop: float = COLLAPSE_DROP,
-                                 picks: dict[str, int] | None = None) -> list[str]:
+                                 picks: dict[object, int] | None = None,
+                                 question: Question = DEFAULT_QUESTION) -> list[str]:
     """Sentences on learning-rate neighbours of each placement's pick that collapsed.
 
     A neighbour has the pick's placement and other parameters and a learning rate within
@@ -89,10 +97,11 @@ def collapsed_neighbour_warnings(trials: Sequence[FrozenTrial], *, factor: float
         drop: The fall of validation accuracy between two epochs that counts as a collapse.
         picks: Each placement's pick by trial number (the selection's); None: each
             placement's best COMPLETE trial.
+        question: The scientific parameter and the values whose picks are looked at.
     """
     found = []
     by_number = {trial.number: trial for trial in trials}
-    chosen = (best_per_placement(trials) if picks is None
+    chosen = (best_per_value(trials, question) if picks is None
               else {placement: by_number[number] for placement, number in picks.items()})
     for placement, pick in chosen.items():
         rate = pick.params.get("learning_rate")

@@ -11,14 +11,14 @@ import math
 
 import pandas as pd
 
-from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.question import DEFAULT_QUESTION, Question
 
 GROUP_PARAM = "alpha"  # the width multiplier: the one nuisance parameter worth splitting by
 ALL_GROUP = "all"
-_COLUMNS = ["group", "bn_position", "best_value", "best_trial", "n_complete"]
 
 
-def isolation_table(frame: pd.DataFrame, group_param: str | None = GROUP_PARAM) -> pd.DataFrame:
+def isolation_table(frame: pd.DataFrame, group_param: str | None = GROUP_PARAM, *,
+                    question: Question = DEFAULT_QUESTION) -> pd.DataFrame:
     """Best COMPLETE validation accuracy per placement, overall and per value of `group_param`.
 
     Args:
@@ -26,7 +26,8 @@ def isolation_table(frame: pd.DataFrame, group_param: str | None = GROUP_PARAM) 
         group_param: Parameter to split by; skipped if None or absent from the table.
 
     Returns:
-        Columns group ("all" or the group value as text), bn_position, best_value (NaN when the
+        Columns group ("all" or the group value as text), the scientific parameter (named
+        as it is, e.g. bn_position), best_value (NaN when the
         group has no COMPLETE trial of that placement), best_trial (-1 then), n_complete.
         Groups are "all" first, then sorted by value.
     """
@@ -37,19 +38,20 @@ def isolation_table(frame: pd.DataFrame, group_param: str | None = GROUP_PARAM) 
             groups.append((_label(value), complete[complete[group_param] == value]))
     rows = []
     for label, trials in groups:
-        for placement in PLACEMENTS:
-            own = trials[trials[SCIENTIFIC_PARAM] == placement]
+        for placement in question.values:
+            own = trials[trials[question.param] == placement]
             best = own.loc[own["value"].idxmax()] if len(own) else None
             rows.append(
                 {
                     "group": label,
-                    "bn_position": placement,
+                    question.param: placement,
                     "best_value": float(best["value"]) if best is not None else math.nan,
                     "best_trial": int(best["number"]) if best is not None else -1,
                     "n_complete": len(own),
                 }
             )
-    return pd.DataFrame(rows, columns=_COLUMNS)
+    return pd.DataFrame(rows, columns=["group", question.param, "best_value", "best_trial",
+                                       "n_complete"])
 
 
 def _label(value: object) -> str:

@@ -18,9 +18,10 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
 from study.errors import UsageError
-from study.storage.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SCIENTIFIC_PARAM, SELECT_SUFFIX
+from study.storage.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SELECT_SUFFIX
 from study.storage.heartbeat import retried_trial
 from study.storage.opener import has_study, load_study, open_storage
+from study.storage.question import DEFAULT_QUESTION, Question, stored_question
 
 # Columns every trials table starts with; parameters and user attributes follow.
 BASE_COLUMNS = ("number", "state", "value", "duration_s", "last_step", "retry_of")
@@ -36,8 +37,10 @@ class LoadedStudies:
 
     `trials` has one row per search trial: BASE_COLUMNS, then one column per parameter (named
     as the parameter), then one per user attribute (prefixed `user_attrs_` only where the name
-    is already taken). `confirm` has one row per confirmation trial, with `bn_position`;
-    `confirm_study` is the confirmation study it was read from (for its dashboard note).
+    is already taken). `confirm` has one row per confirmation trial, with the scientific
+    parameter; `confirm_study` is the confirmation study it was read from (for its dashboard
+    note). `question` is the comparison analysed: the study's question, or with more than two
+    values one value against the reference (`comparisons` of them share the error level).
     """
 
     study: optuna.Study
@@ -48,6 +51,13 @@ class LoadedStudies:
     confirm: pd.DataFrame | None
     confirm_study: optuna.Study | None
     select_study: optuna.Study | None = None  # NAME/select, the selection's reruns, if run
+    question: Question = DEFAULT_QUESTION  # the reference and the one value compared with it
+    comparisons: int = 1  # values compared with the reference in the whole question
+
+    @property
+    def param(self) -> str:
+        """The scientific parameter's name (its column in `trials` and `confirm`)."""
+        return self.question.param
 
     @property
     def paired(self) -> bool:
@@ -90,8 +100,8 @@ def trials_frame(trials: list[FrozenTrial], param_names: tuple[str, ...]) -> pd.
     return frame.sort_values("number", kind="stable").reset_index(drop=True)
 
 
-def _param_names(trials: list[FrozenTrial]) -> tuple[str, ...]:
-    names: dict[str, None] = {SCIENTIFIC_PARAM: None}
+def _param_names(trials: list[FrozenTrial], param: str) -> tuple[str, ...]:
+    names: dict[str, None] = {param: None}
     for trial in trials:
         names.update(dict.fromkeys(trial.distributions))
     return tuple(names)
@@ -105,13 +115,16 @@ def _distributions(trials: list[FrozenTrial]) -> dict[str, BaseDistribution]:
     return distributions
 
 
-def load_studies(storage: str | BaseStorage, study_name: str) -> LoadedStudies:
+def load_studies(storage: str | BaseStorage, study_name: str, compare: object | None = None
+                 ) -> LoadedStudies:
     """Load the search study NAME and, if present, NAME/confirm and NAME/select from one storage.
 
     Args:
         storage: Storage URL (opened read-only: see `study.storage.opener.open_storage`) or storage
             object.
         study_name: Name of the search study.
+        compare: With a question of more than two values, the value compared with the
+            reference (`load_question` lists them); None for a two-value question.
 
     Returns:
         The loaded studies and their tidy tables.
@@ -126,19 +139,21 @@ def load_studies(storage: str | BaseStorage, study_name: str) -> LoadedStudies:
     if len(study.directions) > 1:
         raise AnalysisError(f"Study {study_name!r} must have one objective, but has several.")
     trials = study.get_trials(deepcopy=True)
-    if not any(SCIENTIFIC_PARAM in trial.params for trial in trials):
+    full = stored_question(study)
+    question = compared_question(full, compare)
+    if not any(question.param in trial.params for trial in trials):
         raise AnalysisError(
-            f"Study {study_name!r} must have trials with the parameter `{SCIENTIFIC_PARAM}`, "
+            f"Study {study_name!r} must have trials with the parameter `{question.param}`, "
             f"but none of its {len(trials)} trials has it."
         )
-    param_names = _param_names(trials)
+    param_names = _param_names(trials, question.param)
     frame = trials_frame(trials, param_names)
     confirm_name = study_name + CONFIRM_SUFFIX
     confirm = confirm_study = None
     if has_study(storage, confirm_name):
         confirm_study = load_study(storage, confirm_name)
         reruns = confirm_study.get_trials(deepcopy=True)
-        confirm = trials_frame(reruns, (SCIENTIFIC_PARAM,))  # reruns store bn_position
+        confirm = trials_frame(reruns, (question.param,))  # reruns store only that param
     config = study.user_attrs.get(CONFIG_ATTR, {})
     select_name = study_name + SELECT_SUFFIX
     return LoadedStudies(
@@ -151,19 +166,47 @@ def load_studies(storage: str | BaseStorage, study_name: str) -> LoadedStudies:
         confirm_study=confirm_study,
         select_study=(load_study(storage, select_name) if has_study(storage, select_name)
                       else None),
+        question=question,
+        comparisons=len(full.others),
     )
 
 
-def complete_values(frame: pd.DataFrame, placement: str) -> pd.Series:
-    """Return the finite values of the COMPLETE trials of one placement, best first.
+def compared_question(full: Question, compare: object | None) -> Question:
+    """The two-value question analysed: `full`, or its reference against `compare`.
+
+    Raises:
+        AnalysisError: when `compare` is missing with more than two values, or is not one of
+            the values compared with the reference.
+    """
+    if compare is None and len(full.values) == 2:
+        return full
+    matches = [value for value in full.others if str(value) == str(compare)]
+    if not matches:
+        raise AnalysisError(
+            f"`compare` must be one of {[str(value) for value in full.others]} (each is "
+            f"compared with the reference {full.reference!r}), but got {compare!r}.")
+    return Question(full.param, (full.reference, matches[0]))
+
+
+def load_question(storage: str | BaseStorage, study_name: str) -> Question:
+    """The whole question study NAME stored (all its values), for analysing each comparison."""
+    if isinstance(storage, str):
+        storage = open_storage(storage, read_only=True)
+    return stored_question(load_study(storage, study_name))
+
+
+def complete_values(frame: pd.DataFrame, placement: object,
+                    param: str = DEFAULT_QUESTION.param) -> pd.Series:
+    """Return the finite values of the COMPLETE trials of one value, best first.
 
     Args:
         frame: A trials table from `trials_frame`.
-        placement: "before" or "after".
+        placement: The value of `param`, e.g. "before" or "after".
+        param: The scientific parameter.
 
     Returns:
         Values indexed like `frame`, sorted in decreasing order.
     """
-    selected = frame[(frame["state"] == "COMPLETE") & (frame[SCIENTIFIC_PARAM] == placement)]
+    selected = frame[(frame["state"] == "COMPLETE") & (frame[param] == placement)]
     values = selected["value"].astype(float)
     return values[values.map(math.isfinite)].sort_values(ascending=False, kind="stable")

@@ -8,6 +8,7 @@ accuracy, k = max(2, a quarter of the smaller placement), the same k on both sid
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,8 +36,14 @@ from analysis.isolation import isolation_table
 from analysis.loading import AnalysisError, LoadedStudies, complete_values, load_studies
 from analysis.provisional import N_PERMUTATIONS, compare_top_trials
 from analysis.selection import SelectionView, near_tie_warning, selection_view
-from analysis.verdict import DEFAULT_INTERVAL, DEFAULT_MARGIN, Comparison, compare_placements
-from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from analysis.verdict import (
+    ALPHA,
+    DEFAULT_INTERVAL,
+    DEFAULT_MARGIN,
+    Comparison,
+    compare_placements,
+)
+from study.storage.question import DEFAULT_QUESTION, Question
 
 MIN_PER_PLACEMENT = 2  # a standard deviation needs two values
 TOP_FRACTION = 0.25  # "the good trials" of the provisional verdict: the top quarter
@@ -68,47 +75,53 @@ class Analysis:
         """Sentences the report puts under "Warnings"."""
         found = [edge.message() for edge in self.edges]
         found.append(divergence_warning(self.divergence))
-        found.append(chance_warning(self.loaded.trials, self.loaded.config.get("num_classes")))
+        found.append(chance_warning(self.loaded.trials, self.loaded.config.get("num_classes"),
+                                    self.loaded.param))
         picks = None  # the selection's picks where it reran candidates, else the search's best
         if self.selection is not None and self.selection.rerun:
             picks = {placement: chosen.pick
                      for placement, chosen in self.selection.selections.items()}
         found += collapsed_neighbour_warnings(self.loaded.study.get_trials(deepcopy=False),
-                                              picks=picks)
+                                              picks=picks, question=self.loaded.question)
         if self.source == "confirm":
             found.append(heavy_tail_warning(self.compared))
         found.append(near_tie_warning(self.selection))
         return tuple(sentence for sentence in found if sentence)
 
 
-def search_top_trials(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Pick the top-k COMPLETE trials of each placement for the provisional verdict.
+def search_top_trials(frame: pd.DataFrame, question: Question = DEFAULT_QUESTION
+                      ) -> dict[object, pd.DataFrame]:
+    """Pick the top-k COMPLETE trials of each value for the provisional verdict.
 
     Args:
         frame: A trials table from `analysis.loading.trials_frame`.
+        question: The reference and the value compared with it.
 
     Returns:
-        Placement -> its top-k rows, best first (same k for both).
+        Value -> its top-k rows, best first (same k for both), the reference first.
     """
-    counts = {p: len(complete_values(frame, p)) for p in PLACEMENTS}
+    param = question.param
+    counts = {p: len(complete_values(frame, p, param)) for p in question.values}
     if min(counts.values()) < MIN_PER_PLACEMENT:
         shown = ", ".join(f"{p}: {n}" for p, n in counts.items())
         raise AnalysisError(
             f"A verdict needs at least {MIN_PER_PLACEMENT} COMPLETE trials with a finite value "
-            f"per `{SCIENTIFIC_PARAM}`, but the study has {shown}."
+            f"per `{param}`, but the study has {shown}."
         )
     k = max(MIN_PER_PLACEMENT, math.floor(TOP_FRACTION * min(counts.values())))
-    return {p: frame.loc[complete_values(frame, p).index[:k]] for p in PLACEMENTS}
+    return {p: frame.loc[complete_values(frame, p, param).index[:k]] for p in question.values}
 
 
-def confirm_runs(confirm: pd.DataFrame | None, *, paired: bool = False
-                 ) -> tuple[dict[str, pd.DataFrame] | None, str]:
-    """Select the COMPLETE reruns per placement, or explain why they cannot give the verdict.
+def confirm_runs(confirm: pd.DataFrame | None, *, paired: bool = False,
+                 question: Question = DEFAULT_QUESTION
+                 ) -> tuple[dict[object, pd.DataFrame] | None, str]:
+    """Select the COMPLETE reruns per value, or explain why they cannot give the verdict.
 
     Args:
         confirm: The confirmation table of `LoadedStudies`, or None.
-        paired: Keep only the seeds both placements have, in seed order (row i of each
-            placement is then pair i).
+        paired: Keep only the seeds both values have, in seed order (row i of each value is
+            then pair i).
+        question: The reference and the value compared with it.
 
     Returns:
         (placement -> rows, "") when usable, else (None, the reason; "" if there is no study).
@@ -117,18 +130,19 @@ def confirm_runs(confirm: pd.DataFrame | None, *, paired: bool = False
         return None, ""
     finished = confirm[(confirm["state"] == "COMPLETE") & confirm["value"].map(math.isfinite)]
     if finished.empty:  # a confirmation just started: its table may lack the parameter columns
-        runs = {p: finished for p in PLACEMENTS}
+        runs = {p: finished for p in question.values}
     else:
-        runs = {p: finished[finished[SCIENTIFIC_PARAM] == p] for p in PLACEMENTS}
+        runs = {p: finished[finished[question.param] == p] for p in question.values}
     if paired and not finished.empty:
-        common = set(runs["before"]["seed"]) & set(runs["after"]["seed"])
+        reference, other = question.values
+        common = set(runs[reference]["seed"]) & set(runs[other]["seed"])
         runs = {p: rows[rows["seed"].isin(common)].sort_values("seed", kind="stable")
                 for p, rows in runs.items()}
     if min(len(rows) for rows in runs.values()) < MIN_PER_PLACEMENT:
         shown = ", ".join(f"{p}: {len(rows)}" for p, rows in runs.items())
         return None, (
             f"The confirmation study exists but has too few COMPLETE reruns ({shown}; at least "
-            f"{MIN_PER_PLACEMENT} per placement needed), so the verdict comes from the search."
+            f"{MIN_PER_PLACEMENT} per value needed), so the verdict comes from the search."
         )
     return runs, ""
 
@@ -167,25 +181,42 @@ def decide(
     Returns:
         The decision.
     """
-    paired = loaded.paired
-    runs, note = confirm_runs(loaded.confirm, paired=paired)
+    paired, question = loaded.paired, loaded.question
+    reference, other = question.values
+    runs, note = confirm_runs(loaded.confirm, paired=paired, question=question)
     notes = (note,) if note else ()
+    alpha = ALPHA / loaded.comparisons  # Bonferroni over the question's comparisons
+    if loaded.comparisons > 1:
+        notes += (f"{question.param} has {loaded.comparisons + 1} values; each is compared "
+                  f"with {question.reference!r} at a {100 * alpha:.3g}% error level, the "
+                  f"{100 * ALPHA:g}% split over {loaded.comparisons} comparisons (Bonferroni).",)
     if runs is not None:
         if paired:
-            lone = int((loaded.confirm["state"] == "COMPLETE").sum()) - 2 * len(runs["before"])
+            complete = loaded.confirm[loaded.confirm["state"] == "COMPLETE"]
+            lone = int(complete[question.param].isin(question.values).sum()) \
+                - 2 * len(runs[reference])
             if lone:
                 notes += (f"{lone} rerun(s) whose pair has not run yet are left out of the "
                           "paired comparison.",)
         comparison = compare_placements(
-            runs["before"]["value"].to_numpy(float), runs["after"]["value"].to_numpy(float),
-            margin, interval=interval, paired=paired,
+            runs[reference]["value"].to_numpy(float), runs[other]["value"].to_numpy(float),
+            margin, interval=interval, paired=paired, alpha=alpha,
         )
-        return Decision("confirm", comparison, runs, notes)
-    top_trials = search_top_trials(loaded.trials)  # raises if the search has too few trials
-    pools = [complete_values(loaded.trials, p).to_numpy(float) for p in PLACEMENTS]
-    k = len(top_trials["before"])
-    comparison = compare_top_trials(*pools, k, margin, n_permutations=n_permutations)
-    return Decision("search", comparison, top_trials, notes)
+        return Decision("confirm", _labelled(comparison, question), runs, notes)
+    # raises if the search has too few trials
+    top_trials = search_top_trials(loaded.trials, question)
+    pools = [complete_values(loaded.trials, p, question.param).to_numpy(float)
+             for p in question.values]
+    k = len(top_trials[reference])
+    comparison = compare_top_trials(*pools, k, margin, n_permutations=n_permutations,
+                                    level=1 - alpha)
+    return Decision("search", _labelled(comparison, question), top_trials, notes)
+
+
+def _labelled(comparison: Comparison, question: Question) -> Comparison:
+    """`comparison` with the names of what its "before" and "after" stand for."""
+    reference, other = question.values
+    return dataclasses.replace(comparison, labels=(str(reference), str(other)))
 
 
 def analyze(
@@ -196,6 +227,7 @@ def analyze(
     importance_seeds: Sequence[int] = (0, 1, 2, 3, 4),
     n_trees: int = 64,
     interval: str = DEFAULT_INTERVAL,
+    compare: object | None = None,
 ) -> Analysis:
     """Load the studies and compute the verdict, importances, isolation and checks.
 
@@ -206,15 +238,17 @@ def analyze(
         importance_seeds: Seeds over which importances are repeated.
         n_trees: Trees of the fANOVA forest.
         interval: The reruns' interval, "anytime" or "welch" (`analysis.verdict`).
+        compare: With a question of more than two values, the value compared with the
+            reference (`analysis.loading.compared_question`).
 
     Returns:
         The analysis.
     """
-    loaded = load_studies(storage, study_name)
+    loaded = load_studies(storage, study_name, compare)
     frame = loaded.trials
     # First: an unusable study fails before the slow fANOVA.
     decision = decide(loaded, margin, interval=interval)
-    curves = placement_curves(frame)
+    curves = placement_curves(frame, loaded.question)
     return Analysis(
         loaded=loaded,
         study_name=study_name,
@@ -223,11 +257,11 @@ def analyze(
         compared=decision.compared,
         source_notes=decision.notes,
         importance=param_importances(loaded.study, seeds=importance_seeds, n_trees=n_trees),
-        isolation=isolation_table(frame),
+        isolation=isolation_table(frame, question=loaded.question),
         curves=tuple(curves),
-        leaders=leader_by_budget(curves) if len(curves) == len(PLACEMENTS) else None,
+        leaders=leader_by_budget(curves, loaded.question) if len(curves) == 2 else None,
         edges=tuple(edge_warnings(frame, loaded.distributions)),
-        divergence=divergence(frame),
+        divergence=divergence(frame, loaded.question),
         axis_params=numeric_params(loaded),
         # A finished selection is shown before the confirmation has reruns too: the winner's
         # curse in numbers, and the near-ties, while the verdict is still provisional.

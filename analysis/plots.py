@@ -19,9 +19,9 @@ from optuna.distributions import BaseDistribution
 
 from analysis.expected_max import ExpectedMaxCurve
 from analysis.verdict import Comparison, describe_interval
-from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.question import DEFAULT_QUESTION, Question
 
-COLORS = {"before": "tab:blue", "after": "tab:orange"}
+PAIR_COLORS = ("tab:blue", "tab:orange")  # the reference, then the value compared with it
 METHOD_COLORS = {"fANOVA": "tab:gray", "PED-ANOVA": "tab:green"}
 _TRIAL_TICKS = (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 5000, 10000)
 
@@ -85,12 +85,19 @@ def plot_importance(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_isolation(isolation: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def colors(question: Question) -> dict[object, str]:
+    """Each of the question's two values' colour: the reference blue, the other orange."""
+    return dict(zip(question.values, PAIR_COLORS, strict=True))
+
+
+def plot_isolation(isolation: pd.DataFrame, ax: Axes | None = None,
+                   question: Question = DEFAULT_QUESTION) -> Axes:
     """Best validation accuracy of each placement, overall and per width multiplier.
 
     Args:
         isolation: Output of `analysis.isolation.isolation_table`.
         ax: Axes to draw on; a new figure if None.
+        question: The scientific parameter and its two values compared.
 
     Returns:
         The Axes.
@@ -98,10 +105,12 @@ def plot_isolation(isolation: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax = _axes(ax)
     groups = list(dict.fromkeys(isolation["group"]))
     positions = np.arange(len(groups))
-    for index, placement in enumerate(PLACEMENTS):
-        rows = isolation[isolation["bn_position"] == placement].set_index("group").reindex(groups)
+    for index, placement in enumerate(question.values):
+        rows = isolation[isolation[question.param] == placement].set_index("group").reindex(
+            groups)
         x = positions + (index - 0.5) * 0.25
-        ax.plot(x, rows["best_value"], "o", ms=8, color=COLORS[placement], label=placement)
+        ax.plot(x, rows["best_value"], "o", ms=8, color=colors(question)[placement],
+                label=str(placement))
         for xi, value, n in zip(x, rows["best_value"], rows["n_complete"], strict=True):
             if not math.isnan(value):
                 ax.annotate(
@@ -117,26 +126,28 @@ def plot_isolation(isolation: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_xticks(positions, groups)
     ax.set_xlabel("width multiplier alpha ('all': every width)")
     ax.set_ylabel("best validation accuracy")
-    ax.set_title("Isolation: best trial per placement, nuisance parameters tuned")
-    ax.legend(title=SCIENTIFIC_PARAM)
+    ax.set_title(f"Isolation: best trial per {question.param}, nuisance parameters tuned")
+    ax.legend(title=question.param)
     ax.margins(y=0.15)
     return ax
 
 
-def plot_expected_max(curves: Sequence[ExpectedMaxCurve], ax: Axes | None = None) -> Axes:
+def plot_expected_max(curves: Sequence[ExpectedMaxCurve], ax: Axes | None = None,
+                      question: Question = DEFAULT_QUESTION) -> Axes:
     """Expected best validation accuracy against the number of trials, with ± std bands.
 
     Args:
-        curves: One curve per placement.
+        curves: One curve per value of the question.
         ax: Axes to draw on; a new figure if None.
+        question: The scientific parameter and its two values compared.
 
     Returns:
         The Axes.
     """
     ax = _axes(ax)
     for curve in curves:
-        color = COLORS.get(curve.placement)
-        ax.plot(curve.budgets, curve.mean, color=color, label=curve.placement)
+        color = colors(question).get(curve.placement)
+        ax.plot(curve.budgets, curve.mean, color=color, label=str(curve.placement))
         ax.fill_between(
             curve.budgets,
             curve.mean - curve.std,
@@ -157,12 +168,13 @@ def plot_expected_max(curves: Sequence[ExpectedMaxCurve], ax: Axes | None = None
     ax.set_xlabel("number of trials n (log scale)")
     ax.set_ylabel("expected best validation accuracy")
     ax.set_title("Expected best of n trials (band: ± std of the best)")
-    ax.legend(title=SCIENTIFIC_PARAM)
+    ax.legend(title=question.param)
     return ax
 
 
 def plot_axis(
-    frame: pd.DataFrame, param: str, distribution: BaseDistribution, ax: Axes | None = None
+    frame: pd.DataFrame, param: str, distribution: BaseDistribution, ax: Axes | None = None,
+    question: Question = DEFAULT_QUESTION,
 ) -> Axes:
     """Validation accuracy of every trial against one numeric parameter, coloured by placement.
 
@@ -174,14 +186,16 @@ def plot_axis(
         param: Numeric parameter (column of `frame`).
         distribution: Its search-space distribution (range and log scale).
         ax: Axes to draw on; a new figure if None.
+        question: The scientific parameter and its two values compared.
 
     Returns:
         The Axes.
     """
     ax = _axes(ax)
     styles = {"COMPLETE": {}, "PRUNED": {"facecolors": "none"}}
-    for placement in PLACEMENTS:
-        own = frame[frame[SCIENTIFIC_PARAM] == placement]
+    color_of = colors(question)
+    for placement in question.values:
+        own = frame[frame[question.param] == placement]
         for state, style in styles.items():
             rows = own[own["state"] == state]
             if len(rows):
@@ -189,8 +203,8 @@ def plot_axis(
                     rows[param],
                     rows["value"],
                     s=22,
-                    edgecolors=COLORS[placement],
-                    color=COLORS[placement],
+                    edgecolors=color_of[placement],
+                    color=color_of[placement],
                     label=f"{placement}, {state.lower()}",
                     **style,
                 )
@@ -200,7 +214,7 @@ def plot_axis(
                 failed[param],
                 np.zeros(len(failed)),
                 marker="x",
-                color=COLORS[placement],
+                color=color_of[placement],
                 transform=ax.get_xaxis_transform(),
                 clip_on=False,
                 label=f"{placement}, failed",
@@ -212,40 +226,45 @@ def plot_axis(
     ax.set_xlabel(param + (" (log scale)" if getattr(distribution, "log", False) else ""))
     ax.set_ylabel("validation accuracy")
     ax.set_title(f"Validation accuracy against {param}")
-    ax.legend(fontsize=7, title=SCIENTIFIC_PARAM, title_fontsize=8)
+    ax.legend(fontsize=7, title=question.param, title_fontsize=8)
     return ax
 
 
 def plot_comparison(
-    compared: dict[str, pd.DataFrame], comparison: Comparison, source: str, ax: Axes | None = None
+    compared: dict[object, pd.DataFrame], comparison: Comparison, source: str,
+    ax: Axes | None = None, question: Question = DEFAULT_QUESTION,
 ) -> Axes:
-    """The accuracies behind the verdict, one column per placement, with their means.
+    """The accuracies behind the verdict, one column per value, with their means.
 
     Args:
-        compared: Placement -> rows with a `value` column (reruns or top search trials).
+        compared: Value -> rows with a `value` column (reruns or top search trials).
         comparison: The comparison drawn from them.
         source: "confirm" (test accuracy of reruns) or "search" (validation accuracy).
         ax: Axes to draw on; a new figure if None.
+        question: The scientific parameter and its two values compared.
 
     Returns:
         The Axes.
     """
     ax = _axes(ax, (5.0, 4.0))
     rng = np.random.default_rng(0)  # jitter only, fixed so the picture does not change
-    for index, placement in enumerate(PLACEMENTS):
+    for index, placement in enumerate(question.values):
         values = compared[placement]["value"].to_numpy(float)
         jitter = rng.uniform(-0.08, 0.08, values.size)
-        ax.plot(index + jitter, values, "o", color=COLORS[placement], alpha=0.7, label=placement)
+        ax.plot(index + jitter, values, "o", color=colors(question)[placement], alpha=0.7,
+                label=str(placement))
         ax.hlines(values.mean(), index - 0.2, index + 0.2, color="black", lw=2)
-    ax.set_xticks(range(len(PLACEMENTS)), PLACEMENTS)
-    ax.set_xlim(-0.6, len(PLACEMENTS) - 0.4)
+    ax.set_xticks(range(len(question.values)), [str(v) for v in question.values])
+    ax.set_xlim(-0.6, len(question.values) - 0.4)
     what = (
         "test accuracy of reruns" if source == "confirm" else "validation accuracy, top-k trials"
     )
     ax.set_ylabel(what)
-    ax.set_xlabel(SCIENTIFIC_PARAM)
+    ax.set_xlabel(question.param)
     ax.set_title(
-        f"after - before = {100 * comparison.difference:+.2f} pp, {comparison.interval} 95% CI "
+        f"{question.difference_label(question.others[0])} = "
+        f"{100 * comparison.difference:+.2f} pp, {comparison.interval} "
+        f"{100 * comparison.level:.3g}% CI "
         f"{describe_interval(comparison.ci_low, comparison.ci_high)}",
         fontsize=10,
     )

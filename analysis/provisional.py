@@ -74,6 +74,7 @@ def compare_top_trials(
     *,
     n_permutations: int = N_PERMUTATIONS,
     seed: int = 0,
+    level: float = 0.95,
 ) -> Comparison:
     """Compare the top-k trials of each placement, with permutation intervals.
 
@@ -84,6 +85,8 @@ def compare_top_trials(
         margin: Equivalence margin in accuracy (fraction), in (0, 1).
         n_permutations: Permutations of the test (and bootstrap resamples).
         seed: Seed of permutations and bootstrap.
+        level: The interval's confidence level (lower when the error level is split across
+            several comparisons); TOST uses the interval at 2 * level - 1.
 
     Returns:
         The comparison; means, stds and Mann-Whitney describe the top-k values,
@@ -103,8 +106,9 @@ def compare_top_trials(
     difference = float(top_k_mean(after, k) - top_k_mean(before, k))
     # A difference of accuracies lies in [-1, 1]; with too few trials no shift is rejected and
     # the bisection ends at its search edge, so the interval is reported as that whole range.
-    ci_low, ci_high = (float(np.clip(test.bound(0.95, upper=u), -1.0, 1.0)) for u in (False, True))
-    tost_low, tost_high = (float(np.clip(test.bound(0.90, upper=u), -1.0, 1.0))
+    ci_low, ci_high = (float(np.clip(test.bound(level, upper=u), -1.0, 1.0))
+                       for u in (False, True))
+    tost_low, tost_high = (float(np.clip(test.bound(2 * level - 1, upper=u), -1.0, 1.0))
                            for u in (False, True))
     greater, less = test.p_values(0.0)
     tost_p = max(test.p_values(-margin)[0], test.p_values(margin)[1])
@@ -127,4 +131,5 @@ def compare_top_trials(
         bootstrap=(float(bootstrap_low), float(bootstrap_high)),
         margin=margin,
         seed_std=ASSUMED_SEED_STD,  # reruns, not search trials, would settle it
+        level=level,
     )

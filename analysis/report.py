@@ -16,9 +16,9 @@ from analysis.pipeline import Analysis
 from analysis.selection import SelectionView, selection_frame, selection_intro
 from analysis.verdict import Comparison, describe_interval
 from analysis.verdict_text import (
-    INTERVAL_LABEL,
     INTERVAL_WHY,
     MEANING,
+    interval_label,
     interval_text,
     pp,
     recommendation,
@@ -26,8 +26,8 @@ from analysis.verdict_text import (
     sizes_text,
     verdict_sentence,
 )
-from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
 from study.storage.opener import mask_password
+from study.storage.question import Question
 from study.tuning.progress import format_params
 
 # optuna-dashboard's importance panel runs `PedAnovaImportanceEvaluator()`: Optuna's default
@@ -59,12 +59,12 @@ def _isolation_shown(isolation: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rerun_sources(analysis: Analysis) -> list[str]:
-    """Which search trial each placement's reruns retrain, with its parameters."""
+    """Which search trial each value's reruns retrain, with its parameters."""
     reproduced = reproduced_trials(analysis)
     if not reproduced:
         return []
     trials = analysis.loaded.trials.set_index("number")
-    nuisance = [name for name in analysis.loaded.param_names if name != SCIENTIFIC_PARAM]
+    nuisance = [name for name in analysis.loaded.param_names if name != analysis.loaded.param]
     lines = [f"- {placement}: search trial {number} "
              f"({format_params({name: trials.loc[number, name] for name in nuisance})})"
              for placement, numbers in reproduced.items() for number in numbers
@@ -72,8 +72,9 @@ def _rerun_sources(analysis: Analysis) -> list[str]:
     return ["Reruns of:", "", *lines, ""]
 
 
-def _robust_lines(c: Comparison) -> list[str]:
+def _robust_lines(c: Comparison, question: Question) -> list[str]:
     """Median, IQM and P(after > before) with their stratified-bootstrap intervals."""
+    reference, other = question.values
     r = c.robust
     if r is None:
         return []
@@ -87,15 +88,16 @@ def _robust_lines(c: Comparison) -> list[str]:
         f"{describe_interval(r.median_low, r.median_high)}",
         f"- interquartile-mean difference: {pp(r.iqm_difference)} pp "
         f"{describe_interval(r.iqm_low, r.iqm_high)}",
-        f"- P(after > before): {r.prob_after_greater:.2f} [{r.prob_low:.2f}, {r.prob_high:.2f}]",
+        f"- P({other} > {reference}): {r.prob_after_greater:.2f} [{r.prob_low:.2f}, "
+        f"{r.prob_high:.2f}]",
     ]
 
 
 def _selection_section(view: SelectionView | None) -> list[str]:
-    """How each placement's configuration was chosen (`analysis.selection`)."""
+    """How each value's configuration was chosen (`analysis.selection`)."""
     if view is None:
         return []
-    return ["## How each placement's configuration was chosen", "", selection_intro(view), "",
+    return ["## How each value's configuration was chosen", "", selection_intro(view), "",
             _table(selection_frame(view)), ""]
 
 
@@ -105,9 +107,11 @@ def _pairing_lines(analysis: Analysis) -> list[str]:
     if analysis.source != "confirm":
         return []
     if not c.paired:
-        return ["- unpaired reruns: each placement's seeds ran independently (intervals from "
+        return ["- unpaired reruns: each value's seeds ran independently (intervals from "
                 "the two samples)"]
-    before, after = (analysis.compared[p] for p in PLACEMENTS)
+    question = analysis.loaded.question
+    r, o = question.values
+    before, after = (analysis.compared[p] for p in question.values)
     shared = ""
     if "weights_digest" in before.columns and "weights_digest" in after.columns:
         same = int((before["weights_digest"].to_numpy() == after["weights_digest"].to_numpy())
@@ -120,15 +124,15 @@ def _pairing_lines(analysis: Analysis) -> list[str]:
              else f"{100 * c.variance_saved:+.0f}%")
     return [f"- paired by seed: {c.n_before} pairs, each sharing its data order{shared}; "
             f"correlation of the pairs {correlation}; variance of the difference saved by "
-            f"pairing {saved} (1 - var(after - before) / (var(after) + var(before)))"]
+            f"pairing {saved} (1 - var({o} - {r}) / (var({o}) + var({r})))"]
 
 
 def _comparison_section(analysis: Analysis) -> list[str]:
-    c = analysis.comparison
+    c, question = analysis.comparison, analysis.loaded.question
     what = (
-        "test accuracy of the reruns of each placement's pick (seeds vary)"
+        "test accuracy of the reruns of each value's pick (seeds vary)"
         if analysis.source == "confirm"
-        else f"validation accuracy of the top {c.n_before} COMPLETE trials of each placement"
+        else f"validation accuracy of the top {c.n_before} COMPLETE trials of each value"
     )
     interval = (
         f"the verdict's interval is {INTERVAL_WHY[c.interval].format(minimum=c.minimum)}"
@@ -138,7 +142,7 @@ def _comparison_section(analysis: Analysis) -> list[str]:
     )
     summary = pd.DataFrame(
         {
-            SCIENTIFIC_PARAM: list(PLACEMENTS),
+            question.param: [str(value) for value in question.values],
             "n": [c.n_before, c.n_after],
             "mean": [c.mean_before, c.mean_after],
             "std": [c.std_before, c.std_after],
@@ -152,8 +156,8 @@ def _comparison_section(analysis: Analysis) -> list[str]:
         *_rerun_sources(analysis),
         _table(summary),
         "",
-        f"- difference (after - before): {pp(c.difference)} pp",
-        f"- {INTERVAL_LABEL[c.interval]} interval (the verdict's): "
+        f"- difference ({question.difference_label(question.others[0])}): {pp(c.difference)} pp",
+        f"- {interval_label(c)} interval (the verdict's): "
         f"{interval_text(c.ci_low, c.ci_high, sizes_text(c))}",
         *([f"- {'paired t' if c.paired else 'Welch'} 95% interval (fixed n, for comparison): "
            f"{interval_text(c.welch_low, c.welch_high, sizes_text(c))} "
@@ -163,42 +167,43 @@ def _comparison_section(analysis: Analysis) -> list[str]:
         f"{interval_text(c.tost_low, c.tost_high, sizes_text(c))} (TOST p = {c.tost_p_value:.3g})",
         f"- bootstrap 95% interval: "
         f"{interval_text(c.bootstrap_low, c.bootstrap_high, sizes_text(c))}",
-        f"- P(after > before) = {c.prob_after_greater:.2f} (Mann-Whitney U / (n_a n_b))",
+        f"- P({question.others[0]} > {question.reference}) = {c.prob_after_greater:.2f} "
+        "(Mann-Whitney U / (n_a n_b))",
         *_pairing_lines(analysis),
-        *_robust_lines(c),
+        *_robust_lines(c, question),
         "",
         "![comparison](verdict.png)",
         "",
-        "The figure shows each accuracy behind the verdict with the mean of each placement "
+        "The figure shows each accuracy behind the verdict with the mean of each value "
         "as a black bar.",
         "",
     ]
 
 
-def _scientific_rank(importance: pd.DataFrame) -> str:
-    """Where `bn_position` ranks in each method, e.g. "`bn_position` ranks 4 of 4 by fANOVA"."""
+def _scientific_rank(importance: pd.DataFrame, param: str) -> str:
+    """Where `param` ranks in each method, e.g. "`bn_position` ranks 4 of 4 by fANOVA"."""
     parts = []
     for method, rows in importance.groupby("method", sort=False):
         params = list(rows["param"])  # sorted by decreasing mean
-        if SCIENTIFIC_PARAM in params:
-            parts.append(f"{params.index(SCIENTIFIC_PARAM) + 1} of {len(params)} by {method}")
-    return f" `{SCIENTIFIC_PARAM}` ranks " + " and ".join(parts) + "." if parts else ""
+        if param in params:
+            parts.append(f"{params.index(param) + 1} of {len(params)} by {method}")
+    return f" `{param}` ranks " + " and ".join(parts) + "." if parts else ""
 
 
 def _evidence_sections(analysis: Analysis, axis_files: dict[str, str]) -> list[str]:
     leaders = (
         describe_leaders(analysis.leaders)
         if analysis.leaders is not None
-        else "only one placement has finished trials"
+        else "only one value has finished trials"
     )
     quantile = analysis.importance.target_quantile
     ped_anova = f"PED-ANOVA, top {quantile:.0%}" if quantile else "PED-ANOVA"
     lines = [
-        "## Isolation: each placement with its nuisance parameters tuned",
+        "## Isolation: each value with its nuisance parameters tuned",
         "",
         "![isolation](isolation.png)",
         "",
-        "The figure shows the best validation accuracy of each placement over all COMPLETE "
+        "The figure shows the best validation accuracy of each value over all COMPLETE "
         "trials and per width multiplier alpha (n = COMPLETE trials in each cell).",
         "",
         _table(_isolation_shown(analysis.isolation)),
@@ -208,7 +213,7 @@ def _evidence_sections(analysis: Analysis, axis_files: dict[str, str]) -> list[s
         "![expected max](expected_max.png)",
         "",
         f"The figure shows the expected best validation accuracy of n trials drawn without "
-        f"replacement from each placement's COMPLETE and PRUNED trials (Dodge et al. 2019, "
+        f"replacement from each value's COMPLETE and PRUNED trials (Dodge et al. 2019, "
         f"unbiased estimator of Tang et al. 2020), ± the std of that best: {leaders}.",
         "",
         "## Hyperparameter importance",
@@ -216,9 +221,10 @@ def _evidence_sections(analysis: Analysis, axis_files: dict[str, str]) -> list[s
         "![importance](importance.png)",
         "",
         f"The figure shows how much each hyperparameter explains validation accuracy across the "
-        f"whole search (fANOVA) and among the best trials ({ped_anova}); `{SCIENTIFIC_PARAM}` is "
+        f"whole search (fANOVA) and among the best trials ({ped_anova}); "
+        f"`{analysis.loaded.param}` is "
         f"the scientific parameter, the others are nuisance."
-        + _scientific_rank(analysis.importance.table),
+        + _scientific_rank(analysis.importance.table, analysis.loaded.param),
         "",
     ]
     if len(analysis.importance.table):
@@ -258,7 +264,8 @@ def _failures(frame: pd.DataFrame) -> list[str]:
 
 def _study_section(analysis: Analysis) -> list[str]:
     frame = analysis.loaded.trials
-    states = frame.groupby([SCIENTIFIC_PARAM, "state"], dropna=False).size().unstack(fill_value=0)
+    states = frame.groupby([analysis.loaded.param, "state"], dropna=False).size().unstack(
+        fill_value=0)
     config = analysis.loaded.config
     lines = ["## The study", "", f"Study `{analysis.study_name}`, {len(frame)} trials:", ""]
     lines += [_table(states.reset_index()), ""]
@@ -293,7 +300,8 @@ def report_markdown(analysis: Analysis, storage_url: str, axis_files: dict[str, 
     """
     c = analysis.comparison
     lines = [
-        f"# Does BN placement matter? Study `{analysis.study_name}`",
+        f"# Does `{analysis.loaded.param}` matter once the rest is tuned? Study "
+        f"`{analysis.study_name}`",
         "",
         f"**{verdict_sentence(analysis)}**",
         "",
@@ -305,7 +313,7 @@ def report_markdown(analysis: Analysis, storage_url: str, axis_files: dict[str, 
     lines += ["## Warnings", ""]
     lines += [f"- {warning}" for warning in analysis.warnings] or [
         "- none: the best trials are away from the search-space edges, few trials diverged, none "
-        "ended at chance accuracy and no placement has a heavy tail of bad reruns."
+        "ended at chance accuracy and no value has a heavy tail of bad reruns."
     ]
     lines += [""]
     lines += _comparison_section(analysis)
@@ -327,7 +335,7 @@ def dashboard_note(analysis: Analysis, storage_url: str, report_path: str) -> st
         Markdown text.
     """
     lines = [
-        "## BN placement verdict",
+        f"## `{analysis.loaded.param}` verdict",
         "",
         f"**{verdict_sentence(analysis)}**",
         "",
@@ -355,8 +363,9 @@ def confirm_note(analysis: Analysis, report_path: str) -> str | None:
         "Not a search: each trial retrains one search trial with a new seed and tests it once.",
         "",
         *_rerun_sources(analysis),
-        f"Here {SCIENTIFIC_PARAM} and the other parameters change together (one configuration "
-        "per placement), so this study's Hyperparameter Importance panel cannot tell them apart, "
+        f"Here {analysis.loaded.param} and the other parameters change together (one "
+        "configuration "
+        "per value), so this study's Hyperparameter Importance panel cannot tell them apart, "
         "and its Best Trial is the luckiest seed, not a better configuration. Importance is read "
         f"on the search study `{analysis.study_name}`; the verdict compares the means:",
         "",
@@ -389,6 +398,7 @@ def importance_note(analysis: Analysis) -> str:
     rough = [note for note in analysis.importance.notes if note.startswith(ROUGH_NOTE_START)]
     return (
         f"{dashboard}; the report uses {' and '.join(used)}, each averaged over seeds, so the "
-        f"rankings can differ." + _scientific_rank(analysis.importance.table)
+        "rankings can differ."
+        + _scientific_rank(analysis.importance.table, analysis.loaded.param)
         + "".join(f" {note}" for note in rough)
     )

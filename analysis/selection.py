@@ -1,4 +1,4 @@
-"""How each placement's rerun configuration was chosen, and how sure that choice is.
+"""How each value's rerun configuration was chosen, and how sure that choice is.
 
 With a selection study (`python -m study.select`), each placement's candidates are shown with
 their search validation accuracy beside the mean +- std of their reseeded validation reruns:
@@ -28,7 +28,7 @@ from study.reruns.candidates import (
     top_candidates,
 )
 from study.reruns.selection import selections
-from study.storage.contract import CONFIG_ATTR, DEFAULT_TOP_K, PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import CONFIG_ATTR, DEFAULT_TOP_K
 
 __all__ = ["SelectionView", "near_tie_warning", "selection_frame", "selection_intro",
            "selection_view"]
@@ -36,11 +36,13 @@ __all__ = ["SelectionView", "near_tie_warning", "selection_frame", "selection_in
 
 @dataclass(frozen=True)
 class SelectionView:
-    """Per placement, the candidates and the pick; `rerun` says whether candidates were rerun."""
+    """Per value compared, the candidates and the pick; `rerun` says whether candidates were
+    rerun; `param` is the scientific parameter."""
 
     rerun: bool
-    selections: dict[str, Selection]
+    selections: dict[object, Selection]
     top_k: int
+    param: str
 
 
 def _search_only(loaded: LoadedStudies, compared: dict[str, pd.DataFrame]
@@ -49,10 +51,10 @@ def _search_only(loaded: LoadedStudies, compared: dict[str, pd.DataFrame]
     if "source_trial" not in next(iter(compared.values())).columns:
         return None  # a provisional verdict from the search: no pick was rerun
     trials = loaded.study.get_trials(deepcopy=False)
-    candidates = top_candidates(trials, DEFAULT_TOP_K)
+    candidates = top_candidates(trials, DEFAULT_TOP_K, loaded.question)
     by_number = {trial.number: trial for trial in trials}
-    found: dict[str, Selection] = {}
-    for placement in PLACEMENTS:
+    found: dict[object, Selection] = {}
+    for placement in loaded.question.values:
         rows = compared[placement]
         sources = rows["source_trial"].dropna().unique()
         if len(sources) != 1 or int(sources[0]) not in by_number:
@@ -66,7 +68,8 @@ def _search_only(loaded: LoadedStudies, compared: dict[str, pd.DataFrame]
         scores = tuple(CandidateScore(trial.number, placement, search_value(trial),
                                       trial.state.name, ()) for trial in listed)
         found[placement] = Selection(placement, scores, pick.number, spread, ties)
-    return SelectionView(rerun=False, selections=found, top_k=DEFAULT_TOP_K)
+    return SelectionView(rerun=False, selections=found, top_k=DEFAULT_TOP_K,
+                         param=loaded.param)
 
 
 def selection_view(loaded: LoadedStudies, compared: dict[str, pd.DataFrame]
@@ -78,7 +81,9 @@ def selection_view(loaded: LoadedStudies, compared: dict[str, pd.DataFrame]
         top_k = int(record.get("top_k", DEFAULT_TOP_K))
         found = selections(loaded.study, loaded.select_study, top_k)
         if found is not None:
-            return SelectionView(rerun=True, selections=found, top_k=top_k)
+            return SelectionView(rerun=True, top_k=top_k, param=loaded.param,
+                                 selections={value: found[value]
+                                             for value in loaded.question.values})
     return _search_only(loaded, compared)
 
 
@@ -86,7 +91,7 @@ def near_tie_warning(view: SelectionView | None) -> str | None:
     """A sentence naming each pick's near-ties, or None."""
     if view is None:
         return None
-    parts = [f"for {SCIENTIFIC_PARAM}={placement}, trial{'s' if len(s.near_ties) > 1 else ''} "
+    parts = [f"for {view.param}={placement}, trial{'s' if len(s.near_ties) > 1 else ''} "
              f"{', '.join(map(str, s.near_ties))} within one seed std "
              f"({100 * s.pooled_std:.2f} pp) of the pick, trial {s.pick}"
              for placement, s in view.selections.items() if s.near_ties]
@@ -115,7 +120,7 @@ def selection_frame(view: SelectionView) -> pd.DataFrame:
     for placement, selection in view.selections.items():
         for score in selection.candidates:
             rows.append({
-                SCIENTIFIC_PARAM: placement, "trial": score.trial, "state": score.state,
+                view.param: placement, "trial": score.trial, "state": score.state,
                 "search val acc": f"{score.search_value:.4f}",
                 "reruns (mean ± std, n)": (f"{score.mean:.4f} ± {score.std:.4f}, "
                                            f"{len(score.values)}" if score.values else "-"),

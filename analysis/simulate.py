@@ -31,6 +31,7 @@ from study.storage.contract import (
     SEARCH_METRIC,
 )
 from study.storage.opener import name_metric
+from study.storage.question import DEFAULT_QUESTION
 from study.storage.reruns import best_trials, confirm_study_name, rerun_seeds, store_rerun
 from study.storage.trials import diverged_reason, tell_ended, trial_measurements
 
@@ -175,7 +176,7 @@ def write_synthetic_study(
         )
         name_metric(confirm, CONFIRM_METRIC)
         rng = np.random.default_rng([seed, 1])
-        best = best_trials(study)  # the trials `study.confirm` would rerun
+        best = best_trials(study, DEFAULT_QUESTION)  # the trials `study.confirm` would rerun
         accuracies = {
             placement: BASE_ACCURACY
             + (0.5 if placement == "after" else -0.5) * effect
@@ -185,7 +186,8 @@ def write_synthetic_study(
         for index, rerun_seed in enumerate(rerun_seeds(n_confirm_seeds)):
             for placement, source in best.items():
                 store_rerun(confirm, source, rerun_seed, float(accuracies[placement][index]),
-                            loss=0.3, seconds=EPOCHS * EPOCH_SECONDS, compiled_model="reused",
+                            question=DEFAULT_QUESTION, loss=0.3,
+                            seconds=EPOCHS * EPOCH_SECONDS, compiled_model="reused",
                             dtype_policy="float32")
     return study
 

@@ -32,7 +32,7 @@ from study.reruns.intervals import t_interval, welch_error
 from study.reruns.sequential import confidence_sequence
 from study.storage.contract import DEFAULT_CONFIRM_SEEDS
 
-__all__ = ["ASSUMED_SEED_STD", "DEFAULT_INTERVAL", "DEFAULT_MARGIN", "DEFAULT_SEEDS",
+__all__ = ["ALPHA", "ASSUMED_SEED_STD", "DEFAULT_INTERVAL", "DEFAULT_MARGIN", "DEFAULT_SEEDS",
            "INTERVALS", "UNBOUNDED", "Comparison", "Verdict", "build_comparison",
            "compare_placements", "describe_interval", "prob_greater"]
 
@@ -96,6 +96,9 @@ class Comparison:
     paired: bool = False  # reruns of one seed paired across placements: intervals on differences
     pair_correlation: float | None = None  # of the pairs' accuracies, when paired
     variance_saved: float | None = None  # 1 - var(after - before) / (var(after) + var(before))
+    level: float = 1 - ALPHA  # the verdict's interval's level (lower when alpha is split)
+    # What "before" and "after" stand for: the question's reference and the value compared.
+    labels: tuple[str, str] = ("before", "after")
 
     @property
     def below_minimum(self) -> bool:
@@ -164,6 +167,7 @@ def build_comparison(
     robust: RobustSummary | None = None,
     minimum: int = MIN_RERUNS_TO_DECIDE,
     paired: bool = False,
+    level: float = 1 - ALPHA,
 ) -> Comparison:
     """The `Comparison` of two samples from their intervals and verdict.
 
@@ -207,7 +211,7 @@ def build_comparison(
         n_before=int(before.size), n_after=int(after.size),
         seeds_needed=(seeds_to_settle(difference, seed_std, margin, interval=interval)
                       if undecided else None),
-        paired=paired, pair_correlation=correlation, variance_saved=saved,
+        paired=paired, pair_correlation=correlation, variance_saved=saved, level=level,
     )
 
 
@@ -221,8 +225,12 @@ def compare_placements(
     n_bootstrap: int = 2000,
     seed: int = 0,
     paired: bool = False,
+    alpha: float = ALPHA,
 ) -> Comparison:
     """Compare the accuracies of the two placements and decide whether placement matters.
+
+    "before" and "after" stand for the question's reference and the value compared with it
+    (`study.storage.question`): the difference is after - before.
 
     Args:
         before: Accuracies (fractions) with BN before the activation, in the order they were
@@ -236,6 +244,8 @@ def compare_placements(
         paired: `before[i]` and `after[i]` are the reruns of seed i (equal lengths): the
             intervals are on the pairs' differences (the anytime sequence of the differences;
             for "welch", the paired t interval), the bootstrap resamples pairs.
+        alpha: The error level of the verdict's intervals (0.05: 95% intervals); smaller when
+            it is split across several comparisons with one reference.
 
     Returns:
         The comparison and its verdict.
@@ -256,8 +266,10 @@ def compare_placements(
         raise ValueError(f"paired `before` and `after` must have equal lengths, but got "
                          f"{before.size} and {after.size}.")
     difference, standard_error, dof = (_paired if paired else _welch)(before, after)
-    welch95 = t_interval(difference, standard_error, dof, 1 - ALPHA)
-    tost90 = t_interval(difference, standard_error, dof, 1 - 2 * ALPHA)
+    if not 0.0 < alpha < 0.5:
+        raise ValueError(f"`alpha` must be in (0, 0.5), but got {alpha}.")
+    welch95 = t_interval(difference, standard_error, dof, 1 - alpha)
+    tost90 = t_interval(difference, standard_error, dof, 1 - 2 * alpha)
     if standard_error == 0.0:
         welch_p = 1.0 if difference == 0.0 else 0.0
         tost_p = 0.0 if abs(difference) < margin else 1.0
@@ -269,7 +281,7 @@ def compare_placements(
         ci = welch95
         verdict = decide(*ci, margin, equivalence=tost90)
     else:
-        ci = confidence_sequence(after, before, alpha=ALPHA, paired=paired)
+        ci = confidence_sequence(after, before, alpha=alpha, paired=paired)
         verdict = (decide(*ci, margin) if min(before.size, after.size) >= minimum
                    else "inconclusive")
     return build_comparison(
@@ -279,5 +291,5 @@ def compare_placements(
         margin=margin, seed_std=math.sqrt((before.var(ddof=1) + after.var(ddof=1)) / 2),
         robust=robust_summary(before, after, n_resamples=n_bootstrap, seed=seed)
         if n_bootstrap else None,
-        minimum=minimum, paired=paired,
+        minimum=minimum, paired=paired, level=1 - alpha,
     )

@@ -22,26 +22,30 @@ from analysis.verdict import (
     Comparison,
     describe_interval,
 )
-from study.storage.contract import PLACEMENTS
 from study.storage.opener import mask_password
 
 MEANING = {
-    "matters": ("the placements differ by at least the margin: the whole interval lies beyond "
+    "matters": ("the two values differ by at least the margin: the whole interval lies beyond "
                 "it on one side"),
-    "equivalent": "the placements are equivalent: the whole interval lies inside the margin",
-    "nonzero": ("the placements differ, but by how much is uncertain: the interval excludes "
+    "equivalent": "the two values are equivalent: the whole interval lies inside the margin",
+    "nonzero": ("the two values differ, but by how much is uncertain: the interval excludes "
                 "zero and reaches inside the margin"),
-    "inconclusive": "the data cannot tell yet whether the placements differ by the margin",
+    "inconclusive": "the data cannot tell yet whether the two values differ by the margin",
 }
 # What each interval is, in the verdict sentence.
 INTERVAL_LABEL = {"anytime": "anytime-valid 95%", "welch": "Welch 95%", "permutation": "95%"}
+
+
+def interval_label(c: Comparison) -> str:
+    """INTERVAL_LABEL at the comparison's own level ("anytime-valid 97.5%" when split)."""
+    return INTERVAL_LABEL[c.interval].replace("95%", f"{100 * c.level:.3g}%")
 # Why the interval matters, in report.md.
 INTERVAL_WHY = {
     "anytime": ("a confidence sequence (Waudby-Smith, Arnold, Wu and Ramdas 2024): it stays "
                 "valid however often the reruns were looked at and whenever they were stopped, "
                 "which a fixed-n interval does not (looked at after every few reruns, a 95% "
                 "Welch interval excludes zero in 27-30% of studies without any difference); "
-                "it is wider, and decides nothing before {minimum} reruns per placement"),
+                "it is wider, and decides nothing before {minimum} reruns per value"),
     "welch": ("Welch's fixed-n interval: valid only if the number of reruns was fixed in "
               "advance and the verdict read once; with looks along the way use `--interval "
               "anytime`"),
@@ -64,8 +68,8 @@ def interval_text(low: float, high: float, sizes: str) -> str:
 def sizes_text(c: Comparison) -> str:
     """The sample sizes behind a comparison, e.g. "n = 4 before, 5 after"."""
     if c.n_before == c.n_after:
-        return f"n = {c.n_before} per placement"
-    return f"n = {c.n_before} before, {c.n_after} after"
+        return f"n = {c.n_before} per value"
+    return f"n = {c.n_before} {c.labels[0]}, {c.n_after} {c.labels[1]}"
 
 
 def source_label(analysis: Analysis) -> str:
@@ -88,8 +92,9 @@ def verdict_sentence(analysis: Analysis) -> str:
     c = analysis.comparison
     interval = interval_text(c.ci_low, c.ci_high, sizes_text(c))
     sizes = "" if interval.startswith(UNBOUNDED) else f" ({sizes_text(c)})"  # else inside it
-    return (f"Verdict ({source_label(analysis)}): {c.verdict} - after minus before = "
-            f"{pp(c.difference)} pp, {INTERVAL_LABEL[c.interval]} CI {interval}{sizes}.")
+    return (f"Verdict ({source_label(analysis)}): {c.verdict} - {c.labels[1]} minus "
+            f"{c.labels[0]} = "
+            f"{pp(c.difference)} pp, {interval_label(c)} CI {interval}{sizes}.")
 
 
 def _confirm_command(analysis: Analysis, storage_url: str, *extra: str) -> str:
@@ -99,7 +104,7 @@ def _confirm_command(analysis: Analysis, storage_url: str, *extra: str) -> str:
 
 
 def _more_reruns_command(analysis: Analysis, storage_url: str, most: int) -> str:
-    """The confirm command that goes on with `most` reruns per placement at the most: paired
+    """The confirm command that goes on with `most` reruns per value at the most: paired
     as the study ran, else unpaired and allocated by spread."""
     design = ([] if analysis.comparison.paired
               else ["--pairing", "unpaired", "--allocation", "by-spread"])
@@ -120,7 +125,8 @@ def recommendation(analysis: Analysis, storage_url: str) -> str:
     Returns:
         One or two sentences.
     """
-    c = analysis.comparison
+    c, question = analysis.comparison, analysis.loaded.question
+    reference, other = question.values
     margin = f"±{100 * c.margin:.2f} pp"
     if analysis.source == "search":
         select = shlex.join(["python", "-m", "study.select", "--storage",
@@ -128,36 +134,37 @@ def recommendation(analysis: Analysis, storage_url: str) -> str:
         command = _confirm_command(analysis, storage_url, "--stop", "decided")
         return (
             f"Provisional: the best search trials are selected on validation accuracy, so their "
-            f"lead can be luck. Rerun each placement's top trials with new seeds to pick by the "
+            f"lead can be luck. Rerun each value's top trials with new seeds to pick by the "
             f"mean (`{select}`, if not done yet), then the picks, paired, on the test split to "
             f"settle it: `{command}`."
         )
     if c.verdict == "matters":
-        winner = "after" if c.difference > 0 else "before"
+        winner = other if c.difference > 0 else reference
         near = min(abs(c.ci_low), abs(c.ci_high))
-        return (f"BN {winner} the activation is better by {abs(100 * c.difference):.2f} pp, "
+        return (f"{question.label(winner)} is better by {abs(100 * c.difference):.2f} pp, "
                 f"by at least {100 * near:.2f} pp (margin {margin}).")
     if c.verdict == "equivalent":
-        return f"Once tuned, the placement makes no practical difference (margin {margin})."
+        return (f"Once tuned, {question.param} makes no practical difference between "
+                f"{reference} and {other} (margin {margin}).")
     text = ""
     if c.verdict == "nonzero":
-        winner = "after" if c.difference > 0 else "before"
+        winner = other if c.difference > 0 else reference
         near = min(abs(c.ci_low), abs(c.ci_high))
-        text = (f"BN {winner} the activation is ahead, by between {100 * near:.2f} and "
+        text = (f"{question.label(winner)} is ahead, by between {100 * near:.2f} and "
                 f"{100 * max(abs(c.ci_low), abs(c.ci_high)):.2f} pp: whether by the margin "
                 f"({margin}) is not settled. ")
     elif c.below_minimum:
-        text = (f"The anytime interval decides nothing before {c.minimum} reruns per placement "
+        text = (f"The anytime interval decides nothing before {c.minimum} reruns per value "
                 f"(rare low seeds fool it at fewer). ")
     if c.seeds_needed is not None and c.seeds_needed > SEEDS_NEEDED_CAP:
         gap = abs(abs(c.difference) - c.margin)
         return text + (
-            f"Even {SEEDS_NEEDED_CAP} seeds per placement would not settle it at the observed "
+            f"Even {SEEDS_NEEDED_CAP} seeds per value would not settle it at the observed "
             f"spread: the difference ({pp(c.difference)} pp) sits {100 * gap:.2f} pp from the "
             f"margin ({margin}). Treat it as too close to the margin to call, or choose the "
             f"margin you care about with `--margin`."
         )
-    text += (f"About {c.seeds_needed} seeds per placement would settle it at the observed "
+    text += (f"About {c.seeds_needed} seeds per value would settle it at the observed "
              f"spread (80% power at the observed difference; margin {margin}).")
     if c.paired:  # each seed reruns both placements: no allocation by spread
         command = _more_reruns_command(analysis, storage_url, c.seeds_needed)
@@ -167,8 +174,9 @@ def recommendation(analysis: Analysis, storage_url: str) -> str:
             sum(more.values()) <= 0.9 * (2 * c.seeds_needed - c.n_before - c.n_after)):
         command = _more_reruns_command(
             analysis, storage_url, max(c.n_before + more["before"], c.n_after + more["after"]))
-        text += (f" Allocated by spread, fewer would: {more['before']} more of BN before and "
-                 f"{more['after']} more of BN after (`{command}`).")
+        text += (f" Allocated by spread, fewer would: {more['before']} more of "
+                 f"{question.label(reference)} and {more['after']} more of "
+                 f"{question.label(other)} (`{command}`).")
     return text
 
 
@@ -181,9 +189,11 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
     Returns:
         A JSON-serializable dict; accuracies and differences are fractions.
     """
-    c = analysis.comparison
+    c, question = analysis.comparison, analysis.loaded.question
+    reference, other = (str(value) for value in question.values)
     # Trial numbers in the study the values came from (NAME/confirm when source is "confirm").
-    compared = {p: [int(n) for n in analysis.compared[p]["number"]] for p in PLACEMENTS}
+    compared = {str(p): [int(n) for n in analysis.compared[p]["number"]]
+                for p in question.values}
     return {
         "verdict": c.verdict,
         "difference": c.difference,
@@ -191,9 +201,12 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
         "ci_high": c.ci_high,
         "margin": c.margin,
         "source": analysis.source,
-        "n_per_position": {"before": c.n_before, "after": c.n_after},
+        "n_per_position": {reference: c.n_before, other: c.n_after},
         "provisional": analysis.source == "search",
         "study_name": analysis.study_name,
+        "question": {"param": question.param, "reference": question.reference,
+                     "compared": question.others[0],
+                     "comparisons": analysis.loaded.comparisons, "level": c.level},
         "interval": c.interval,
         "interval_method": {"anytime": "asymptotic confidence sequence (normal mixture)",
                             "welch": "Welch t", "permutation": "permutation, top-k"}[c.interval],
@@ -203,7 +216,7 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
         "pair_correlation": _finite(c.pair_correlation),
         "variance_saved_by_pairing": _finite(c.variance_saved),
         "selection": None if analysis.selection is None else {
-            placement: {"pick": s.pick, "near_ties": list(s.near_ties),
+            str(placement): {"pick": s.pick, "near_ties": list(s.near_ties),
                         "seed_std": s.pooled_std if math.isfinite(s.pooled_std) else None,
                         "rerun": analysis.selection.rerun}
             for placement, s in analysis.selection.selections.items()},
@@ -216,11 +229,11 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
         "bootstrap_ci_high": c.bootstrap_high,
         "prob_after_greater": c.prob_after_greater,
         "robust": None if c.robust is None else dataclasses.asdict(c.robust),
-        "mean": {"before": c.mean_before, "after": c.mean_after},
-        "std": {"before": c.std_before, "after": c.std_after},
+        "mean": {reference: c.mean_before, other: c.mean_after},
+        "std": {reference: c.std_before, other: c.std_after},
         "seeds_needed": c.seeds_needed,
-        "more_reruns_by_spread": (more_reruns_by_spread(c) if analysis.source == "confirm"
-                                  else None),
+        "more_reruns_by_spread": _by_value(more_reruns_by_spread(c), reference, other)
+        if analysis.source == "confirm" else None,
         "recommended_confirm_seeds": DEFAULT_SEEDS,
         "assumed_seed_std": ASSUMED_SEED_STD,
         "compared_trials": compared,
@@ -229,18 +242,23 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
     }
 
 
+def _by_value(more: dict[str, int] | None, reference: str, other: str) -> dict[str, int] | None:
+    """`more_reruns_by_spread`'s counts keyed by the values they are for."""
+    return None if more is None else {reference: more["before"], other: more["after"]}
+
+
 def _finite(value: float | None) -> float | None:
     """JSON has no NaN: an undefined statistic is null."""
     return value if value is not None and math.isfinite(value) else None
 
 
 def reproduced_trials(analysis: Analysis) -> dict[str, list[int]] | None:
-    """Search trials the reruns reproduce (user attribute `source_trial`), per placement."""
+    """Search trials the reruns reproduce (user attribute `source_trial`), per value."""
     if analysis.source != "confirm":
         return None
     reproduced = {}
-    for placement in PLACEMENTS:
+    for placement in analysis.loaded.question.values:
         rows = analysis.compared[placement]
         column = rows["source_trial"] if "source_trial" in rows else pd.Series(dtype=float)
-        reproduced[placement] = sorted({int(n) for n in column.dropna()})
+        reproduced[str(placement)] = sorted({int(n) for n in column.dropna()})
     return reproduced

@@ -64,17 +64,20 @@ def write_figures(analysis: Analysis, out_dir: Path) -> dict[str, Path]:
     Returns:
         Figure key (fixed names, or the parameter of an axis plot) -> path.
     """
+    question = analysis.loaded.question
     figures = {
-        "verdict": plots.plot_comparison(analysis.compared, analysis.comparison, analysis.source),
-        "isolation": plots.plot_isolation(analysis.isolation),
-        "expected_max": plots.plot_expected_max(analysis.curves),
+        "verdict": plots.plot_comparison(analysis.compared, analysis.comparison, analysis.source,
+                                         question=question),
+        "isolation": plots.plot_isolation(analysis.isolation, question=question),
+        "expected_max": plots.plot_expected_max(analysis.curves, question=question),
         "importance": plots.plot_importance(analysis.importance.table),
     }
     paths = {key: plots.save(ax, out_dir / f"{key}.png") for key, ax in figures.items()}
     for param in analysis.axis_params:
         stem = safe_name(param)
         stem = f"axis_{stem}" if stem in RESERVED_NAMES else stem
-        ax = plots.plot_axis(analysis.loaded.trials, param, analysis.loaded.distributions[param])
+        ax = plots.plot_axis(analysis.loaded.trials, param, analysis.loaded.distributions[param],
+                             question=question)
         paths[param] = plots.save(ax, out_dir / f"{stem}.png")
     return paths
 

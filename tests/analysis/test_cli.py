@@ -69,7 +69,7 @@ def test_search_only_study_end_to_end(storage_url, verdict_contract, tmp_path, m
 
     study = optuna.load_study(study_name=SEARCH_ONLY, storage=storage_url)
     note = optuna_dashboard.get_note(study)
-    assert note.startswith("## BN placement verdict") and stdout.split(" Report:")[0] in note
+    assert note.startswith("## `bn_position` verdict") and stdout.split(" Report:")[0] in note
     # The report and its figures, as the dashboard lists them beside the note.
     metas = optuna.artifacts.get_all_artifact_meta(study)
     assert sorted(meta.filename for meta in metas) == sorted(["report.md", *FIGURES])

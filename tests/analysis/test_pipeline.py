@@ -51,7 +51,7 @@ def test_reruns_need_two_complete_per_placement():
     )
 
     runs, reason = confirm_runs(confirm)
-    assert runs is None and "(before: 2, after: 1; at least 2 per placement" in reason
+    assert runs is None and "(before: 2, after: 1; at least 2 per value" in reason
     assert confirm_runs(None) == (None, "")
     runs, reason = confirm_runs(confirm.assign(state="COMPLETE", value=0.9))
     assert reason == "" and len(runs["after"]) == 2
@@ -67,7 +67,7 @@ def test_a_confirmation_without_a_finished_rerun_leaves_the_verdict_to_the_searc
 
     for paired in (False, True):
         runs, reason = confirm_runs(empty, paired=paired)
-        assert runs is None and "(before: 0, after: 0; at least 2 per placement" in reason
+        assert runs is None and "(before: 0, after: 0; at least 2 per value" in reason
     analysis = analyze(storage, "s", importance_seeds=(0,), n_trees=8)
     assert analysis.source == "search"
 

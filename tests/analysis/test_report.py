@@ -21,7 +21,7 @@ def test_markdown_starts_with_the_verdict_and_the_note_is_short(analysis):
     text = report_markdown(analysis, "sqlite:///x.db", {"learning_rate": "learning_rate.png"})
     note = dashboard_note(analysis, "sqlite:///x.db", "reports/s/report.md")
 
-    assert text.splitlines()[0] == "# Does BN placement matter? Study `s`"
+    assert text.splitlines()[0] == "# Does `bn_position` matter once the rest is tuned? Study `s`"
     assert text.splitlines()[2] == f"**{verdict_sentence(analysis)}**"
     assert "![learning_rate](learning_rate.png)" in text
     assert verdict_sentence(analysis) in note and "reports/s/report.md" in note

@@ -17,6 +17,7 @@ from analysis.simulate import write_synthetic_study
 from study.reruns.candidates import top_candidates
 from study.reruns.sequential import confidence_sequence
 from study.storage.contract import CONFIG_ATTR, PLACEMENTS
+from study.storage.question import DEFAULT_QUESTION
 from study.storage.reruns import (
     SELECT_SEED_BASE,
     RerunSeeds,
@@ -61,7 +62,7 @@ def test_first_publication_warns_about_its_chance_level_trials_and_reads_unpaire
     warnings = first_report.split("## Warnings", 1)[1].split("\n## ", 1)[0]
     assert "3 of 27 trials ended at chance accuracy" in warnings
     assert "trials 4 (before, learning_rate 0.417), 15 (after" in warnings
-    assert "- unpaired reruns: each placement's seeds ran independently" in first_report
+    assert "- unpaired reruns: each value's seeds ran independently" in first_report
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def selected_and_paired(tmp_path) -> tuple[str, str]:
     """
     url = f"sqlite:///{tmp_path / 'studies.db'}"
     search = write_synthetic_study(url, "s", effect=0.01, n_trials=24, seed=2)
-    candidates = top_candidates(search.trials, 3)
+    candidates = top_candidates(search.trials, 3, DEFAULT_QUESTION)
     select = optuna.create_study(storage=url, study_name=select_study_name("s"),
                                  direction="maximize")
     select.set_user_attr(CONFIG_ATTR, {"top_k": 3, "seeds": 3})
@@ -81,8 +82,8 @@ def selected_and_paired(tmp_path) -> tuple[str, str]:
         for rank, trial in enumerate(found):
             for k, seed in enumerate(rerun_seeds(3, SELECT_SEED_BASE)):
                 value = 0.80 + (0.01 if rank == 1 else 0.0) + 0.001 * (k - 1)
-                store_rerun(select, trial, seed, value, loss=0.5, seconds=1.0,
-                            compiled_model="new", dtype_policy="float32",
+                store_rerun(select, trial, seed, value, question=DEFAULT_QUESTION, loss=0.5,
+                            seconds=1.0, compiled_model="new", dtype_policy="float32",
                             loss_name="val_loss")
     picks = {placement: found[1] for placement, found in candidates.items()}
     confirm = optuna.create_study(storage=url, study_name=confirm_study_name("s"),
@@ -94,10 +95,13 @@ def selected_and_paired(tmp_path) -> tuple[str, str]:
         for placement in PLACEMENTS:
             value = 0.85 + shared + (placement == "after") * 0.01 + rng.normal(0, 0.002)
             store_rerun(confirm, picks[placement], RerunSeeds(seed, seed, seed), float(value),
-                        loss=0.4, seconds=1.0, compiled_model="new", dtype_policy="float32",
+                        question=DEFAULT_QUESTION, loss=0.4, seconds=1.0, compiled_model="new",
+                        dtype_policy="float32",
                         extra={"weights_digest": f"w{seed}" if seed % 4 else f"{placement}"})
-    lone = best_trials(search)["before"]  # a rerun whose pair has not run: left out
-    store_rerun(confirm, lone, RerunSeeds(2000, 2000, 2000), 0.5, loss=1.0, seconds=1.0,
+    # a rerun whose pair has not run: left out
+    lone = best_trials(search, DEFAULT_QUESTION)["before"]
+    store_rerun(confirm, lone, RerunSeeds(2000, 2000, 2000), 0.5, question=DEFAULT_QUESTION,
+                loss=1.0, seconds=1.0,
                 compiled_model="new", dtype_policy="float32")
     return url, "s"
 

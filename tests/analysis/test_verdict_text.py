@@ -42,7 +42,7 @@ def test_an_interval_the_data_cannot_bound_is_said_so_not_printed_as_100_pp(anal
 
     assert verdict_sentence(unbounded) == (
         "Verdict (from the confirmation reruns): inconclusive - after minus before = -0.78 pp, "
-        "anytime-valid 95% CI not yet bounded (n = 2 per placement).")
+        "anytime-valid 95% CI not yet bounded (n = 2 per value).")
     assert "100.00" not in report_markdown(unbounded, "sqlite:///x.db", {})
 
 
@@ -51,16 +51,17 @@ def test_an_interval_the_data_cannot_bound_is_said_so_not_printed_as_100_pp(anal
     [
         (
             {"verdict": "matters", "difference": -0.012, "ci_low": -0.018, "ci_high": -0.006},
-            "BN before the activation is better by 1.20 pp, by at least 0.60 pp",
+            "bn_position=before is better by 1.20 pp, by at least 0.60 pp",
         ),
         (
             {"verdict": "nonzero", "difference": -0.0065, "ci_low": -0.0115, "ci_high": -0.0016,
              "seeds_needed": 90},
-            "BN before the activation is ahead, by between 0.16 and 1.15 pp: whether by the "
+            "bn_position=before is ahead, by between 0.16 and 1.15 pp: whether by the "
             "margin (±0.50 pp) is not settled. About 90 seeds",
         ),
-        ({"verdict": "equivalent"}, "makes no practical difference"),
-        ({"verdict": "inconclusive", "seeds_needed": 23}, "About 23 seeds per placement"),
+        ({"verdict": "equivalent"},
+         "bn_position makes no practical difference between before and after"),
+        ({"verdict": "inconclusive", "seeds_needed": 23}, "About 23 seeds per value"),
         ({"verdict": "inconclusive", "seeds_needed": SEEDS_NEEDED_CAP + 1}, "would not settle it"),
     ],
 )
@@ -73,7 +74,7 @@ def test_below_the_minimum_the_recommendation_says_why_nothing_is_decided(analys
 
     assert few.comparison.below_minimum
     assert recommendation(few, "sqlite:///x.db").startswith(
-        "The anytime interval decides nothing before 30 reruns per placement")
+        "The anytime interval decides nothing before 30 reruns per value")
 
 
 def test_an_inconclusive_recommendation_offers_reruns_by_spread_where_they_save(analysis):
@@ -83,8 +84,9 @@ def test_an_inconclusive_recommendation_offers_reruns_by_spread_where_they_save(
     most = max(30 + more["before"], 30 + more["after"])
 
     assert recommendation(unequal, "sqlite:///x.db").endswith(
-        f" Allocated by spread, fewer would: {more['before']} more of BN before and "
-        f"{more['after']} more of BN after (`python -m study.confirm --storage sqlite:///x.db "
+        f" Allocated by spread, fewer would: {more['before']} more of bn_position=before and "
+        f"{more['after']} more of bn_position=after (`python -m study.confirm --storage "
+        "sqlite:///x.db "
         f"--study-name s --stop decided --max-reruns {most} --pairing unpaired --allocation "
         f"by-spread`).")
     welch = _with(unequal, interval="welch", seeds_needed=188)

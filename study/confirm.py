@@ -25,8 +25,8 @@ from study.storage.question import rerun_question
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["DEFAULT_CONFIRM_SEEDS", "DEFAULT_MAX_RERUNS", "main", "run_confirmation", "stop_rule",
-           "summary"]
+__all__ = ["DEFAULT_CONFIRM_SEEDS", "DEFAULT_MAX_RERUNS", "add_decided_arguments", "main",
+           "run_confirmation", "stop_rule", "summary"]
 
 DEFAULT_MAX_RERUNS = 200  # per value: where a 1 pp difference at 0.5 pp spreads is decided
 
@@ -87,6 +87,26 @@ def stop_rule(args: argparse.Namespace) -> tuple[int, StopRule]:
     return seeds, StopRule("half-width", half_width=args.stop_at_half_width)
 
 
+def add_decided_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+                          when: str, *, defaults: bool) -> None:
+    """Adds --max-reruns and --margin, the settings of `--stop decided`.
+
+    Args:
+        parser: The parser or argument group to add them to.
+        when: How their help starts ("with --stop decided").
+        defaults: Give them their default values; False leaves them None, so that a command
+            can refuse them beside another stop rule (`stop_rule`).
+    """
+    parser.add_argument("--max-reruns", type=int, metavar="N",
+                        default=DEFAULT_MAX_RERUNS if defaults else None,
+                        help=f"{when}: the most reruns per value if the verdict stays "
+                             f"undecided (default: {DEFAULT_MAX_RERUNS})")
+    parser.add_argument("--margin", type=float, metavar="M",
+                        default=DEFAULT_MARGIN if defaults else None,
+                        help=f"{when}: differences within +-M (a fraction) do not matter "
+                             f"(default: {DEFAULT_MARGIN}, as `python -m analysis`)")
+
+
 def _parser() -> argparse.ArgumentParser:
     from study.config import DEFAULT_STORAGE
 
@@ -124,12 +144,7 @@ def _parser() -> argparse.ArgumentParser:
                              "\"equivalent\" (each placement needs "
                              f"{MIN_RERUNS_TO_DECIDE} reruns first), or at --max-reruns "
                              "(default: all)")
-    parser.add_argument("--max-reruns", type=int, default=None, metavar="N",
-                        help=f"with --stop decided: the most reruns per placement (default: "
-                             f"{DEFAULT_MAX_RERUNS})")
-    parser.add_argument("--margin", type=float, default=None, metavar="M",
-                        help=f"with --stop decided: differences within +-M (a fraction) do "
-                             f"not matter (default: {DEFAULT_MARGIN}, as `python -m analysis`)")
+    add_decided_arguments(parser, "with --stop decided", defaults=False)
     parser.add_argument("--stop-at-half-width", type=float, default=None, metavar="H",
                         help="stop once Welch's 95%% interval of after - before is at most H "
                              "wide on each side (a fraction, e.g. 0.005 for 0.5 pp) and each "

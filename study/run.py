@@ -40,27 +40,21 @@ RUN_OPTIONS = ("top_k", "select_seeds", "max_reruns", "margin", "out", "snapshot
 
 
 def _parser() -> argparse.ArgumentParser:
-    from study.confirm import DEFAULT_MAX_RERUNS
-    from study.reruns.decision import DEFAULT_MARGIN
+    from study.confirm import add_decided_arguments
 
     parser = OneLineParser(
         prog=PROG,
         description="Search, select, confirm and analyse in one go: the search's options, "
-                    "then each placement's top trials rerun with new seeds on validation, the "
+                    "then each value's top trials rerun with new seeds on validation, the "
                     "picks rerun paired on the test split until the anytime-valid verdict is "
                     "decided, and the report. Running the same command again resumes.")
     add_search_arguments(parser)
     steps = parser.add_argument_group("after the search")
     steps.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
-                       help=f"select: candidates per placement (default: {DEFAULT_TOP_K})")
+                       help=f"select: candidates per value (default: {DEFAULT_TOP_K})")
     steps.add_argument("--select-seeds", type=int, default=DEFAULT_SELECT_SEEDS,
                        help=f"select: reruns per candidate (default: {DEFAULT_SELECT_SEEDS})")
-    steps.add_argument("--max-reruns", type=int, default=DEFAULT_MAX_RERUNS, metavar="N",
-                       help=f"confirm: the most pairs if the verdict stays undecided (default: "
-                            f"{DEFAULT_MAX_RERUNS})")
-    steps.add_argument("--margin", type=float, default=DEFAULT_MARGIN, metavar="M",
-                       help=f"confirm and analysis: differences within +-M (a fraction) do not "
-                            f"matter (default: {DEFAULT_MARGIN})")
+    add_decided_arguments(steps, "confirm and analysis", defaults=True)
     steps.add_argument("--out", help="report folder (default: reports/<study name>)")
     steps.add_argument("--snapshot", metavar="PATH",
                        help="a SQLite storage's consistent copy, written every "

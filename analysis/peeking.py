@@ -32,8 +32,8 @@ from study.reruns.stopping import anytime_verdict, rerun_until_stopped
 from study.storage.contract import PLACEMENTS
 from study.storage.reruns import CONFIRM_SEED_BASE, rerun_seeds
 
-__all__ = ["SHAPES", "PeekingRates", "draw_accuracies", "miss_rate", "peeking_rates",
-           "simulate_confirmation"]
+__all__ = ["SHAPES", "PeekingRates", "draw_accuracies", "family_miss_rate", "miss_rate",
+           "peeking_rates", "simulate_confirmation"]
 
 SHAPES = ("normal", "bimodal")
 BASE_ACCURACY = 0.86  # the first publication's level
@@ -214,6 +214,49 @@ def miss_rate(effect: float, *, before_shape: str = "normal", interval: str = "a
 
         rerun_until_stopped({p: {} for p in PLACEMENTS}, seeds, "by-spread", look,
                             lambda p, s, draws=draws: float(draws[p][s - CONFIRM_SEED_BASE]))
+        missed += misses
+    return missed / n_studies, _upper_bound(missed, n_studies)
+
+
+def family_miss_rate(n_values: int, *, n_studies: int = 1000, max_reruns: int = 200,
+                     minimum: int = MIN_RERUNS_TO_DECIDE, split: bool = True, seed: int = 0
+                     ) -> tuple[float, float]:
+    """How often some look misses the truth in some comparison of a question of `n_values`.
+
+    Every value has the same true mean, each of the `n_values - 1` others is compared with the
+    reference (the first) by its anytime-valid interval (`anytime_verdict`), looked at after
+    every rerun from `minimum` reruns each, reruns going seed by seed over the values as
+    `study.confirm` runs them. With `split`, each interval runs at the 5% level split across
+    the comparisons (Bonferroni), as `study.confirm` and `analysis` do; without it, at 5% each.
+
+    Returns:
+        (the rate, its Clopper-Pearson 95% upper bound).
+    """
+    from study.reruns.sequential import confidence_sequence
+
+    if n_values < 2:
+        raise ValueError(f"`n_values` must be at least 2, but got {n_values}.")
+    rng = np.random.default_rng(seed)
+    seeds = rerun_seeds(max_reruns)
+    alpha = 0.05 / (n_values - 1) if split else 0.05
+    missed = 0
+    for _ in range(n_studies):
+        draws = {value: rng.normal(BASE_ACCURACY, SEED_STD, max_reruns)
+                 for value in range(n_values)}
+        misses = False
+
+        def look(done: Mapping[int, Mapping[int, float]]) -> str | None:
+            nonlocal misses
+            reference, *others = (np.fromiter(found.values(), float) for found in done.values())
+            for other in others:
+                size = min(reference.size, other.size)
+                if not misses and size >= minimum:
+                    low, high = confidence_sequence(other[:size], reference[:size], alpha=alpha)
+                    misses = not low <= 0.0 <= high
+            return None
+
+        rerun_until_stopped({value: {} for value in draws}, seeds, "equal", look,
+                            lambda v, s, draws=draws: float(draws[v][s - CONFIRM_SEED_BASE]))
         missed += misses
     return missed / n_studies, _upper_bound(missed, n_studies)
 

@@ -235,8 +235,9 @@ def _evidence_sections(analysis: Analysis, axis_files: dict[str, str]) -> list[s
         lines += [
             f"![{param}]({file_name})",
             "",
-            f"The figure shows every trial's validation accuracy against `{param}` by "
-            f"placement (hollow: pruned, crosses: failed; dotted: search range).",
+            f"The figure shows every trial's validation accuracy against `{param}` by value "
+            f"of `{analysis.loaded.param}` (hollow: pruned, crosses: failed; dotted: search "
+            "range).",
             "",
         ]
     return lines

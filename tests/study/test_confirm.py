@@ -14,7 +14,6 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState
 
-import study.model.spaces
 import study.reruns.training as training_module
 import study.runs.setup
 from analysis.cli import main as analysis_main
@@ -74,30 +73,17 @@ def _confirm_trials(url: str) -> list[optuna.trial.FrozenTrial]:
 
 
 @pytest.fixture
-def quick_training(monkeypatch):
-    """Real training and testing, made quick: eager models and a 512-image test split.
-
-    Tracing MobileNetV2's train step in graph mode takes 20-30 s per model on a busy 2-core
-    CPU, eager `fit` of two batches about 3 s; the full test split would add 3 s per rerun.
-    """
-    load_data, get_search_space = study.runs.setup.load_data, study.model.spaces.get_search_space
+def quick_training(monkeypatch, eager_models):
+    """Real training and testing, made quick: eager models (`eager_models`) and a 512-image
+    test split; the full test split would add 3 s per rerun."""
+    load_data = study.runs.setup.load_data
 
     def small_test_split(config):
         splits = load_data(config)
         return dataclasses.replace(splits, test_images=splits.test_images[:512],
                                    test_labels=splits.test_labels[:512])
 
-    def eager_space(name, context):
-        build = get_search_space(name, context)
-
-        def build_eager(hp):
-            model = build(hp)
-            model.run_eagerly = True
-            return model
-        return build_eager
-
     monkeypatch.setattr(study.runs.setup, "load_data", small_test_split)
-    monkeypatch.setattr(study.model.spaces, "get_search_space", eager_space)
 
 
 @pytest.mark.slow

@@ -145,8 +145,8 @@ def test_bad_counts_are_one_line_errors_that_write_nothing(url, capsys, argv, me
 
 
 @pytest.mark.slow
-def test_real_selection_never_reads_the_test_split(url, monkeypatch):
-    """Tiny real training; every array the pipeline or `evaluate` gets is checked."""
+def test_real_selection_never_reads_the_test_split(url, monkeypatch, eager_models):
+    """Tiny real training, eager; every array the pipeline or `evaluate` gets is checked."""
     load_data = study.runs.setup.load_data
     loaded = {}
 

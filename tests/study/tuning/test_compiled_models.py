@@ -186,7 +186,11 @@ def test_a_reused_model_that_augments_on_the_device_takes_the_fresh_seed_state()
     images = np.random.default_rng(0).integers(0, 256, (8, 28, 28, 1), dtype=np.uint8)
     seed_trial(1, tensorflow_seed=0)
     first = models.build_for_trial(_hp(**TINY, learning_rate=0.05))
+    first.run_eagerly = True  # one eager step draws as a traced one does, without 20 s of tracing
+    before_fit = {v.path: v.numpy() for v in first.variables if "seed" in v.path}
     first.fit(images, np.arange(8) % 10, batch_size=8, epochs=1, verbose=0)  # draws randoms
+    assert any((v.numpy() != before_fit[v.path]).any() for v in first.variables
+               if v.path in before_fit)  # so a reused model that kept them would differ
 
     seed_trial(2, tensorflow_seed=0)
     reused = models.build_for_trial(_hp(**TINY, learning_rate=0.05))

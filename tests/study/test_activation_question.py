@@ -1,9 +1,9 @@
 """A second question end to end: `search_spaces.activation` (ReLU6 against hard-swish).
 
-The search trains real tiny MobileNetV2s of both activations; the selection and confirmation
-reruns are faked (an accuracy per activation and seed), so that the test runs every step,
-storage and the analysis in about a minute: the steps read the question the search stored,
-never `bn_position`.
+The search trains real tiny MobileNetV2s of both activations (eagerly: `eager_models`, tracing
+proves nothing here); the selection and confirmation reruns are faked (an accuracy per
+activation and seed), so that the test runs every step, storage and the analysis in seconds:
+the steps read the question the search stored, never `bn_position`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ BASE = {"relu6": 0.80, "hard_swish": 0.81}
 
 @pytest.mark.slow
 def test_the_activation_space_runs_search_select_confirm_and_analysis(tmp_path, monkeypatch,
-                                                                      capsys):
+                                                                      capsys, eager_models):
     trained: list[tuple[str, int]] = []
 
     def train_and_score(models, params, inputs, config, seeds):

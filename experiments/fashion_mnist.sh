@@ -38,6 +38,8 @@ fi
 if [ "${1:-}" = publish ]; then
   [ -f "$LIVE" ] || { echo "publish: no live storage $LIVE to publish" >&2; exit 2; }
   "$PY" -m study.snapshot "$LIVE" "$RESULTS/study.db" >/dev/null
+  # The copy replaced the one whose artifacts these were: the analysis uploads them anew.
+  rm -rf "$RESULTS/study-artifacts"
   step "published what $LIVE holds so far"
   "$PY" -m analysis --study-name "$STUDY" --storage "sqlite:///$RESULTS/study.db" --out "$RESULTS"
   describe

@@ -23,7 +23,11 @@ SMOKE = ["--preset", "smoke", "--n-trials", "4", "--epochs", "1", "--train-size"
 
 
 @pytest.mark.slow
-def test_a_smoke_search_finishes_with_two_trials_per_placement_then_resumes(tmp_path, capsys):
+def test_a_smoke_search_finishes_with_two_trials_per_placement_then_resumes(tmp_path, capsys,
+                                                                            eager_models):
+    """The search command as a user runs it, models run eagerly (`eager_models`): what it
+    stores, prints and resumes. Graph-mode training through the same command is in
+    tests/study/test_resilience.py and tests/study/test_training.py."""
     url = f"sqlite:///{tmp_path}/x.db"
     command = [*SMOKE, "--storage", url, "--study-name", "S"]
 
@@ -58,7 +62,7 @@ def test_a_smoke_search_finishes_with_two_trials_per_placement_then_resumes(tmp_
     # The analysis reads what the search wrote, into every file it promises.
     report = tmp_path / "report"
     assert analysis_main(["--storage", url, "--study-name", "S", "--out", str(report),
-                          "--no-note"]) == 0
+                          "--no-note", "--importance-seeds", "1"]) == 0
     assert {"report.md", "verdict.json", "trials.csv", "importance.png", "isolation.png",
             "expected_max.png", "learning_rate.png"} <= {p.name for p in report.iterdir()}
     assert "Verdict (provisional, from the search)" in capsys.readouterr().out

@@ -30,6 +30,7 @@ from study.reruns.decision import DECIDED, DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE,
 from study.reruns.intervals import t_interval, welch_error
 from study.reruns.stopping import anytime_verdict, rerun_until_stopped
 from study.storage.contract import PLACEMENTS
+from study.storage.question import split_alpha
 from study.storage.reruns import CONFIRM_SEED_BASE, rerun_seeds
 
 __all__ = ["SHAPES", "PeekingRates", "draw_accuracies", "family_miss_rate", "miss_rate",
@@ -238,7 +239,7 @@ def family_miss_rate(n_values: int, *, n_studies: int = 1000, max_reruns: int = 
         raise ValueError(f"`n_values` must be at least 2, but got {n_values}.")
     rng = np.random.default_rng(seed)
     seeds = rerun_seeds(max_reruns)
-    alpha = 0.05 / (n_values - 1) if split else 0.05
+    alpha = split_alpha(0.05, n_values - 1) if split else 0.05
     missed = 0
     for _ in range(n_studies):
         draws = {value: rng.normal(BASE_ACCURACY, SEED_STD, max_reruns)

@@ -43,7 +43,7 @@ from analysis.verdict import (
     Comparison,
     compare_placements,
 )
-from study.storage.question import DEFAULT_QUESTION, Question
+from study.storage.question import DEFAULT_QUESTION, Question, split_alpha
 
 MIN_PER_PLACEMENT = 2  # a standard deviation needs two values
 TOP_FRACTION = 0.25  # "the good trials" of the provisional verdict: the top quarter
@@ -185,7 +185,7 @@ def decide(
     reference, other = question.values
     runs, note = confirm_runs(loaded.confirm, paired=paired, question=question)
     notes = (note,) if note else ()
-    alpha = ALPHA / loaded.comparisons  # Bonferroni over the question's comparisons
+    alpha = split_alpha(ALPHA, loaded.comparisons)  # Bonferroni over the question's comparisons
     if loaded.comparisons > 1:
         notes += (f"{question.param} has {loaded.comparisons + 1} values; each is compared "
                   f"with {question.reference!r} at a {100 * alpha:.3g}% error level, the "

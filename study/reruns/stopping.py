@@ -30,6 +30,7 @@ from study.errors import ConfigError
 from study.reruns.allocation import next_rerun
 from study.reruns.decision import DECIDED, DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, Verdict, decide
 from study.reruns.intervals import half_width
+from study.storage.question import split_alpha
 
 __all__ = ["STOPS", "StopRule", "anytime_verdict", "anytime_verdicts", "paired_values",
            "rerun_until_stopped"]
@@ -97,7 +98,7 @@ def anytime_verdict(done: Mapping[object, Mapping[int, float]], *, margin: float
         reference, other = (list(done[key].values()) for key in (next(iter(done)), compared))
     if min(len(reference), len(other)) < max(minimum, 2):
         return None
-    low, high = confidence_sequence(other, reference, alpha=alpha / (len(done) - 1),
+    low, high = confidence_sequence(other, reference, alpha=split_alpha(alpha, len(done) - 1),
                                     paired=paired)
     return decide(low, high, margin), (low, high)
 
@@ -162,7 +163,7 @@ class StopRule:
             if any(one is None or one[0] not in DECIDED for one in found.values()):
                 return None
             reference = next(iter(done))
-            level = f"{100 * (1 - self.alpha / len(found)):g}%"
+            level = f"{100 * (1 - split_alpha(self.alpha, len(found))):g}%"
             parts = [f"{value} - {reference} [{100 * low:+.2f}, {100 * high:+.2f}] pp: "
                      f"\"{verdict}\"" for value, (verdict, (low, high)) in found.items()]
             split = (f" (the {100 * self.alpha:g}% error level split over {len(found)} "

@@ -8,7 +8,7 @@ study user attribute QUESTION_ATTR when it starts (`record_question`), and `sele
 Studies stored before questions were recorded read as the default question.
 
 With more than two values, each other value is compared with the reference, and the error
-level is split evenly across those comparisons (Bonferroni: `Question.split_alpha`), so the
+level is split evenly across those comparisons (Bonferroni: `split_alpha`), so the
 chance that any of them claims a difference that is not there stays at most the level asked
 for, whatever the dependence between the comparisons (they share the reference's reruns).
 Light on purpose: no Optuna import.
@@ -27,11 +27,21 @@ if TYPE_CHECKING:
     import optuna
 
 __all__ = ["DEFAULT_QUESTION", "QUESTION_ATTR", "Question", "Value", "record_question",
-           "rerun_question", "stored_question"]
+           "rerun_question", "split_alpha", "stored_question"]
 
 QUESTION_ATTR = "question"  # search study user attribute: {"param": ..., "values": [...]}
 
 Value = str | int | float | bool  # what a categorical hyperparameter's value can be
+
+
+def split_alpha(alpha: float, comparisons: int) -> float:
+    """Each comparison's error level when `alpha` is split across `comparisons` (Bonferroni).
+
+    The one place the split is made: the stop rule, the verdict and the simulations call it.
+    """
+    if comparisons < 1:
+        raise ValueError(f"`comparisons` must be at least 1, but got {comparisons}.")
+    return alpha / comparisons
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,7 @@ class Question:
 
     def split_alpha(self, alpha: float) -> float:
         """Each comparison's error level when `alpha` is split across them (Bonferroni)."""
-        return alpha / len(self.others)
+        return split_alpha(alpha, len(self.others))
 
     def label(self, value: Value) -> str:
         """`param=value`, as progress lines and reports name one arm of the comparison."""

@@ -201,23 +201,23 @@ def run_analysis(config: AnalysisConfig) -> str:
             written then.
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    # Before minutes of work, not after.
+    # Every folder is checked before minutes of work, not after.
     check_out_dir(config.out_dir, config.study_name, overwrite=config.overwrite)
+    runs = [config]
     if config.compare is None:
         question = load_question(config.storage, config.study_name)
         if len(question.others) > 1:
-            return "\n".join(
-                _run_one(dataclasses.replace(
-                    config, compare=str(value), note=False,
-                    out_dir=config.out_dir / safe_name(str(value))))
-                for value in question.others)
-    return _run_one(config)
+            runs = [dataclasses.replace(config, compare=str(value), note=False,
+                                        out_dir=config.out_dir / safe_name(str(value)))
+                    for value in question.others]
+            for run in runs:
+                check_out_dir(run.out_dir, run.study_name, overwrite=run.overwrite)
+    return "\n".join(_run_one(run) for run in runs)
 
 
 def _run_one(config: AnalysisConfig) -> str:
-    """`run_analysis` of one comparison (`config.compare`, or the only one)."""
-    # Before minutes of work, not after.
-    check_out_dir(config.out_dir, config.study_name, overwrite=config.overwrite)
+    """`run_analysis` of one comparison (`config.compare`, or the only one), its folder
+    already checked."""
     analysis = analyze(
         config.storage,
         config.study_name,

@@ -3,10 +3,10 @@
 `python experiments/results_readme.py --storage sqlite:///results/fashion_mnist/study.db
 --study-name fashion_mnist --results results/fashion_mnist --command "bash experiments/..."`
 
-Reads the search study and its `/confirm` study (settings, library versions, trial times,
-pruning), `steps.log` (when each step started and ended) and, once `python -m analysis` has
-run, `verdict.json`. Called by the experiment's driver after every snapshot, so the README
-always describes the committed `study.db`.
+Reads the search study and its `/select` and `/confirm` studies (settings, library versions,
+trial and rerun times, pruning), `steps.log` (when each step started and ended) and, once
+`python -m analysis` has run, `verdict.json`. Called by the experiment's driver when it
+publishes and when its run ends, so the README describes the `study.db` beside it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,15 @@ from optuna.trial import FrozenTrial, TrialState
 from analysis.verdict_text import INTERVAL_LABEL, MEANING
 from study.cli import OneLineParser, run_command
 from study.errors import UsageError
-from study.storage.contract import CONFIG_ATTR, CONFIRM_SUFFIX, PLACEMENTS, SCIENTIFIC_PARAM
+from study.storage.contract import (
+    CONFIG_ATTR,
+    CONFIRM_METRIC,
+    CONFIRM_SUFFIX,
+    PLACEMENTS,
+    SCIENTIFIC_PARAM,
+    SEARCH_METRIC,
+    SELECT_SUFFIX,
+)
 from study.storage.heartbeat import retried_trial
 from study.storage.opener import has_study, load_study, open_storage
 
@@ -138,13 +146,49 @@ def _confirm_section(confirm: optuna.Study | None) -> list[str]:
              f"{_seed_range(record.get('seeds', []))} on "
              f"{record.get('train_images')} training images and tested once on "
              f"{record.get('test_images')} test images. Time in training: "
-             f"{_hours(sum(t.user_attrs.get('train_seconds', 0.0) for t in reruns))}."
-             f"{_stop_rule(record)}", "",
-             "| placement | seed | test_accuracy | train minutes |", "|---|---|---|---|"]
-    for t in sorted(reruns, key=lambda t: (t.params.get(SCIENTIFIC_PARAM), t.user_attrs["seed"])):
-        lines.append(f"| {t.params.get(SCIENTIFIC_PARAM)} | {t.user_attrs.get('seed')} | "
-                     f"{t.value:.4f} | {t.user_attrs.get('train_seconds', 0.0) / 60:.1f} |")
+             f"{_training_time(reruns)}."
+             f"{_stop_rule(record)}", ""]
+    return lines + _rerun_table(reruns, CONFIRM_METRIC)
+
+
+def _training_time(reruns: list[FrozenTrial]) -> str:
+    """The reruns' summed training time (each rerun's `fit`, without start-up or evaluation)."""
+    return _hours(sum(t.user_attrs.get("train_seconds", 0.0) for t in reruns))
+
+
+def _rerun_table(reruns: list[FrozenTrial], metric: str) -> list[str]:
+    """One row per rerun: placement, the search trial it retrains, seed, score, train time."""
+    lines = [f"| placement | trial | seed | {metric} | train minutes |", "|---|---|---|---|---|"]
+    for t in sorted(reruns, key=lambda t: (str(t.params.get(SCIENTIFIC_PARAM)),
+                                           t.user_attrs.get("source_trial", -1),
+                                           t.user_attrs.get("seed", -1))):
+        lines.append(f"| {t.params.get(SCIENTIFIC_PARAM)} | {t.user_attrs.get('source_trial')} "
+                     f"| {t.user_attrs.get('seed')} | {t.value:.4f} | "
+                     f"{t.user_attrs.get('train_seconds', 0.0) / 60:.1f} |")
     return lines
+
+
+def _selection_section(select: optuna.Study | None) -> list[str]:
+    """The selection step (`python -m study.select`): what it reran, and what that cost."""
+    if select is None:
+        return ["## Selection", "", "No selection study: each placement's best search trial "
+                "is the one confirmed."]
+    record = select.user_attrs.get(CONFIG_ATTR, {})
+    reruns = select.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    candidates = record.get("candidates") or {}
+    seeds = int(record.get("seeds", 0))
+    trials = "; ".join(f"{p}: {', '.join(map(str, found))}" for p, found in candidates.items())
+    total = sum(len(found) for found in candidates.values()) * seeds
+    used = sorted({t.user_attrs["seed"] for t in reruns if "seed" in t.user_attrs})
+    seed_text = f"seeds {used[0]} to {used[-1]}" if used else "no seeds yet"
+    return ["## Selection", "",
+            f"{len(reruns)} of {total or '?'} reruns finished: each placement's top "
+            f"{record.get('top_k', '?')} search trials ({trials or 'not recorded'}) retrained "
+            f"with {seeds} seeds each ({seed_text}) on {record.get('train_images')} training "
+            f"images and scored on {record.get('val_images')} validation images; the pick is "
+            f"the best mean ([report.md](report.md) sets each candidate's search value beside "
+            f"its reruns). Time in training: {_training_time(reruns)}.", ""
+            ] + _rerun_table(reruns, SEARCH_METRIC)
 
 
 def _stop_rule(record: dict) -> str:
@@ -226,6 +270,8 @@ def readme(storage: str, study_name: str, results: Path, command: str,
     study = load_study(opened, study_name)
     name = study_name + CONFIRM_SUFFIX
     confirm = load_study(opened, name) if has_study(opened, name) else None
+    name = study_name + SELECT_SUFFIX
+    select = load_study(opened, name) if has_study(opened, name) else None
     config = study.user_attrs.get(CONFIG_ATTR, {})
     steps = results / "steps.log"
     versions = ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())
@@ -245,7 +291,8 @@ def readme(storage: str, study_name: str, results: Path, command: str,
         f"Machine: {_machine()}. Libraries: {versions}.", "",
     ]
     lines += _verdict_section(results / "verdict.json", study) + [""]
-    lines += _search_section(study) + [""] + _confirm_section(confirm) + [""]
+    lines += _search_section(study) + [""] + _selection_section(select) + [""]
+    lines += _confirm_section(confirm) + [""]
     lines += ["## Steps (`steps.log`)", "", "```"]
     lines += steps.read_text().splitlines() if steps.is_file() else ["(none yet)"]
     lines += ["```", ""]

@@ -14,9 +14,17 @@ from optuna.trial import TrialState
 from analysis.cli import main as analysis_main
 from analysis.simulate import write_synthetic_study
 from analysis.verdict_text import MEANING
+from study.reruns.candidates import top_candidates
 from study.storage.contract import CONFIG_ATTR
 from study.storage.heartbeat import retry_later
-from study.storage.reruns import confirm_study_name, rerun_seeds
+from study.storage.question import DEFAULT_QUESTION
+from study.storage.reruns import (
+    SELECT_SEED_BASE,
+    confirm_study_name,
+    rerun_seeds,
+    select_study_name,
+    store_rerun,
+)
 
 SCRIPT = Path(__file__).parents[2] / "experiments" / "results_readme.py"
 SEEDS = 3
@@ -85,6 +93,48 @@ def test_the_readme_reports_the_stored_numbers(results_readme, run):
             in text)
     assert "(the study was created for 20)" in text
     assert "1 FAIL (1 of them cut off before their end" in text
+
+
+def test_without_a_selection_study_the_readme_says_the_best_trial_is_confirmed(results_readme,
+                                                                             run):
+    url, results = run
+
+    text = results_readme.readme(url, "s", results, "bash run.sh")
+
+    assert ("## Selection\n\nNo selection study: each placement's best search trial is the one "
+            "confirmed.") in text
+
+
+def test_the_selection_is_counted_timed_and_listed_rerun_by_rerun(results_readme, tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    search = write_synthetic_study(url, "s", effect=0.0, n_trials=12, seed=3)
+    candidates = top_candidates(search.trials, 2, DEFAULT_QUESTION)
+    select = optuna.create_study(storage=url, study_name=select_study_name("s"),
+                                 direction="maximize")
+    select.set_user_attr(CONFIG_ATTR, {
+        "top_k": 2, "seeds": 2, "train_images": 20000, "val_images": 5000,
+        "candidates": {p: [t.number for t in found] for p, found in candidates.items()}})
+    stored = 0
+    for found in candidates.values():
+        for trial in found:
+            for seed in rerun_seeds(2, SELECT_SEED_BASE)[: 1 if stored == 6 else 2]:
+                store_rerun(select, trial, seed, 0.8 + stored / 1000, question=DEFAULT_QUESTION,
+                            loss=0.5, seconds=600.0, compiled_model="new",
+                            dtype_policy="float32", loss_name="val_loss")
+                stored += 1
+
+    text = results_readme.readme(url, "s", tmp_path, "bash run.sh")
+
+    before, after = ([t.number for t in candidates[p]] for p in ("before", "after"))
+    assert (f"7 of 8 reruns finished: each placement's top 2 search trials (before: "
+            f"{before[0]}, {before[1]}; after: {after[0]}, {after[1]}) retrained with 2 seeds "
+            f"each (seeds {SELECT_SEED_BASE} to {SELECT_SEED_BASE + 1}) on 20000 training images "
+            "and scored on 5000 validation images") in text
+    assert "Time in training: 1.2 h." in text  # 7 reruns of 10 minutes
+    rows = text.split("| placement | trial | seed | val_accuracy | train minutes |")[1]
+    assert f"| before | {before[0]} | {SELECT_SEED_BASE} | 0.8000 | 10.0 |" in rows
+    assert f"| after | {after[1]} | {SELECT_SEED_BASE} | 0.8060 | 10.0 |" in rows
+    assert rows.split("\n## ")[0].count("\n| ") == 7  # one row per rerun
 
 
 def test_reruns_allocated_by_spread_are_counted_per_placement(results_readme, tmp_path):

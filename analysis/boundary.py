@@ -15,7 +15,7 @@ import pandas as pd
 from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
 
 from study.storage.contract import DIVERGED_PREFIX
-from study.storage.question import DEFAULT_QUESTION, Question
+from study.storage.question import Question
 
 TOP_K = 5  # best trials inspected; one lucky trial at an edge is not a pattern
 EDGE_FRACTION = 0.1  # "near an edge": the outer 10% of the range (in log space for log params)
@@ -116,7 +116,7 @@ def edge_warnings(
     return warnings
 
 
-def divergence(frame: pd.DataFrame, question: Question = DEFAULT_QUESTION) -> Divergence:
+def divergence(frame: pd.DataFrame, question: Question) -> Divergence:
     """Count failed, diverged and NaN-valued trials.
 
     Args:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
-from study.storage.question import DEFAULT_QUESTION, Question
+from study.storage.question import Question
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,7 @@ def expected_max_curve(values: np.ndarray | list[float], placement: str = "") ->
     return ExpectedMaxCurve(placement, budgets, pairs[:, 0], pairs[:, 1])
 
 
-def placement_curves(frame: pd.DataFrame, question: Question = DEFAULT_QUESTION
-                     ) -> list[ExpectedMaxCurve]:
+def placement_curves(frame: pd.DataFrame, question: Question) -> list[ExpectedMaxCurve]:
     """Expected-max curves of the question's two values from a trials table.
 
     Uses COMPLETE and PRUNED trials with a finite value: a pruned trial spent part of the
@@ -111,8 +110,7 @@ def placement_curves(frame: pd.DataFrame, question: Question = DEFAULT_QUESTION
     return curves
 
 
-def leader_by_budget(curves: list[ExpectedMaxCurve], question: Question = DEFAULT_QUESTION
-                     ) -> pd.DataFrame:
+def leader_by_budget(curves: list[ExpectedMaxCurve], question: Question) -> pd.DataFrame:
     """Say which value has the higher expected best at each budget both can afford.
 
     Args:

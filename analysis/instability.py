@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 from optuna.trial import FrozenTrial
 
-from study.storage.question import DEFAULT_QUESTION, Question
+from study.storage.question import Question
 from study.storage.trials import best_per_value
 
 __all__ = ["CHANCE_MARGIN", "COLLAPSE_DROP", "TAIL_WARN_SHARE", "chance_trials",
@@ -34,7 +34,7 @@ def chance_trials(trials: pd.DataFrame, num_classes: int) -> pd.DataFrame:
 
 
 def chance_warning(trials: pd.DataFrame, num_classes: int | None,
-                   param: str = DEFAULT_QUESTION.param) -> str | None:
+                   param: str) -> str | None:
     """A sentence naming the trials that ended at chance, or None (also without num_classes).
 
     Each trial is named with its value of `param`, the scientific parameter.
@@ -83,7 +83,7 @@ def heavy_tail_warning(compared: dict[object, pd.DataFrame]) -> str | None:
 def collapsed_neighbour_warnings(trials: Sequence[FrozenTrial], *, factor: float = 2.0,
                                  drop: float = COLLAPSE_DROP,
                                  picks: dict[object, int] | None = None,
-                                 question: Question = DEFAULT_QUESTION) -> list[str]:
+                                 question: Question) -> list[str]:
     """Sentences on learning-rate neighbours of each placement's pick that collapsed.
 
     A neighbour has the pick's placement and other parameters and a learning rate within

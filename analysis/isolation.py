@@ -11,14 +11,14 @@ import math
 
 import pandas as pd
 
-from study.storage.question import DEFAULT_QUESTION, Question
+from study.storage.question import Question
 
 GROUP_PARAM = "alpha"  # the width multiplier: the one nuisance parameter worth splitting by
 ALL_GROUP = "all"
 
 
 def isolation_table(frame: pd.DataFrame, group_param: str | None = GROUP_PARAM, *,
-                    question: Question = DEFAULT_QUESTION) -> pd.DataFrame:
+                    question: Question) -> pd.DataFrame:
     """Best COMPLETE validation accuracy per placement, overall and per value of `group_param`.
 
     Args:

@@ -21,7 +21,7 @@ from study.errors import UsageError
 from study.storage.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SELECT_SUFFIX
 from study.storage.heartbeat import retried_trial
 from study.storage.opener import has_study, load_study, open_storage
-from study.storage.question import DEFAULT_QUESTION, Question, stored_question
+from study.storage.question import Question, stored_question
 
 # Columns every trials table starts with; parameters and user attributes follow.
 BASE_COLUMNS = ("number", "state", "value", "duration_s", "last_step", "retry_of")
@@ -50,8 +50,8 @@ class LoadedStudies:
     config: dict[str, Any]
     confirm: pd.DataFrame | None
     confirm_study: optuna.Study | None
+    question: Question  # the reference and the one value compared with it
     select_study: optuna.Study | None = None  # NAME/select, the selection's reruns, if run
-    question: Question = DEFAULT_QUESTION  # the reference and the one value compared with it
     comparisons: int = 1  # values compared with the reference in the whole question
 
     @property
@@ -196,7 +196,7 @@ def load_question(storage: str | BaseStorage, study_name: str) -> Question:
 
 
 def complete_values(frame: pd.DataFrame, placement: object,
-                    param: str = DEFAULT_QUESTION.param) -> pd.Series:
+                    param: str) -> pd.Series:
     """Return the finite values of the COMPLETE trials of one value, best first.
 
     Args:

@@ -43,7 +43,7 @@ from analysis.verdict import (
     Comparison,
     compare_placements,
 )
-from study.storage.question import DEFAULT_QUESTION, Question, split_alpha
+from study.storage.question import Question, split_alpha
 
 MIN_PER_PLACEMENT = 2  # a standard deviation needs two values
 TOP_FRACTION = 0.25  # "the good trials" of the provisional verdict: the top quarter
@@ -89,8 +89,7 @@ class Analysis:
         return tuple(sentence for sentence in found if sentence)
 
 
-def search_top_trials(frame: pd.DataFrame, question: Question = DEFAULT_QUESTION
-                      ) -> dict[object, pd.DataFrame]:
+def search_top_trials(frame: pd.DataFrame, question: Question) -> dict[object, pd.DataFrame]:
     """Pick the top-k COMPLETE trials of each value for the provisional verdict.
 
     Args:
@@ -113,8 +112,7 @@ def search_top_trials(frame: pd.DataFrame, question: Question = DEFAULT_QUESTION
 
 
 def confirm_runs(confirm: pd.DataFrame | None, *, paired: bool = False,
-                 question: Question = DEFAULT_QUESTION
-                 ) -> tuple[dict[object, pd.DataFrame] | None, str]:
+                 question: Question) -> tuple[dict[object, pd.DataFrame] | None, str]:
     """Select the COMPLETE reruns per value, or explain why they cannot give the verdict.
 
     Args:

@@ -19,7 +19,7 @@ from optuna.distributions import BaseDistribution
 
 from analysis.expected_max import ExpectedMaxCurve
 from analysis.verdict import Comparison, describe_interval
-from study.storage.question import DEFAULT_QUESTION, Question
+from study.storage.question import Question
 
 PAIR_COLORS = ("tab:blue", "tab:orange")  # the reference, then the value compared with it
 METHOD_COLORS = {"fANOVA": "tab:gray", "PED-ANOVA": "tab:green"}
@@ -90,8 +90,8 @@ def colors(question: Question) -> dict[object, str]:
     return dict(zip(question.values, PAIR_COLORS, strict=True))
 
 
-def plot_isolation(isolation: pd.DataFrame, ax: Axes | None = None,
-                   question: Question = DEFAULT_QUESTION) -> Axes:
+def plot_isolation(isolation: pd.DataFrame, ax: Axes | None = None, *,
+                   question: Question) -> Axes:
     """Best validation accuracy of each placement, overall and per width multiplier.
 
     Args:
@@ -132,8 +132,8 @@ def plot_isolation(isolation: pd.DataFrame, ax: Axes | None = None,
     return ax
 
 
-def plot_expected_max(curves: Sequence[ExpectedMaxCurve], ax: Axes | None = None,
-                      question: Question = DEFAULT_QUESTION) -> Axes:
+def plot_expected_max(curves: Sequence[ExpectedMaxCurve], ax: Axes | None = None, *,
+                      question: Question) -> Axes:
     """Expected best validation accuracy against the number of trials, with ± std bands.
 
     Args:
@@ -174,7 +174,7 @@ def plot_expected_max(curves: Sequence[ExpectedMaxCurve], ax: Axes | None = None
 
 def plot_axis(
     frame: pd.DataFrame, param: str, distribution: BaseDistribution, ax: Axes | None = None,
-    question: Question = DEFAULT_QUESTION,
+    *, question: Question,
 ) -> Axes:
     """Validation accuracy of every trial against one numeric parameter, coloured by placement.
 
@@ -232,7 +232,7 @@ def plot_axis(
 
 def plot_comparison(
     compared: dict[object, pd.DataFrame], comparison: Comparison, source: str,
-    ax: Axes | None = None, question: Question = DEFAULT_QUESTION,
+    ax: Axes | None = None, *, question: Question,
 ) -> Axes:
     """The accuracies behind the verdict, one column per value, with their means.
 

@@ -6,6 +6,7 @@ import pandas as pd
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from analysis.boundary import divergence, divergence_warning, edge_warnings
+from study.storage.question import DEFAULT_QUESTION
 
 DISTRIBUTIONS = {
     "bn_position": CategoricalDistribution(["before", "after"]),
@@ -71,7 +72,7 @@ def test_divergence_counts_fail_reasons_and_nan_values_per_placement():
         }
     )
 
-    counts = divergence(frame)
+    counts = divergence(frame, DEFAULT_QUESTION)
 
     assert (counts.n_failed, counts.n_diverged, counts.n_nan) == (3, 2, 1)
     assert counts.diverged_by_placement == {"before": 0, "after": 2}
@@ -89,7 +90,7 @@ def test_divergence_counts_trials_the_search_pruned_because_they_diverged():
         }
     )
 
-    counts = divergence(frame)
+    counts = divergence(frame, DEFAULT_QUESTION)
 
     assert counts.n_diverged == 1
     assert counts.diverged_by_placement == {"before": 1, "after": 0}
@@ -100,4 +101,4 @@ def test_no_divergence_warning_when_stable_or_without_failure_reasons():
         {"state": ["COMPLETE"] * 4, "value": [0.9] * 4, "bn_position": ["before"] * 4}
     )
 
-    assert divergence_warning(divergence(frame)) is None
+    assert divergence_warning(divergence(frame, DEFAULT_QUESTION)) is None

@@ -14,6 +14,7 @@ from analysis.expected_max import (
     max_weights,
     placement_curves,
 )
+from study.storage.question import DEFAULT_QUESTION
 
 VALUES = [0.80, 0.85, 0.85, 0.70, 0.90, 0.60]  # with a tie on purpose
 
@@ -60,7 +61,7 @@ def test_placement_curves_use_complete_and_pruned_trials_only():
             "bn_position": ["before", "before", "before", "after", "after"],
         }
     )
-    before, after = placement_curves(frame)
+    before, after = placement_curves(frame, DEFAULT_QUESTION)
 
     assert before.placement == "before" and list(before.mean) == pytest.approx([0.7, 0.9])
     assert after.mean[0] == pytest.approx(0.825)
@@ -71,7 +72,7 @@ def test_leaders_and_their_description():
         expected_max_curve([0.8, 0.9, 0.7], "before"),
         expected_max_curve([0.85, 0.86], "after"),
     ]
-    leaders = leader_by_budget(curves)
+    leaders = leader_by_budget(curves, DEFAULT_QUESTION)
 
     assert list(leaders["leader"]) == ["after", "before"]  # after's mean is higher, not its max
     assert (
@@ -79,6 +80,7 @@ def test_leaders_and_their_description():
         == "the lead changes with the budget: after at 1, before at 2 trials"
     )
     same = leader_by_budget(
-        [expected_max_curve([0.8, 0.9], "before"), expected_max_curve([0.9, 0.95], "after")]
+        [expected_max_curve([0.8, 0.9], "before"), expected_max_curve([0.9, 0.95], "after")],
+        DEFAULT_QUESTION,
     )
     assert describe_leaders(same) == "after is ahead at every budget from 1 to 2 trials"

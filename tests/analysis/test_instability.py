@@ -12,6 +12,7 @@ from analysis.instability import (
     heavy_tail_warning,
     share_below,
 )
+from study.storage.question import DEFAULT_QUESTION
 
 
 def _trials() -> pd.DataFrame:
@@ -25,14 +26,15 @@ def _trials() -> pd.DataFrame:
 
 
 def test_trials_that_ended_at_chance_are_named():
-    warning = chance_warning(_trials(), num_classes=10)
+    warning = chance_warning(_trials(), num_classes=10, param=DEFAULT_QUESTION.param)
 
     assert warning == (
         "2 of 4 trials ended at chance accuracy (at most 0.12 for 10 classes) without a "
         "non-finite loss, so the divergence count misses them: trials 1 (before, "
         "learning_rate 0.17), 3 (after, learning_rate 0.25).")
-    assert chance_warning(_trials(), num_classes=None) is None
-    assert chance_warning(_trials().iloc[[0, 2]], num_classes=10) is None
+    assert chance_warning(_trials(), num_classes=None, param=DEFAULT_QUESTION.param) is None
+    assert chance_warning(_trials().iloc[[0, 2]], num_classes=10,
+                          param=DEFAULT_QUESTION.param) is None
 
 
 def test_a_placement_whose_reruns_fall_below_all_of_the_others_has_a_heavy_tail():
@@ -63,11 +65,12 @@ def test_a_collapsed_learning_rate_neighbour_of_the_pick_is_named():
     for number, trial in zip((2, 10, 11, 12), trials, strict=True):
         trial.number = number
 
-    assert collapsed_neighbour_warnings(trials) == [
+    assert collapsed_neighbour_warnings(trials, question=DEFAULT_QUESTION) == [
         "Trial 10 (learning_rate 0.071), a learning-rate neighbour of the \"before\" pick (trial "
         "2, learning_rate 0.085), collapsed from 49% to 35% between epochs 1 and 2: the pick "
         "sits near where training turns unstable."]
     # Where a selection picked another trial, its neighbours are the ones that count.
-    assert collapsed_neighbour_warnings(trials, picks={"before": 11}) == []
-    assert collapsed_neighbour_warnings(trials, picks={"before": 2}) == (
-        collapsed_neighbour_warnings(trials))
+    chosen = collapsed_neighbour_warnings(trials, picks={"before": 11}, question=DEFAULT_QUESTION)
+    assert chosen == []
+    chosen = collapsed_neighbour_warnings(trials, picks={"before": 2}, question=DEFAULT_QUESTION)
+    assert chosen == collapsed_neighbour_warnings(trials, question=DEFAULT_QUESTION)

@@ -5,6 +5,7 @@ import math
 import pandas as pd
 
 from analysis.isolation import isolation_table
+from study.storage.question import DEFAULT_QUESTION
 
 FRAME = pd.DataFrame(
     {
@@ -18,7 +19,7 @@ FRAME = pd.DataFrame(
 
 
 def test_best_complete_trial_per_placement_overall_and_per_width():
-    table = isolation_table(FRAME)
+    table = isolation_table(FRAME, question=DEFAULT_QUESTION)
 
     assert list(table["group"]) == ["all", "all", "0.5", "0.5", "1.0", "1.0"]
     rows = table.set_index(["group", "bn_position"])
@@ -29,14 +30,14 @@ def test_best_complete_trial_per_placement_overall_and_per_width():
 
 
 def test_group_without_a_placement_is_nan_not_missing():
-    table = isolation_table(FRAME[FRAME["number"] != 4])
+    table = isolation_table(FRAME[FRAME["number"] != 4], question=DEFAULT_QUESTION)
     row = table[(table["group"] == "0.5") & (table["bn_position"] == "after")].iloc[0]
 
     assert math.isnan(row["best_value"]) and row["best_trial"] == -1 and row["n_complete"] == 0
 
 
 def test_without_alpha_only_the_overall_group_remains():
-    table = isolation_table(FRAME.drop(columns="alpha"))
+    table = isolation_table(FRAME.drop(columns="alpha"), question=DEFAULT_QUESTION)
 
     assert list(table["group"]) == ["all", "all"]
 

@@ -11,6 +11,7 @@ from analysis.loading import AnalysisError, complete_values, load_studies
 from analysis.simulate import write_synthetic_study
 from study.errors import StorageError
 from study.storage.heartbeat import retry_later
+from study.storage.question import DEFAULT_QUESTION
 
 
 def test_a_url_is_opened_read_only_creating_nothing(tmp_path):
@@ -103,7 +104,7 @@ def test_complete_values_are_finite_sorted_and_of_one_placement():
     write_synthetic_study(storage, "s", effect=0.0, n_trials=20, seed=1)
     frame = load_studies(storage, "s").trials
 
-    values = complete_values(frame, "after")
+    values = complete_values(frame, "after", DEFAULT_QUESTION.param)
     rows = frame.loc[values.index]
 
     assert list(values) == sorted(values, reverse=True)

@@ -9,6 +9,7 @@ import pytest
 from analysis.loading import AnalysisError
 from analysis.pipeline import analyze, confirm_runs, search_top_trials
 from analysis.simulate import write_synthetic_study
+from study.storage.question import DEFAULT_QUESTION
 
 
 def _frame(n_before: int, n_after: int) -> pd.DataFrame:
@@ -26,7 +27,7 @@ def _frame(n_before: int, n_after: int) -> pd.DataFrame:
 
 @pytest.mark.parametrize(("n_before", "n_after", "k"), [(2, 9, 2), (12, 9, 2), (16, 20, 4)])
 def test_top_k_is_a_quarter_of_the_smaller_placement_and_at_least_two(n_before, n_after, k):
-    top = search_top_trials(_frame(n_before, n_after))
+    top = search_top_trials(_frame(n_before, n_after), DEFAULT_QUESTION)
 
     assert len(top["before"]) == len(top["after"]) == k
     assert list(top["before"]["value"]) == sorted(top["before"]["value"], reverse=True)
@@ -37,7 +38,7 @@ def test_fewer_than_two_complete_trials_per_placement_is_an_error():
     with pytest.raises(
         AnalysisError, match="at least 2 COMPLETE .* but the study has before: 5, after: 1"
     ):
-        search_top_trials(_frame(5, 1))
+        search_top_trials(_frame(5, 1), DEFAULT_QUESTION)
 
 
 def test_reruns_need_two_complete_per_placement():
@@ -50,10 +51,11 @@ def test_reruns_need_two_complete_per_placement():
         }
     )
 
-    runs, reason = confirm_runs(confirm)
+    runs, reason = confirm_runs(confirm, question=DEFAULT_QUESTION)
     assert runs is None and "(before: 2, after: 1; at least 2 per value" in reason
-    assert confirm_runs(None) == (None, "")
-    runs, reason = confirm_runs(confirm.assign(state="COMPLETE", value=0.9))
+    assert confirm_runs(None, question=DEFAULT_QUESTION) == (None, "")
+    runs, reason = confirm_runs(confirm.assign(state="COMPLETE", value=0.9),
+                                question=DEFAULT_QUESTION)
     assert reason == "" and len(runs["after"]) == 2
 
 
@@ -66,7 +68,7 @@ def test_a_confirmation_without_a_finished_rerun_leaves_the_verdict_to_the_searc
     empty = pd.DataFrame({"number": [], "state": [], "value": []})
 
     for paired in (False, True):
-        runs, reason = confirm_runs(empty, paired=paired)
+        runs, reason = confirm_runs(empty, paired=paired, question=DEFAULT_QUESTION)
         assert runs is None and "(before: 0, after: 0; at least 2 per value" in reason
     analysis = analyze(storage, "s", importance_seeds=(0,), n_trees=8)
     assert analysis.source == "search"

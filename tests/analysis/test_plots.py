@@ -11,6 +11,7 @@ from analysis.isolation import isolation_table
 from analysis.loading import load_studies
 from analysis.pipeline import decide
 from analysis.simulate import write_synthetic_study
+from study.storage.question import DEFAULT_QUESTION
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,8 @@ def test_importance_plot_of_an_empty_table_says_why(loaded):
 
 
 def test_isolation_plot(loaded):
-    ax = plots.plot_isolation(isolation_table(loaded.trials))
+    ax = plots.plot_isolation(isolation_table(loaded.trials, question=DEFAULT_QUESTION),
+                              question=DEFAULT_QUESTION)
 
     assert (
         _legend(ax) == ["before", "after"]
@@ -55,7 +57,8 @@ def test_isolation_plot(loaded):
 
 
 def test_expected_max_plot_has_a_band_per_placement(loaded):
-    ax = plots.plot_expected_max(placement_curves(loaded.trials))
+    ax = plots.plot_expected_max(placement_curves(loaded.trials, DEFAULT_QUESTION),
+                                 question=DEFAULT_QUESTION)
 
     assert _legend(ax) == ["before", "after"]
     assert len(ax.collections) == 2  # the ± std bands
@@ -63,8 +66,8 @@ def test_expected_max_plot_has_a_band_per_placement(loaded):
 
 
 def test_expected_max_plot_labels_whole_trial_counts_from_one(loaded):
-    curves = placement_curves(loaded.trials)
-    ax = plots.plot_expected_max(curves)
+    curves = placement_curves(loaded.trials, DEFAULT_QUESTION)
+    ax = plots.plot_expected_max(curves, question=DEFAULT_QUESTION)
     ax.figure.canvas.draw()
 
     largest = max(max(curve.budgets) for curve in curves)
@@ -75,7 +78,8 @@ def test_expected_max_plot_labels_whole_trial_counts_from_one(loaded):
 
 
 def test_axis_plot_is_log_scaled_and_marks_states(loaded):
-    ax = plots.plot_axis(loaded.trials, "learning_rate", loaded.distributions["learning_rate"])
+    ax = plots.plot_axis(loaded.trials, "learning_rate", loaded.distributions["learning_rate"],
+                         question=DEFAULT_QUESTION)
 
     assert ax.get_xscale() == "log" and ax.get_xlabel() == "learning_rate (log scale)"
     frame = loaded.trials
@@ -89,7 +93,8 @@ def test_axis_plot_is_log_scaled_and_marks_states(loaded):
 def test_comparison_plot_names_the_difference(loaded, tmp_path):
     decision = decide(loaded)
 
-    ax = plots.plot_comparison(decision.compared, decision.comparison, decision.source)
+    ax = plots.plot_comparison(decision.compared, decision.comparison, decision.source,
+                               question=DEFAULT_QUESTION)
     path = plots.save(ax, tmp_path / "verdict.png")
 
     assert ax.get_ylabel() == "test accuracy of reruns"

@@ -125,7 +125,7 @@ def test_search_trials_read_back_with_states_params_and_reasons(storage, space):
     assert frame.loc[0, "value"] == frame.loc[0, "best_val_accuracy"] == 0.8
     assert frame.loc[2, "value"] == 0.1  # a stopped trial keeps its last epoch's value
     assert loaded.study.trials[0].intermediate_values == {1: 0.6, 2: 0.8, 3: 0.7}
-    counts = divergence(loaded.trials)
+    counts = divergence(loaded.trials, DEFAULT_QUESTION)
     assert (counts.n_failed, counts.n_diverged) == (1, 1)
 
 
@@ -144,7 +144,7 @@ def test_reruns_read_back_with_their_placement_seed_and_source(storage):
     assert all(source_params(trial, SCIENTIFIC_PARAM) == source_params(
         best[trial.params[SCIENTIFIC_PARAM]], SCIENTIFIC_PARAM)
                for trial in stored)
-    runs, reason = confirm_runs(reruns)
+    runs, reason = confirm_runs(reruns, question=DEFAULT_QUESTION)
     assert reason == "" and {p: len(rows) for p, rows in runs.items()} == {"before": 2,
                                                                           "after": 2}
 

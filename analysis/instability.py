@@ -19,11 +19,12 @@ from optuna.trial import FrozenTrial
 from study.storage.question import Question
 from study.storage.trials import best_per_value
 
-__all__ = ["CHANCE_MARGIN", "COLLAPSE_DROP", "TAIL_WARN_SHARE", "chance_trials",
+__all__ = ["CHANCE_MARGIN", "COLLAPSE_DROP", "TAIL_MAX_SHARE", "TAIL_WARN_SHARE", "chance_trials",
            "chance_warning", "collapsed_neighbour_warnings", "heavy_tail_warning", "share_below"]
 
 CHANCE_MARGIN = 0.02  # within 2 points of chance (0.12 for ten classes) counts as "at chance"
 TAIL_WARN_SHARE = 0.1  # a tenth of a placement's reruns below all of the other's is a tail
+TAIL_MAX_SHARE = 0.5  # from half on it is no tail: the two values are shifted apart
 COLLAPSE_DROP = 0.1  # validation accuracy falling 10 points in one epoch is a collapse
 
 
@@ -59,7 +60,9 @@ def share_below(values: pd.Series, others: pd.Series) -> float:
 
 
 def heavy_tail_warning(compared: dict[object, pd.DataFrame]) -> str | None:
-    """A sentence when a tenth or more of one value's reruns fall below all of the other's.
+    """A sentence when a tenth or more, but under half, of one value's reruns fall below all of
+    the other's: a minority of bad seeds. Half or more below is a shift of the whole
+    distribution, which the mean and its interval describe, not a tail.
 
     Args:
         compared: The two values -> their reruns (a `value` column), as the verdict compared
@@ -70,7 +73,7 @@ def heavy_tail_warning(compared: dict[object, pd.DataFrame]) -> str | None:
     for placement, other in (pair, pair[::-1]):
         values, others = compared[placement]["value"], compared[other]["value"]
         share = share_below(values, others)
-        if share >= TAIL_WARN_SHARE:
+        if TAIL_WARN_SHARE <= share < TAIL_MAX_SHARE:
             found.append(f"{int(round(share * len(values)))} of {len(values)} \"{placement}\" "
                          f"reruns ({share:.0%}) lie below every \"{other}\" rerun")
     if not found:

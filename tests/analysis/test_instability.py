@@ -47,6 +47,14 @@ def test_a_placement_whose_reruns_fall_below_all_of_the_others_has_a_heavy_tail(
     assert heavy_tail_warning({"before": before.iloc[:17], "after": after}) is None  # 1 of 17
 
 
+def test_reruns_all_below_the_others_are_a_shift_not_a_heavy_tail():
+    before = pd.DataFrame({"value": [0.86, 0.861, 0.858, 0.863]})
+    after = pd.DataFrame({"value": [0.84, 0.845, 0.838, 0.859]})  # 3 of 4 below every "before"
+
+    assert share_below(after["value"], before["value"]) == 3 / 4
+    assert heavy_tail_warning({"before": before, "after": after}) is None
+
+
 def _trial(number: int, value: float, learning_rate: float, curve: list[float],
            alpha: float = 0.75, placement: str = "before") -> optuna.trial.FrozenTrial:
     return optuna.trial.create_trial(

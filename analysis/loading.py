@@ -20,7 +20,7 @@ from optuna.trial import FrozenTrial
 from study.errors import UsageError
 from study.storage.contract import CONFIG_ATTR, CONFIRM_SUFFIX, SELECT_SUFFIX
 from study.storage.heartbeat import retried_trial
-from study.storage.opener import has_study, load_study, open_storage
+from study.storage.opener import load_study, load_study_if_any, open_storage
 from study.storage.question import Question, stored_question
 
 # Columns every trials table starts with; parameters and user attributes follow.
@@ -148,14 +148,10 @@ def load_studies(storage: str | BaseStorage, study_name: str, compare: object | 
         )
     param_names = _param_names(trials, question.param)
     frame = trials_frame(trials, param_names)
-    confirm_name = study_name + CONFIRM_SUFFIX
-    confirm = confirm_study = None
-    if has_study(storage, confirm_name):
-        confirm_study = load_study(storage, confirm_name)
-        reruns = confirm_study.get_trials(deepcopy=True)
-        confirm = trials_frame(reruns, (question.param,))  # reruns store only that param
+    confirm_study = load_study_if_any(storage, study_name + CONFIRM_SUFFIX)
+    confirm = None if confirm_study is None else trials_frame(  # reruns store only that param
+        confirm_study.get_trials(deepcopy=True), (question.param,))
     config = study.user_attrs.get(CONFIG_ATTR, {})
-    select_name = study_name + SELECT_SUFFIX
     return LoadedStudies(
         study=study,
         trials=frame,
@@ -164,8 +160,7 @@ def load_studies(storage: str | BaseStorage, study_name: str, compare: object | 
         config=config if isinstance(config, dict) else {CONFIG_ATTR: config},
         confirm=confirm,
         confirm_study=confirm_study,
-        select_study=(load_study(storage, select_name) if has_study(storage, select_name)
-                      else None),
+        select_study=load_study_if_any(storage, study_name + SELECT_SUFFIX),
         question=question,
         comparisons=len(full.others),
     )

@@ -33,7 +33,7 @@ from study.storage.contract import (
     SELECT_SUFFIX,
 )
 from study.storage.heartbeat import retried_trial
-from study.storage.opener import has_study, load_study, open_storage
+from study.storage.opener import load_study, load_study_if_any, open_storage
 
 PROG = "python experiments/results_readme.py"
 
@@ -268,10 +268,8 @@ def readme(storage: str, study_name: str, results: Path, command: str,
     """
     opened = open_storage(storage, read_only=True)
     study = load_study(opened, study_name)
-    name = study_name + CONFIRM_SUFFIX
-    confirm = load_study(opened, name) if has_study(opened, name) else None
-    name = study_name + SELECT_SUFFIX
-    select = load_study(opened, name) if has_study(opened, name) else None
+    confirm = load_study_if_any(opened, study_name + CONFIRM_SUFFIX)
+    select = load_study_if_any(opened, study_name + SELECT_SUFFIX)
     config = study.user_attrs.get(CONFIG_ATTR, {})
     steps = results / "steps.log"
     versions = ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())

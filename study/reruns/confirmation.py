@@ -116,7 +116,12 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
             used (see `open_storage`), before anything is written to storage.
     """
     from study.config import config_from_record
-    from study.storage.opener import create_or_load_study, has_study, load_study, open_storage
+    from study.storage.opener import (
+        create_or_load_study,
+        load_study,
+        load_study_if_any,
+        open_storage,
+    )
     from study.storage.records import confirmation_record, stored_record
 
     stream = stream or sys.stdout
@@ -143,7 +148,7 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     question = stored_question(study)
     best, how_picked = selection_picks(storage, study)
     name = confirm_study_name(study_name)
-    existing = load_study(storage, name) if has_study(storage, name) else None
+    existing = load_study_if_any(storage, name)
     if existing is not None:
         _check_same_design(existing, pairing, vary)
     done = done_reruns(existing, best, storage_url, question)

@@ -137,7 +137,12 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
             used, before anything is written to storage.
     """
     from study.config import config_from_record
-    from study.storage.opener import create_or_load_study, has_study, load_study, open_storage
+    from study.storage.opener import (
+        create_or_load_study,
+        load_study,
+        load_study_if_any,
+        open_storage,
+    )
     from study.storage.records import stored_record
 
     check_selection(top_k, seeds)
@@ -149,7 +154,7 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
     question = stored_question(search)
     candidates = top_candidates(search.get_trials(deepcopy=False), top_k, question)
     name = select_study_name(study_name)
-    existing = load_study(storage, name) if has_study(storage, name) else None
+    existing = load_study_if_any(storage, name)
     done = set() if existing is None else {
         (trial.user_attrs.get("source_trial"), trial.user_attrs.get("seed"))
         for trial in existing.get_trials(deepcopy=False) if trial.value is not None}

@@ -25,7 +25,8 @@ from study.storage.contract import CONFIG_ATTR
 from study.storage.heartbeat import stale_callback
 
 __all__ = ["check_not_under_a_file", "check_storage", "create_or_load_study", "has_study",
-           "load_study", "mask_password", "name_metric", "open_storage", "sqlite_file"]
+           "load_study", "load_study_if_any", "mask_password", "name_metric", "open_storage",
+           "sqlite_file"]
 
 EXAMPLE_URL = "sqlite:///studies/bnstudy.db"
 SHOWN_NAMES = 10  # an error lists this many study or table names at most
@@ -182,6 +183,11 @@ def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
         raise StorageError(f"`study_name` must name a study in the storage, but {name!r} is "
                            f"not there (studies: {shown}).")
     return optuna.load_study(study_name=name, storage=storage)
+
+
+def load_study_if_any(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study | None:
+    """The study `name` in the storage, or None where there is none (a step not run yet)."""
+    return load_study(storage, name) if has_study(storage, name) else None
 
 
 def create_or_load_study(storage: optuna.storages.BaseStorage, name: str, *, metric: str,

@@ -21,6 +21,7 @@ from study.storage.opener import (
     check_storage,
     has_study,
     load_study,
+    load_study_if_any,
     mask_password,
     open_storage,
 )
@@ -249,6 +250,14 @@ def test_load_study_names_the_studies_there_are_when_one_is_missing(tmp_path):
     with pytest.raises(StorageError, match=r"`study_name` must name a study in the storage, "
                                            r"but 'c' is not there \(studies: a, b\)\.$"):
         load_study(storage, "c")
+
+
+def test_a_study_not_there_loads_as_none_for_a_step_not_run_yet():
+    storage = optuna.storages.InMemoryStorage()
+    optuna.create_study(study_name="s/confirm", storage=storage)
+
+    assert load_study_if_any(storage, "s/confirm").study_name == "s/confirm"
+    assert load_study_if_any(storage, "s/select") is None
 
 
 def test_a_long_list_of_studies_is_cut_short():

@@ -4,9 +4,9 @@
 to loading, the verdict or the storage contract that silently alters what the tool reads out
 of its own published study fails here. Two folders: the first publication (its storage as
 published, analysed with today's method) and the re-publication (results/fashion_mnist/),
-whose answer the README's front page shows. The front page's numbers are
-copied by hand from the `verdict.json` of the folder it shows; they must be its figures, and the
-first publication's anytime interval stays beside whichever that is.
+whose answer the README's front page shows. The front page's numbers are copied by hand from
+the `verdict.json` of the folder it shows; they must be its figures, and the first
+publication's anytime interval stays beside whichever that is.
 """
 
 from __future__ import annotations

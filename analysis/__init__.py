@@ -24,7 +24,7 @@ _EXPORTS = {
     "analysis.loading": ("AnalysisError", "LoadedStudies", "load_studies", "open_storage"),
     "analysis.pipeline": ("Analysis", "Decision", "analyze", "decide"),
     "analysis.provisional": ("compare_top_trials",),
-    "analysis.sequential": ("confidence_sequence",),
+    "study.stats.sequential": ("confidence_sequence",),
     "analysis.verdict": (
         "ASSUMED_SEED_STD", "DEFAULT_MARGIN", "DEFAULT_SEEDS", "Comparison", "compare_placements",
     ),

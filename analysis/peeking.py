@@ -26,11 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from study.reruns.decision import DECIDED, DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, decide
-from study.reruns.intervals import t_interval, welch_error
 from study.reruns.stopping import anytime_verdict, rerun_until_stopped
+from study.stats.decision import DECIDED, DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, decide, split_alpha
+from study.stats.intervals import t_interval, welch_error
 from study.storage.contract import PLACEMENTS
-from study.storage.question import split_alpha
 from study.storage.reruns import CONFIRM_SEED_BASE, rerun_seeds
 
 __all__ = ["SHAPES", "PeekingRates", "draw_accuracies", "family_miss_rate", "miss_rate",
@@ -194,7 +193,7 @@ def miss_rate(effect: float, *, before_shape: str = "normal", interval: str = "a
     Returns:
         (the rate, its Clopper-Pearson 95% upper bound).
     """
-    from study.reruns.sequential import confidence_sequence
+    from study.stats.sequential import confidence_sequence
 
     rng = np.random.default_rng(seed)
     seeds = rerun_seeds(max_reruns)
@@ -233,7 +232,7 @@ def family_miss_rate(n_values: int, *, n_studies: int = 1000, max_reruns: int = 
     Returns:
         (the rate, its Clopper-Pearson 95% upper bound).
     """
-    from study.reruns.sequential import confidence_sequence
+    from study.stats.sequential import confidence_sequence
 
     if n_values < 2:
         raise ValueError(f"`n_values` must be at least 2, but got {n_values}.")

@@ -43,7 +43,8 @@ from analysis.verdict import (
     Comparison,
     compare_placements,
 )
-from study.storage.question import Question, split_alpha
+from study.stats.decision import split_alpha
+from study.storage.question import Question
 
 MIN_PER_PLACEMENT = 2  # a standard deviation needs two values
 TOP_FRACTION = 0.25  # "the good trials" of the provisional verdict: the top quarter

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from analysis.verdict import ASSUMED_SEED_STD, DEFAULT_MARGIN, Comparison, build_comparison
-from study.reruns.decision import decide
+from study.stats.decision import decide
 
 N_PERMUTATIONS = 1000
 _BISECTION_STEPS = 22  # the range (about 4) halves each step: 1e-6 accuracy at the end

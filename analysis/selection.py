@@ -27,7 +27,7 @@ from study.reruns.candidates import (
     search_value,
     top_candidates,
 )
-from study.reruns.selection import selections
+from study.reruns.selection_reruns import selections
 from study.storage.contract import CONFIG_ATTR, DEFAULT_TOP_K
 
 __all__ = ["SelectionView", "near_tie_warning", "selection_frame", "selection_intro",

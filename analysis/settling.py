@@ -3,7 +3,7 @@
 Plug-in and power-style: at the observed difference and spreads, the count at which the
 interval the verdict uses would, with 80% probability, clear the margin (when the difference is
 beyond it: "matters") or fit inside it (when the difference is within it: "equivalent"). The
-anytime interval (`study.reruns.sequential`) is wider than Welch's and needs
+anytime interval (`study.stats.sequential`) is wider than Welch's and needs
 MIN_RERUNS_TO_DECIDE reruns per placement before any decision, so it asks for more.
 """
 
@@ -15,9 +15,9 @@ from typing import Protocol
 from scipy.special import ndtri, stdtrit  # normal and Student t quantiles
 
 from study.reruns.allocation import variance_gain
-from study.reruns.decision import MIN_RERUNS_TO_DECIDE
-from study.reruns.intervals import welch_error
-from study.reruns.sequential import DEFAULT_T_OPT, normal_mixture_margin, optimal_rho2
+from study.stats.decision import MIN_RERUNS_TO_DECIDE
+from study.stats.intervals import welch_error
+from study.stats.sequential import DEFAULT_T_OPT, normal_mixture_margin, optimal_rho2
 
 __all__ = ["SEEDS_NEEDED_CAP", "more_reruns_by_spread", "seeds_to_settle"]
 

@@ -2,18 +2,18 @@
 
 Pure statistics, no Optuna: `compare_placements` takes the accuracies of each placement (test
 accuracy of seeded reruns, or the validation accuracy of the best search trials) and decides
-with the rule of `study.reruns.decision` ("matters" when the interval clears the margin,
+with the rule of `study.stats.decision` ("matters" when the interval clears the margin,
 "equivalent" inside it, "nonzero" when it excludes zero but reaches inside, else
 "inconclusive") on one of two intervals:
 
-- "anytime" (the default): the confidence sequence of `study.reruns.sequential`, valid however
+- "anytime" (the default): the confidence sequence of `study.stats.sequential`, valid however
   often the reruns were looked at and whenever they were stopped, which is how reruns are run
   (`study.confirm --stop decided`, provisional verdicts read while reruns accumulate). No
   decision before MIN_RERUNS_TO_DECIDE reruns per placement.
 - "welch": Welch's fixed-n 95% interval, and for "equivalent" its 90% interval (TOST). Valid
   only when the number of reruns was fixed in advance and the verdict read once.
 
-Welch's interval, the bootstrap interval and the robust summaries of `analysis.robust` are
+Welch's interval, the bootstrap interval and the robust summaries of `study.stats.robust` are
 reported beside either.
 """
 
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import stdtr  # Student t cdf, without the overhead of scipy.stats
 
-from analysis.robust import RobustSummary, prob_greater, robust_summary
 from analysis.settling import seeds_to_settle
-from study.reruns.decision import DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, Verdict, decide
-from study.reruns.intervals import t_interval, welch_error
-from study.reruns.sequential import confidence_sequence
+from study.stats.decision import DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, Verdict, decide
+from study.stats.intervals import t_interval, welch_error
+from study.stats.robust import RobustSummary, prob_greater, robust_summary
+from study.stats.sequential import confidence_sequence
 from study.storage.contract import DEFAULT_CONFIRM_SEEDS
 
 __all__ = ["ALPHA", "ASSUMED_SEED_STD", "DEFAULT_INTERVAL", "DEFAULT_MARGIN", "DEFAULT_SEEDS",
@@ -177,7 +177,7 @@ def build_comparison(
     Args:
         before: The values described by mean, std, n and Mann-Whitney, BN before.
         after: The same, BN after.
-        verdict: The verdict drawn from `ci` (`study.reruns.decision.decide`).
+        verdict: The verdict drawn from `ci` (`study.stats.decision.decide`).
         interval: Which interval `ci` is.
         difference: The difference the intervals are about, after minus before.
         ci: The interval of the verdict.

@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     import keras_tuner
 
     from study.config import preset
-    from study.runs.search_run import open_study, study_record
-    from study.runs.setup import prepare_run
+    from study.engine.search_run import open_study, study_record
+    from study.engine.setup import prepare_run
     from study.storage.opener import open_storage
     from study.tuning.tuner import OptunaTuner
 

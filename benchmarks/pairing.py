@@ -47,9 +47,9 @@ def main() -> None:
 
     from analysis.verdict import compare_placements
     from study.config import preset
+    from study.engine.search_run import open_study
     from study.reruns.confirmation import run_confirmation
-    from study.reruns.sequential import confidence_sequence
-    from study.runs.search_run import open_study
+    from study.stats.sequential import confidence_sequence
     from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
     from study.storage.opener import open_storage
     from study.storage.reruns import confirm_study_name

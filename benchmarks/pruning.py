@@ -1,7 +1,7 @@
 """The smoke study with and without pruning: epochs trained, time, best accuracy per placement.
 
 Two studies, same preset, seed and trial count, each in a temporary SQLite file and its own
-subprocess running `study.runs.search_run.run_search` (the real search path): `pruner="median"`
+subprocess running `study.engine.search_run.run_search` (the real search path): `pruner="median"`
 (the default: median of the same placement, after 2 finished trials of that placement) and
 `pruner="none"`. By default the two run at the same time, so that both see the same machine load;
 CPU seconds (user + sys of each subprocess) are reported beside wall time because the study that
@@ -141,7 +141,7 @@ def _collect(children: dict, results: dict, pid: int, status: int, usage) -> Non
 
 def _child(args: argparse.Namespace) -> int:
     from study.config import preset
-    from study.runs.search_run import run_search
+    from study.engine.search_run import run_search
 
     config = preset("smoke", storage=args.storage, study_name=f"pruning-{args.child}",
                     pruner=args.child, n_trials=args.trials, seed=args.seed, epochs=args.epochs,

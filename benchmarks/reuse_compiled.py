@@ -35,7 +35,7 @@ def _worker(args: argparse.Namespace) -> int:
     import io
 
     from study.config import preset
-    from study.runs.search_run import run_search
+    from study.engine.search_run import run_search
     from study.tuning.tuner import OptunaTuner
 
     begin, end = OptunaTuner.on_trial_begin, OptunaTuner.on_trial_end

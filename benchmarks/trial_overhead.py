@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from study.config import preset
-    from study.runs.setup import prepare_run
+    from study.engine.setup import prepare_run
 
     with tempfile.TemporaryDirectory(prefix="bnstudy-bench-") as folder:
         config = preset("smoke", storage=f"sqlite:///{Path(folder) / 'overhead.db'}",
@@ -105,7 +105,7 @@ def _run_timed_search(setup, *, keep_best_weights: bool, freeze: bool) -> list[d
     import keras
     from keras_tuner.src.engine import tuner_utils
 
-    from study.runs.search_run import freeze_loaded_objects, open_study, study_record
+    from study.engine.search_run import freeze_loaded_objects, open_study, study_record
     from study.storage.opener import open_storage
     from study.tuning.progress import Progress
     from study.tuning.tuner import OptunaTuner

@@ -16,9 +16,9 @@ from study.cli import OneLineParser, run_command
 from study.errors import ConfigError
 from study.reruns.allocation import ALLOCATIONS
 from study.reruns.confirmation import PAIRINGS, VARIED, run_confirmation
-from study.reruns.decision import DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE
-from study.reruns.intervals import MIN_RERUNS_EACH
 from study.reruns.stopping import StopRule
+from study.stats.decision import DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE
+from study.stats.intervals import MIN_RERUNS_EACH
 from study.storage.contract import DEFAULT_CONFIRM_SEEDS
 from study.storage.question import rerun_question
 

@@ -73,8 +73,8 @@ def _analysis_command(config: SearchConfig, margin: float, out: str | None) -> l
 def _run_steps(config: SearchConfig, args: argparse.Namespace,
                after_step: Callable[[], None]) -> str:
     """Runs the four steps in turn, calling `after_step` after each; returns the closing text."""
+    from study.engine.search_run import run_search
     from study.reruns.stopping import StopRule
-    from study.runs.search_run import run_search
 
     name = config.resolved_study_name
 
@@ -85,7 +85,7 @@ def _run_steps(config: SearchConfig, args: argparse.Namespace,
     run_search(config, freeze_objects=True)
     after_step()
     from study.reruns.confirmation import run_confirmation
-    from study.reruns.selection import run_selection
+    from study.reruns.selection_reruns import run_selection
 
     header(2, f"select (top {args.top_k} per placement, {args.select_seeds} seeds each, on "
               "validation)")
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         check_study_name(config.resolved_study_name)
         # Every step's settings are checked before the first: a refusal after hours of search
         # would waste them.
-        from study.reruns.selection import check_selection
+        from study.reruns.selection_reruns import check_selection
         from study.storage.reruns import MAX_RERUNS
 
         check_selection(args.top_k, args.select_seeds)

@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         # A storage that must be refused is, before seconds of imports and data loading.
         check_storage(config.storage)
         # Imports Keras: only once the settings are good.
-        from study.runs.search_run import run_search
+        from study.engine.search_run import run_search
 
         return summary(run_search(config, freeze_objects=True), config.storage)
 

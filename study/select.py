@@ -2,7 +2,7 @@
 
 Between the search and the confirmation: each placement's top `--top-k` search trials are
 retrained with `--seeds` new seeds each on the validation split, and the best mean is the pick
-`python -m study.confirm` reruns on the test split (`study.reruns.selection`). Light module
+`python -m study.confirm` reruns on the test split (`study.reruns.selection_reruns`). Light module
 level (standard library and light study modules only), like `study.confirm`.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from study.cli import OneLineParser, run_command
-from study.reruns.selection import MAX_SELECT_SEEDS, run_selection
+from study.reruns.selection_reruns import MAX_SELECT_SEEDS, run_selection
 from study.storage.contract import DEFAULT_SELECT_SEEDS, DEFAULT_TOP_K
 
 __all__ = ["main", "run_selection"]

@@ -100,12 +100,13 @@ def test_packages_import_each_other_in_one_direction_only():
 # never one above (study/__init__.py and each sub-package's docstring say the same in words).
 STUDY_STAGES = (
     ("study.errors", "study.cli", "study.private_api"),  # shared by every stage
+    ("study.stats",),  # the verdict's statistics, read by the stop rule and by `analysis`
     ("study.storage",),  # what is stored, and the one opener
     ("study.model",),  # the network and the search spaces' loader
     ("study.data",),  # where data enters (checks image sizes against the model's minimum)
     ("study.tuning",),  # where trials run: Keras Tuner front, Optuna back
     ("study.config",),  # a run's settings, checked against the names below
-    ("study.runs",),  # the one set-up of a run, and the search
+    ("study.engine",),  # the one set-up of a run, and the search
     ("study.reruns",),  # reruns of the search's top trials (selection) and picks (confirmation)
     # the commands
     ("study.search", "study.select", "study.confirm", "study.run", "study.snapshot",

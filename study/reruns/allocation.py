@@ -12,14 +12,14 @@ far fewer reruns than with equal counts. Each placement first gets MIN_RERUNS_EA
 the "equal" order, so that its spread is estimated at all.
 
 The rule looks at the spreads only, never at the means, and chooses from past reruns alone, so
-the anytime-valid interval of `study.reruns.sequential` stays valid under it. That does not
+the anytime-valid interval of `study.stats.sequential` stays valid under it. That does not
 make it neutral for a fixed-n interval: with skewed seeds a sample's spread and mean move
 together (the first publication's "before" reruns: a correlation of -0.76, a low seed raising
 the spread and lowering the mean), so stopping on the spread (`--stop-at-half-width`) steers
 Welch's interval; a review measured 8.8-9.5% false "matters" from it on that shape.
 
 That interval, and the half-width `study.confirm --stop-at-half-width` stops on, are computed in
-`study.reruns.intervals`.
+`study.stats.intervals`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 
 from study.errors import ConfigError
-from study.reruns.intervals import MIN_RERUNS_EACH
+from study.stats.intervals import MIN_RERUNS_EACH
 
 __all__ = ["ALLOCATIONS", "next_rerun", "variance_gain"]
 

@@ -2,9 +2,9 @@
 
 A search ranks trials by one seed's validation accuracy, so the winners' values are optimistic
 and say nothing about seed-to-seed spread. Retraining the pick of each placement (the
-selection's, `study.reruns.selection`) with K new seeds and scoring each once on the held-out
-test split gives the samples the verdict in `analysis` is built for (Deep Learning Tuning
-Playbook: rerun the best trials to see trial variance).
+selection's, `study.reruns.selection_reruns`) with K new seeds and scoring each once on the
+held-out test split gives the samples the verdict in `analysis` is built for (Deep Learning
+Tuning Playbook: rerun the best trials to see trial variance).
 
 Paired by default: rerun k of both placements uses the same seeds, one per source of variation
 (`rerun_seeds_for`), so both start from the same initial weights where the two configurations'
@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, TextIO
 
 from study.errors import ConfigError
 from study.reruns.allocation import next_rerun
-from study.reruns.decision import MIN_RERUNS_TO_DECIDE
-from study.reruns.selection import selection_picks
+from study.reruns.selection_reruns import selection_picks
 from study.reruns.stopping import StopRule, rerun_until_stopped
+from study.stats.decision import MIN_RERUNS_TO_DECIDE
 from study.storage.contract import CONFIG_ATTR, CONFIRM_METRIC
 from study.storage.question import QUESTION_ATTR, stored_question
 from study.storage.reruns import (
@@ -81,7 +81,7 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     """Reruns each placement's pick with up to `seeds` seeds, storing test accuracy.
 
     The picks are those of the selection study (`study.select`) where one was run, else each
-    placement's best search trial (`study.reruns.selection.selection_picks`).
+    placement's best search trial (`study.reruns.selection_reruns.selection_picks`).
 
     Everything is rebuilt from the search study's stored configuration: data, splits, epochs,
     batch and image size, search space. Pairs (placement, seed) already COMPLETE in the
@@ -180,8 +180,8 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     if finished:
         say(f"Resuming: {finished} of {of_planned} reruns already finished.")
 
+    from study.engine.setup import library_versions, prepare_run
     from study.reruns.training import train_and_score
-    from study.runs.setup import library_versions, prepare_run
 
     setup = prepare_run(config, held_out="test")
     models = setup.models(reuse=reuse_compiled)

@@ -5,9 +5,9 @@
 - "all": every seed asked for, each placement (`--seeds`);
 - "half-width": Welch's 95% interval is at most `half_width` on each side
   (`--stop-at-half-width`), a precision target for designs that fix their n in advance;
-- "decided": the anytime-valid interval (`study.reruns.sequential`), past
+- "decided": the anytime-valid interval (`study.stats.sequential`), past
   `MIN_RERUNS_TO_DECIDE` reruns per placement, gives "matters" or "equivalent" under the
-  verdict rule of `study.reruns.decision`, so the run stops exactly when the report would
+  verdict rule of `study.stats.decision`, so the run stops exactly when the report would
   decide; at `--max-reruns` per placement it stops undecided. A confidence sequence may be
   looked at after every rerun and stopped on, which is what makes this rule valid.
 
@@ -28,9 +28,15 @@ from dataclasses import dataclass
 
 from study.errors import ConfigError
 from study.reruns.allocation import next_rerun
-from study.reruns.decision import DECIDED, DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, Verdict, decide
-from study.reruns.intervals import half_width
-from study.storage.question import split_alpha
+from study.stats.decision import (
+    DECIDED,
+    DEFAULT_MARGIN,
+    MIN_RERUNS_TO_DECIDE,
+    Verdict,
+    decide,
+    split_alpha,
+)
+from study.stats.intervals import half_width
 
 __all__ = ["STOPS", "StopRule", "anytime_verdict", "anytime_verdicts", "paired_values",
            "rerun_until_stopped"]
@@ -89,7 +95,7 @@ def anytime_verdict(done: Mapping[object, Mapping[int, float]], *, margin: float
     """
     # Imported here: `python -m study.confirm` imports this module before it can turn a
     # Ctrl-C into one line, and the sequence needs numpy (tests/test_interrupts.py).
-    from study.reruns.sequential import confidence_sequence
+    from study.stats.sequential import confidence_sequence
 
     compared = _compared(done, value)
     if paired:

@@ -1,7 +1,7 @@
 """One rerun: train a stored configuration with given seeds, score it once on a held-out split.
 
 `study.select` scores on the validation split, `study.confirm` on the test split; which one is
-the `held_out` of the inputs (`study.runs.setup.training_inputs`), so this module never chooses
+the `held_out` of the inputs (`study.engine.setup.training_inputs`), so this module never chooses
 a split itself. The seeds come one per source of variation (`RerunSeeds`): the initial weights
 (and dropout), and the order and augmentation of the training examples. Two reruns with the
 same seeds of two configurations whose weights have the same shapes (BN before or after at one
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import keras
 
     from study.config import SearchConfig
-    from study.runs.setup import TrainingInputs
+    from study.engine.setup import TrainingInputs
     from study.tuning.compiled_models import TrialModels
 
 __all__ = ["RerunResult", "train_and_score", "weights_digest"]

@@ -21,27 +21,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from study.errors import ConfigError
+from study.stats.decision import split_alpha
 from study.storage.contract import PLACEMENTS, SCIENTIFIC_PARAM
 
 if TYPE_CHECKING:
     import optuna
 
 __all__ = ["DEFAULT_QUESTION", "QUESTION_ATTR", "Question", "Value", "record_question",
-           "rerun_question", "split_alpha", "stored_question"]
+           "rerun_question", "stored_question"]
 
 QUESTION_ATTR = "question"  # search study user attribute: {"param": ..., "values": [...]}
 
 Value = str | int | float | bool  # what a categorical hyperparameter's value can be
-
-
-def split_alpha(alpha: float, comparisons: int) -> float:
-    """Each comparison's error level when `alpha` is split across `comparisons` (Bonferroni).
-
-    The one place the split is made: the stop rule, the verdict and the simulations call it.
-    """
-    if comparisons < 1:
-        raise ValueError(f"`comparisons` must be at least 1, but got {comparisons}.")
-    return alpha / comparisons
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ def search_record(settings: Mapping[str, object], *, study_name: str, num_classe
         stored_image_shape: What crosses to the device: uint8 images of this shape, resized
             in the model.
         dtype_policy: The Keras dtype policy of every model.
-        versions: The libraries' versions (`study.runs.setup.library_versions`).
+        versions: The libraries' versions (`study.engine.setup.library_versions`).
     """
     return dict(settings) | {
         "storage": mask_password(str(settings["storage"])), "study_name": study_name,

@@ -128,7 +128,7 @@ def store_rerun(reruns: optuna.Study, source: FrozenTrial, seeds: RerunSeeds | i
         started: When the rerun began; the trial then spans it in the dashboard's timeline
             (without it, start and end are both the moment it is stored).
         history: Each epoch's training metrics, as `fit` logged them.
-        code_version: The code the rerun ran on (`study.runs.setup.code_version`).
+        code_version: The code the rerun ran on (`study.engine.setup.code_version`).
         loss_name: "test_loss" or "val_loss".
         extra: More user attributes (the initial weights' digest, the search value).
 

@@ -84,7 +84,7 @@ def trial_measurements(history: Sequence[dict[str, float]], objective: str, *,
             `study.tuning.compiled_models`).
         dtype_policy: The model's Keras dtype policy.
         images_per_epoch: Training images per epoch; gives `images_per_second` when known.
-        code_version: The code the trial ran on (`study.runs.setup.code_version`).
+        code_version: The code the trial ran on (`study.engine.setup.code_version`).
 
     Returns:
         `epoch_summary(...)`, then train_seconds, param_count, seed, epoch_seconds,

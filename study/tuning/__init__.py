@@ -2,5 +2,5 @@
 
 The tuner and its oracle, Optuna's samplers and pruners by name, compiled models reused across
 trials, seeding and progress lines. May import `study.model`, `study.storage`, `study.errors`
-and `study.private_api`; never `study.config`, `study.runs` or `study.reruns`.
+and `study.private_api`; never `study.config`, `study.engine` or `study.reruns`.
 """

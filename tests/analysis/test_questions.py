@@ -16,7 +16,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from analysis.cli import main as analysis_main
 from analysis.loading import AnalysisError, load_studies
-from study.reruns.sequential import confidence_sequence
+from study.stats.sequential import confidence_sequence
 from study.storage.contract import CONFIG_ATTR
 from study.storage.question import QUESTION_ATTR, Question
 from study.storage.reruns import RerunSeeds, confirm_study_name, rerun_seeds, store_rerun

@@ -15,7 +15,7 @@ from analysis.pipeline import analyze
 from analysis.report import report_markdown
 from analysis.simulate import write_synthetic_study
 from study.reruns.candidates import top_candidates
-from study.reruns.sequential import confidence_sequence
+from study.stats.sequential import confidence_sequence
 from study.storage.contract import CONFIG_ATTR, PLACEMENTS
 from study.storage.question import DEFAULT_QUESTION
 from study.storage.reruns import (

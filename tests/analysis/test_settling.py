@@ -9,8 +9,8 @@ from scipy import stats
 
 from analysis.settling import SEEDS_NEEDED_CAP, more_reruns_by_spread, seeds_to_settle
 from analysis.verdict import DEFAULT_MARGIN, compare_placements
-from study.reruns.decision import MIN_RERUNS_TO_DECIDE
-from study.reruns.sequential import normal_mixture_margin, optimal_rho2
+from study.stats.decision import MIN_RERUNS_TO_DECIDE
+from study.stats.sequential import normal_mixture_margin, optimal_rho2
 
 BEFORE = [0.901, 0.897, 0.903, 0.899, 0.900]
 AFTER = [0.911, 0.906, 0.914, 0.909, 0.910, 0.908]

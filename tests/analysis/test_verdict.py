@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from analysis.verdict import DEFAULT_MARGIN, compare_placements, describe_interval, prob_greater
-from study.reruns.sequential import confidence_sequence
+from study.stats.sequential import confidence_sequence
 
 BEFORE = [0.901, 0.897, 0.903, 0.899, 0.900]
 AFTER = [0.911, 0.906, 0.914, 0.909, 0.910, 0.908]

@@ -14,7 +14,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState
 
 from study.config import preset
-from study.runs.search_run import open_study
+from study.engine.search_run import open_study
 from study.storage.contract import SCIENTIFIC_PARAM
 from study.storage.opener import open_storage
 
@@ -30,7 +30,7 @@ _WITHOUT_TENSORFLOW = (_BLOCK_TENSORFLOW +
 # split is cut to 256 images.
 _CONFIRM_WITHOUT_TENSORFLOW = _BLOCK_TENSORFLOW + """
 import dataclasses
-import keras, study.model.spaces as spaces, study.runs.setup as runner
+import keras, study.model.spaces as spaces, study.engine.setup as runner
 load = runner.load_data
 
 def small_test_split(config):
@@ -112,7 +112,7 @@ def test_without_tensorflow_the_stored_uint8_images_are_fed_and_augmented_in_the
         monkeypatch):
     import numpy as np
 
-    import study.runs.setup as runner
+    import study.engine.setup as runner
     from study.data.splits import Splits
 
     images = np.zeros((6, 28, 28, 1), np.uint8)

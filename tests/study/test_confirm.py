@@ -14,16 +14,16 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState
 
+import study.engine.setup
 import study.reruns.training as training_module
-import study.runs.setup
 from analysis.cli import main as analysis_main
 from study.config import ConfigError, preset
 from study.confirm import main, run_confirmation
-from study.reruns.decision import MIN_RERUNS_TO_DECIDE
-from study.reruns.intervals import half_width
+from study.engine.search_run import open_study
 from study.reruns.stopping import StopRule, anytime_verdict
 from study.reruns.training import RerunResult
-from study.runs.search_run import open_study
+from study.stats.decision import MIN_RERUNS_TO_DECIDE
+from study.stats.intervals import half_width
 from study.storage.contract import SCIENTIFIC_PARAM
 from study.storage.opener import open_storage
 from study.storage.reruns import CONFIRM_SEED_BASE, confirm_study_name, rerun_seeds
@@ -76,14 +76,14 @@ def _confirm_trials(url: str) -> list[optuna.trial.FrozenTrial]:
 def quick_training(monkeypatch, eager_models):
     """Real training and testing, made quick: eager models (`eager_models`) and a 512-image
     test split; the full test split would add 3 s per rerun."""
-    load_data = study.runs.setup.load_data
+    load_data = study.engine.setup.load_data
 
     def small_test_split(config):
         splits = load_data(config)
         return dataclasses.replace(splits, test_images=splits.test_images[:512],
                                    test_labels=splits.test_labels[:512])
 
-    monkeypatch.setattr(study.runs.setup, "load_data", small_test_split)
+    monkeypatch.setattr(study.engine.setup, "load_data", small_test_split)
 
 
 @pytest.mark.slow

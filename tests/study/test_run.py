@@ -17,9 +17,9 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 import study.reruns.training as training_module
 from study.config import preset
+from study.engine.search_run import open_study
 from study.reruns.training import RerunResult
 from study.run import main
-from study.runs.search_run import open_study
 from study.storage.contract import SCIENTIFIC_PARAM
 from study.storage.opener import open_storage
 from study.storage.reruns import CONFIRM_SEED_BASE

@@ -12,13 +12,13 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState
 
 import study.data.pipeline
+import study.engine.setup
 import study.reruns.training as training_module
-import study.runs.setup
 from study.config import ConfigError, preset
+from study.engine.search_run import open_study
 from study.reruns.confirmation import run_confirmation
-from study.reruns.selection import run_selection
+from study.reruns.selection_reruns import run_selection
 from study.reruns.training import RerunResult
-from study.runs.search_run import open_study
 from study.select import main
 from study.storage.contract import SCIENTIFIC_PARAM
 from study.storage.opener import open_storage
@@ -147,7 +147,7 @@ def test_bad_counts_are_one_line_errors_that_write_nothing(url, capsys, argv, me
 @pytest.mark.slow
 def test_real_selection_never_reads_the_test_split(url, monkeypatch, eager_models):
     """Tiny real training, eager; every array the pipeline or `evaluate` gets is checked."""
-    load_data = study.runs.setup.load_data
+    load_data = study.engine.setup.load_data
     loaded = {}
 
     def marked_splits(config):
@@ -162,11 +162,11 @@ def test_real_selection_never_reads_the_test_split(url, monkeypatch, eager_model
         seen.append(images)
         return make_dataset(images, *args, **kwargs)
 
-    monkeypatch.setattr(study.runs.setup, "load_data", marked_splits)
-    monkeypatch.setattr(study.runs.setup, "make_dataset", watched)
+    monkeypatch.setattr(study.engine.setup, "load_data", marked_splits)
+    monkeypatch.setattr(study.engine.setup, "make_dataset", watched)
     held_out = []
-    training_inputs = study.runs.setup.training_inputs
-    monkeypatch.setattr(study.runs.setup, "training_inputs",
+    training_inputs = study.engine.setup.training_inputs
+    monkeypatch.setattr(study.engine.setup, "training_inputs",
                         lambda *a, **k: held_out.append(k.get("held_out")) or
                         training_inputs(*a, **k))
 

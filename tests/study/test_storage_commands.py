@@ -26,7 +26,7 @@ from study.config import ConfigError, config_from_record, preset
 from study.confirm import main as confirm_main
 from study.confirm import run_confirmation
 from study.confirm import summary as confirm_summary
-from study.runs.search_run import open_study
+from study.engine.search_run import open_study
 from study.search import main as search_main
 from study.search import summary as search_summary
 from study.storage.contract import CONFIG_ATTR, SCIENTIFIC_PARAM

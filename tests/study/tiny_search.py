@@ -16,7 +16,7 @@ import optuna
 import tensorflow as tf
 
 from study.cli import run_command
-from study.runs.setup import enable_deterministic_ops
+from study.engine.setup import enable_deterministic_ops
 from study.storage.opener import open_storage
 from study.tuning.tuner import OptunaTuner
 

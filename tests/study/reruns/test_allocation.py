@@ -6,7 +6,7 @@ import pytest
 
 from study.errors import ConfigError
 from study.reruns.allocation import next_rerun
-from study.reruns.intervals import MIN_RERUNS_EACH
+from study.stats.intervals import MIN_RERUNS_EACH
 
 SEEDS = list(range(1000, 1040))
 

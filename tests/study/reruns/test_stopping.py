@@ -80,8 +80,8 @@ def test_a_wrong_rule_is_refused_with_the_rule(arguments, message):
 
 
 def test_three_values_each_compared_with_the_reference_at_half_the_level():
-    from study.reruns.sequential import confidence_sequence
     from study.reruns.stopping import anytime_verdicts
+    from study.stats.sequential import confidence_sequence
 
     rng = np.random.default_rng(3)
     done = {value: dict(zip(SEEDS[:40], rng.normal(0.85 + shift, 0.004, 40), strict=True))

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy
 
 from study.config import ConfigError, preset
+from study.engine.search_run import open_study
 from study.errors import StorageError
-from study.runs.search_run import open_study
 from study.storage.contract import CONFIG_ATTR, SCIENTIFIC_PARAM
 from study.storage.opener import (
     SHOWN_NAMES,

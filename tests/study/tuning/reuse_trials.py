@@ -18,8 +18,8 @@ import numpy as np
 import optuna
 import tensorflow as tf
 
+from study.engine.setup import enable_deterministic_ops
 from study.model.schedules import cosine_decay_optimizer
-from study.runs.setup import enable_deterministic_ops
 from study.storage.opener import open_storage
 from study.tuning.tuner import OptunaTuner
 

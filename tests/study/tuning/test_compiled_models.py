@@ -15,10 +15,10 @@ import optuna
 import pytest
 
 from study.config import preset
+from study.engine.setup import dtype_policy
 from study.model.preprocessing import Preprocessing
 from study.model.schedules import BASE_LEARNING_RATE
 from study.model.spaces import SpaceContext, architecture_params, get_search_space
-from study.runs.setup import dtype_policy
 from study.tuning.compiled_models import (
     COMPILED_NEW,
     COMPILED_REUSED,

@@ -12,7 +12,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 
 from study.config import PRUNERS, SAMPLERS, preset
-from study.runs.search_run import open_study
+from study.engine.search_run import open_study
 from study.storage.contract import SCIENTIFIC_PARAM
 from study.tuning.balance import COUNTED_STATES
 from study.tuning.oracle import OptunaOracle

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["DECIDED", "DEFAULT_MARGIN", "MIN_RERUNS_TO_DECIDE", "VERDICTS", "Verdict", "decide"]
+__all__ = ["DECIDED", "DEFAULT_MARGIN", "MIN_RERUNS_TO_DECIDE", "VERDICTS", "Verdict", "decide",
+           "split_alpha"]
 
 Verdict = Literal["matters", "equivalent", "nonzero", "inconclusive"]
 VERDICTS: tuple[Verdict, ...] = ("matters", "equivalent", "nonzero", "inconclusive")
@@ -58,3 +59,13 @@ def decide(low: float, high: float, margin: float,
     if low > 0.0 or high < 0.0:
         return "nonzero"
     return "inconclusive"
+
+
+def split_alpha(alpha: float, comparisons: int) -> float:
+    """Each comparison's error level when `alpha` is split across `comparisons` (Bonferroni).
+
+    The one place the split is made: the stop rule, the verdict and the simulations call it.
+    """
+    if comparisons < 1:
+        raise ValueError(f"`comparisons` must be at least 1, but got {comparisons}.")
+    return alpha / comparisons

@@ -2,7 +2,7 @@
 
 `open_study` creates the study with the config's sampler and pruner, or resumes it when its
 stored experiment settings match; `run_search` then trains the trials through the tuner of
-`study.runs.setup`. Errors in the settings, data, search space or storage come before anything
+`study.engine.setup`. Errors in the settings, data, search space or storage come before anything
 is written.
 """
 
@@ -16,8 +16,8 @@ from typing import TextIO
 import optuna
 
 from study.config import ConfigError, SearchConfig
+from study.engine.setup import RunSetup, library_versions, prepare_run
 from study.model import spaces
-from study.runs.setup import RunSetup, library_versions, prepare_run
 from study.storage.contract import SEARCH_METRIC
 from study.storage.opener import create_or_load_study, has_study, open_storage, sqlite_file
 from study.storage.question import record_question

@@ -178,8 +178,8 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
     if todo and len(todo) < total:
         say(f"Resuming: {total - len(todo)} of {total} reruns already finished.")
     if todo:
+        from study.engine.setup import library_versions, prepare_run
         from study.reruns.training import train_and_score
-        from study.runs.setup import library_versions, prepare_run
 
         setup = prepare_run(config, held_out="val")
         models = setup.models(reuse=reuse_compiled)

@@ -8,7 +8,7 @@ import optuna
 import pytest
 
 from study.config import preset
-from study.runs.setup import prepare_run
+from study.engine.setup import prepare_run
 from study.tuning.compiled_models import TrialModels
 from study.tuning.tuner import OptunaTuner
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analysis.robust import interquartile_mean, prob_greater, robust_summary
+from study.stats.robust import interquartile_mean, prob_greater, robust_summary
 
 
 def test_a_skewed_placement_is_seen_by_its_median_not_its_mean():

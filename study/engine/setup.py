@@ -223,7 +223,7 @@ class RunSetup:
         """The tuner that runs this run's trials in `study`, as `python -m study.search` does.
 
         Args:
-            study: The search study (`study.runs.search_run.open_study`).
+            study: The search study (`study.engine.search_run.open_study`).
             tuner_class: `OptunaTuner` or a subclass (benchmarks add stopwatches).
             **options: `OptunaTuner` arguments that replace the config's (e.g. `progress`).
         """

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 
-from study.reruns.sequential import (
+from study.stats.sequential import (
     confidence_sequence,
     mean_sequence,
     normal_mixture_margin,

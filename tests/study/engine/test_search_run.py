@@ -9,7 +9,7 @@ import pytest
 from optuna.trial import TrialState
 
 from study.config import ConfigError, preset
-from study.runs.search_run import run_search
+from study.engine.search_run import run_search
 
 BROKEN_SPACE = '''
 def build(hp, context):

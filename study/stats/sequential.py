@@ -44,7 +44,7 @@ __all__ = ["DEFAULT_T_OPT", "confidence_sequence", "mean_sequence", "normal_mixt
            "optimal_rho2"]
 
 # Reruns per placement where the sequence is narrowest. Decisions here come between about 30
-# reruns (the minimum before any, `study.reruns.decision`) and 200 (the most `--stop decided`
+# reruns (the minimum before any, `study.stats.decision`) and 200 (the most `--stop decided`
 # asks for by default); 100 keeps the width within a few per cent of its best over that range.
 DEFAULT_T_OPT = 100
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from study.reruns.decision import MIN_RERUNS_TO_DECIDE, decide
+from study.stats.decision import MIN_RERUNS_TO_DECIDE, decide
 from study.storage.contract import DEFAULT_CONFIRM_SEEDS
 
 MARGIN = 0.005

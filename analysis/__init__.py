@@ -1,10 +1,14 @@
-"""Analysis of a BN-placement study: does placement matter once the rest is tuned?
+"""Analysis of a study: does its scientific choice (BN placement first) matter once the rest is
+tuned?
 
-Pure computation (loading, verdict, settling, robust, provisional, importance, isolation,
-expected_max, boundary, pipeline) comes first; drawing (plots) and writing (report, writer)
-second; the command line (`python -m analysis`) is a thin layer on top. `peeking` and
-`simulate` simulate studies with a known truth. `DEFAULT_SEEDS` is the number of confirmation
-reruns per placement `study.confirm` runs by default: the fewest the anytime verdict decides on.
+The sub-packages are the stages a verdict goes through, each importing only those before it
+(tests/test_dependencies.py keeps the order): `reading/` (open the storage read-only, load the
+studies as tables) -> `findings/` (the verdict and the evidence around it, as typed results, on
+the statistics of `study.stats`) -> `study_analysis.py` (every finding of one study, `analyze`)
+-> `figures/` (drawing) and `reports/` (report.md, verdict.json, dashboard notes, files) -> the
+command line `cli.py` (`python -m analysis`). `calibration/` measures the method itself on
+synthetic studies with a known truth. `DEFAULT_SEEDS` is the number of confirmation reruns per
+value `study.confirm` runs by default: the fewest the anytime verdict decides on.
 """
 
 from __future__ import annotations
@@ -15,17 +19,17 @@ import importlib
 # point, and pandas, scipy and scikit-learn take seconds to import, during which a Ctrl-C
 # could not be reported as one line (see `study.cli.run_module`).
 _EXPORTS = {
-    "analysis.boundary": ("Divergence", "EdgeWarning", "divergence", "edge_warnings"),
-    "analysis.expected_max": (
+    "analysis.findings.boundary": ("Divergence", "EdgeWarning", "divergence", "edge_warnings"),
+    "analysis.findings.expected_max": (
         "ExpectedMaxCurve", "expected_max", "expected_max_curve", "leader_by_budget",
     ),
-    "analysis.importance": ("ImportanceResult", "param_importances"),
-    "analysis.isolation": ("isolation_table",),
-    "analysis.loading": ("AnalysisError", "LoadedStudies", "load_studies", "open_storage"),
-    "analysis.pipeline": ("Analysis", "Decision", "analyze", "decide"),
-    "analysis.provisional": ("compare_top_trials",),
+    "analysis.findings.importance": ("ImportanceResult", "param_importances"),
+    "analysis.findings.isolation": ("isolation_table",),
+    "analysis.reading.studies": ("AnalysisError", "LoadedStudies", "load_studies", "open_storage"),
+    "analysis.study_analysis": ("Analysis", "Decision", "analyze", "decide"),
+    "analysis.findings.provisional": ("compare_top_trials",),
     "study.stats.sequential": ("confidence_sequence",),
-    "analysis.verdict": (
+    "analysis.findings.verdict": (
         "ASSUMED_SEED_STD", "DEFAULT_MARGIN", "DEFAULT_SEEDS", "Comparison", "compare_placements",
     ),
 }

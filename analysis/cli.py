@@ -17,11 +17,10 @@ from pathlib import Path
 
 import optuna
 
-from analysis.loading import AnalysisError, load_question
-from analysis.pipeline import Analysis, analyze
-from analysis.verdict import DEFAULT_INTERVAL, DEFAULT_MARGIN, INTERVALS
-from analysis.verdict_text import verdict_sentence
-from analysis.writer import (
+from analysis.findings.verdict import DEFAULT_INTERVAL, DEFAULT_MARGIN, INTERVALS
+from analysis.reading.studies import AnalysisError, load_question
+from analysis.reports.verdict_text import verdict_sentence
+from analysis.reports.writer import (
     Written,
     attach_note,
     check_out_dir,
@@ -29,6 +28,7 @@ from analysis.writer import (
     safe_name,
     write_outputs,
 )
+from analysis.study_analysis import Analysis, analyze
 from study.cli import OneLineParser, run_command
 from study.config import DEFAULT_STORAGE, check_study_name
 
@@ -169,14 +169,12 @@ def _upload(analysis: Analysis, config: AnalysisConfig, written: Written) -> str
     that shows them (None when the storage has no artifact folder)."""
     import shlex
 
-    from analysis.artifacts import default_artifact_dir, upload_report
-    from study.storage.opener import mask_password
-
+    from analysis.reports.artifacts import default_artifact_dir, upload_report
     folder = config.artifact_dir or default_artifact_dir(config.storage)
     if folder is None:
         return None
     names = upload_report(analysis.loaded.study, [written.report, *written.figures], folder)
-    command = shlex.join(["optuna-dashboard", mask_password(config.storage), "--artifact-dir",
+    command = shlex.join(["optuna-dashboard", analysis.shown_storage, "--artifact-dir",
                           str(folder)])
     return (f"{len(names)} report files are artifacts of {analysis.study_name!r} in {folder}; "
             f"see them beside the note: {command}")
@@ -226,11 +224,11 @@ def _run_one(config: AnalysisConfig) -> str:
         interval=config.interval,
         compare=config.compare,
     )
-    written = write_outputs(analysis, config.out_dir, config.storage, overwrite=config.overwrite)
+    written = write_outputs(analysis, config.out_dir, overwrite=config.overwrite)
     uploaded = None
     if config.note:
         try:
-            attach_note(analysis, config.storage, written.report)
+            attach_note(analysis, written.report)
             uploaded = _upload(analysis, config, written)
         except Exception as error:  # a read-only storage must not lose the written report
             first_line = str(error).splitlines()[0] if str(error) else type(error).__name__

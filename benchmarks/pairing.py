@@ -45,7 +45,7 @@ def main() -> None:
     import optuna
     from optuna.distributions import CategoricalDistribution, FloatDistribution
 
-    from analysis.verdict import compare_placements
+    from analysis.findings.verdict import compare_placements
     from study.config import preset
     from study.engine.search_run import open_study
     from study.reruns.confirmation import run_confirmation

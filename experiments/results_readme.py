@@ -20,7 +20,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from analysis.verdict_text import INTERVAL_LABEL, MEANING
+from analysis.reports.verdict_text import INTERVAL_LABEL, MEANING
 from study.cli import OneLineParser, run_command
 from study.errors import UsageError
 from study.storage.contract import (

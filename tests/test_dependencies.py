@@ -129,6 +129,43 @@ def test_study_imports_only_go_down_its_stages():
     assert upward == []
 
 
+# The stages of `analysis`, lowest first, the same way: what reads a study, what it finds, the
+# findings of one study together, then drawing, writing and the command line on top.
+ANALYSIS_STAGES = (
+    ("analysis.reading",),  # open the storage read-only, the studies as tables
+    ("analysis.findings",),  # the verdict and the evidence, as typed results
+    ("analysis.calibration",),  # the method measured on synthetic studies (only tests use it)
+    ("analysis.study_analysis",),  # every finding of one study: `analyze`
+    ("analysis.figures",),  # drawing
+    ("analysis.reports",),  # report.md, verdict.json, dashboard notes, files
+    ("analysis.cli", "analysis.__main__"),  # `python -m analysis`
+)
+
+
+def _analysis_stage(module: str) -> int:
+    for level, stage in enumerate(ANALYSIS_STAGES):
+        if any(module == name or module.startswith(f"{name}.") for name in stage):
+            return level
+    raise AssertionError(f"{module} belongs to no stage of ANALYSIS_STAGES: add it to one.")
+
+
+def test_analysis_imports_only_go_down_its_stages():
+    graph = import_graph(ROOT, ("analysis",))
+    upward = sorted(f"{module} imports {target}" for module, targets in graph.items()
+                    if module != "analysis" for target in targets
+                    if _analysis_stage(target) > _analysis_stage(module))
+    assert upward == []
+
+
+def test_analysis_holds_its_stages_and_says_what_each_may_import():
+    modules = sorted(path.name for path in (ROOT / "analysis").glob("*.py"))
+    assert modules == ["__init__.py", "__main__.py", "cli.py", "study_analysis.py"]
+    for package in sorted(path for path in (ROOT / "analysis").iterdir()
+                          if (path / "__init__.py").is_file()):
+        docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
+        assert docstring and "import" in docstring, f"{package.name}/__init__.py says nothing"
+
+
 def test_study_holds_few_top_level_modules_beside_its_stages():
     modules = sorted(path.name for path in (ROOT / "study").glob("*.py"))
     # The commands (search, select, confirm, run, snapshot, rename) and what they share (cli,

@@ -16,7 +16,7 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
-from analysis.simulate import write_synthetic_study
+from analysis.calibration.simulate import write_synthetic_study
 from study.cli import EXIT_INTERRUPTED
 from study.storage.contract import CONFIG_ATTR, PLACEMENTS, SCIENTIFIC_PARAM
 

@@ -17,8 +17,8 @@ other value is compared with the reference at the level split across the compari
 (Bonferroni, `study.storage.question`), and "decided" waits until every comparison is.
 
 `rerun_until_stopped` is the loop itself, with training passed in: `study.reruns.confirmation`
-trains and stores, `analysis.simulate` draws accuracies, so the simulations measure the loop
-that runs.
+trains and stores, `analysis.calibration.peeking` draws accuracies, so the simulations measure
+the loop that runs.
 """
 
 from __future__ import annotations

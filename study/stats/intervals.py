@@ -3,9 +3,9 @@
 Welch's interval for a difference of two means with unequal spreads: `welch_error` gives its
 standard error and the Welch-Satterthwaite degrees of freedom, `t_interval` the interval at a
 level, and `half_width` the 95% half-width of the reruns so far, which
-`study.confirm --stop-at-half-width` stops on. `analysis.verdict` builds its intervals from the
-same functions, so the stop rule and the verdict cannot disagree about an interval. Light on
-purpose: scipy is imported inside the functions that need its t quantile.
+`study.confirm --stop-at-half-width` stops on. `analysis.findings.verdict` builds its intervals
+from the same functions, so the stop rule and the verdict cannot disagree about an interval.
+Light on purpose: scipy is imported inside the functions that need its t quantile.
 """
 
 from __future__ import annotations

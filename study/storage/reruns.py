@@ -6,7 +6,7 @@ value's pick on the test split (`NAME/confirm`). Each rerun is one COMPLETE tria
 scientific parameter as its only parameter, its accuracy as value and the user attributes of
 `store_rerun` (seeds, source_trial, source_params, the scientific parameter's value,
 train_seconds, the loss, compiled_model, dtype_policy, history). The simulated
-studies of `analysis.simulate` store their reruns with the same functions.
+studies of `analysis.calibration.simulate` store their reruns with the same functions.
 
 Light on purpose: Optuna is imported inside the functions, so that `python -m study.confirm`
 imports this module before it can turn a Ctrl-C into one line.

@@ -1,8 +1,8 @@
 """What a search trial leaves in Optuna storage, and the best trial of each value read back.
 
 The search (`study.tuning.oracle`, `study.tuning.tuner`) and the simulated studies of
-`analysis.simulate` both write trials with these functions, so what `analysis` is tested on is what
-a search stores:
+`analysis.calibration.simulate` both write trials with these functions, so what `analysis` is
+tested on is what a search stores:
 
 - one intermediate value per epoch trained, at steps 1, 2, ... (epochs trained so far);
 - COMPLETE with the best epoch's objective value; PRUNED when the pruner stopped the trial or

@@ -1,4 +1,4 @@
-"""One sqlite file of synthetic studies for the analysis tests (builders: analysis.simulate).
+"""One sqlite file of synthetic studies for the analysis tests (`analysis.calibration.simulate`).
 
 Creating an Optuna sqlite schema and committing trials one by one takes seconds, so the file is
 built once per session and each test gets its own copy.
@@ -6,6 +6,7 @@ built once per session and each test gets its own copy.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -13,8 +14,8 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
-from analysis.pipeline import Analysis, analyze
-from analysis.simulate import write_synthetic_study
+from analysis.calibration.simulate import write_synthetic_study
+from analysis.study_analysis import Analysis, analyze
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -78,4 +79,6 @@ def analysis() -> Analysis:
     """A confirmed synthetic study analysed in memory (4 reruns per placement)."""
     storage = optuna.storages.InMemoryStorage()
     write_synthetic_study(storage, "s", effect=0.01, n_trials=24, n_confirm_seeds=4, seed=2)
-    return analyze(storage, "s", importance_seeds=(0,), n_trees=8)
+    # An in-memory storage has no URL: the report's commands name the one given here.
+    return dataclasses.replace(analyze(storage, "s", importance_seeds=(0,), n_trees=8),
+                               storage_url="sqlite:///x.db")

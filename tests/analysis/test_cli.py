@@ -11,9 +11,9 @@ import optuna_dashboard
 import pandas as pd
 import pytest
 
-from analysis import plots
 from analysis.cli import main
-from analysis.writer import MANIFEST
+from analysis.figures import plots
+from analysis.reports.writer import MANIFEST
 
 SEARCH_ONLY, CONFIRMED, ONE_RERUN = "bn/placement", "confirmed", "one_rerun"  # see conftest.py
 FIGURES = [

@@ -15,7 +15,7 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from analysis.cli import main as analysis_main
-from analysis.loading import AnalysisError, load_studies
+from analysis.reading.studies import AnalysisError, load_studies
 from study.stats.sequential import confidence_sequence
 from study.storage.contract import CONFIG_ATTR
 from study.storage.question import QUESTION_ATTR, Question

@@ -11,9 +11,9 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from analysis.calibration.simulate import write_synthetic_study
 from analysis.cli import main as analysis_main
-from analysis.simulate import write_synthetic_study
-from analysis.verdict_text import MEANING
+from analysis.reports.verdict_text import MEANING
 from study.reruns.candidates import top_candidates
 from study.storage.contract import CONFIG_ATTR
 from study.storage.heartbeat import retry_later

@@ -20,8 +20,8 @@ import pytest
 import sqlalchemy
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
+from analysis.calibration.simulate import write_synthetic_study
 from analysis.cli import main as analysis_main
-from analysis.simulate import write_synthetic_study
 from study.config import ConfigError, config_from_record, preset
 from study.confirm import main as confirm_main
 from study.confirm import run_confirmation

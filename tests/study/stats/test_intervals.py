@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analysis.verdict import compare_placements
+from analysis.findings.verdict import compare_placements
 from study.reruns.stopping import anytime_verdict
 from study.stats.intervals import MIN_RERUNS_EACH, half_width, t_interval, welch_error
 

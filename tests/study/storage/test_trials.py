@@ -2,7 +2,7 @@
 
 The oracle is driven as `OptunaTuner` drives it, without training (`_play`); reruns are stored
 by `study.storage.reruns.store_rerun`. The simulated studies the analysis tests run on
-(`analysis.simulate`) must store the same records.
+(`analysis.calibration.simulate`) must store the same records.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from keras_tuner.engine.trial import TrialStatus
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 
-from analysis import simulate
-from analysis.boundary import divergence
-from analysis.loading import load_studies, trials_frame
-from analysis.pipeline import confirm_runs
+from analysis.calibration import simulate
+from analysis.findings.boundary import divergence
+from analysis.reading.studies import load_studies, trials_frame
+from analysis.study_analysis import confirm_runs
 from study.model import spaces
 from study.storage.contract import DIVERGED_PREFIX, PLACEMENTS, SCIENTIFIC_PARAM, SEARCH_METRIC
 from study.storage.question import DEFAULT_QUESTION

@@ -30,8 +30,9 @@ _EXPORTS = {
     "analysis.findings.provisional": ("compare_top_trials",),
     "study.stats.sequential": ("confidence_sequence",),
     "analysis.findings.verdict": (
-        "ASSUMED_SEED_STD", "DEFAULT_MARGIN", "DEFAULT_SEEDS", "Comparison", "compare_placements",
+        "ASSUMED_SEED_STD", "DEFAULT_SEEDS", "Comparison", "compare_placements",
     ),
+    "study.stats.decision": ("DEFAULT_MARGIN",),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 

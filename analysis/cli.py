@@ -17,7 +17,7 @@ from pathlib import Path
 
 import optuna
 
-from analysis.findings.verdict import DEFAULT_INTERVAL, DEFAULT_MARGIN, INTERVALS
+from analysis.findings.verdict import DEFAULT_INTERVAL
 from analysis.reading.studies import AnalysisError, load_question
 from analysis.reports.verdict_text import verdict_sentence
 from analysis.reports.writer import (
@@ -31,6 +31,8 @@ from analysis.reports.writer import (
 from analysis.study_analysis import Analysis, analyze
 from study.cli import OneLineParser, run_command
 from study.config import DEFAULT_STORAGE, check_study_name
+from study.stats.decision import DEFAULT_MARGIN, check_margin
+from study.stats.looks import INTERVALS
 
 PROG = "python -m analysis"
 # Each seed refits fANOVA's 64-tree forest: measured 0.6 s a seed for 32 trials on a 2-core CPU,
@@ -120,8 +122,7 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
     Raises:
         AnalysisError, ConfigError: naming the first wrong argument and the value received.
     """
-    if not 0.0 < args.margin < 1.0:
-        raise AnalysisError(f"`--margin` must be in (0, 1), but got {args.margin}.")
+    check_margin(args.margin, "--margin")
     if not 1 <= args.importance_seeds <= MAX_IMPORTANCE_SEEDS:
         raise AnalysisError(
             f"`--importance-seeds` must be at least 1 and at most {MAX_IMPORTANCE_SEEDS} (each "

@@ -36,15 +36,9 @@ from analysis.findings.instability import (
 from analysis.findings.isolation import isolation_table
 from analysis.findings.provisional import N_PERMUTATIONS, compare_top_trials
 from analysis.findings.selection_view import SelectionView, near_tie_warning, selection_view
-from analysis.findings.verdict import (
-    ALPHA,
-    DEFAULT_INTERVAL,
-    DEFAULT_MARGIN,
-    Comparison,
-    compare_placements,
-)
+from analysis.findings.verdict import ALPHA, DEFAULT_INTERVAL, Comparison, compare_placements
 from analysis.reading.studies import AnalysisError, LoadedStudies, complete_values, load_studies
-from study.stats.decision import split_alpha
+from study.stats.decision import DEFAULT_MARGIN, split_alpha
 from study.storage.opener import mask_password
 from study.storage.question import Question
 

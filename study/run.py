@@ -127,14 +127,14 @@ def main(argv: list[str] | None = None) -> int:
         # Every step's settings are checked before the first: a refusal after hours of search
         # would waste them.
         from study.reruns.selection_reruns import check_selection
+        from study.stats.decision import check_margin
         from study.storage.reruns import MAX_RERUNS
 
         check_selection(args.top_k, args.select_seeds)
         if not 1 <= args.max_reruns <= MAX_RERUNS:
             raise ConfigError(f"`max_reruns` must be between 1 and {MAX_RERUNS} pairs, but got "
                               f"{args.max_reruns}.")
-        if not 0 < args.margin < 1:
-            raise ConfigError(f"`margin` must be a fraction in (0, 1), but got {args.margin}.")
+        check_margin(args.margin)
         check_storage(config.storage)
         if args.snapshot is None:
             return _run_steps(config, args, after_step=lambda: None)

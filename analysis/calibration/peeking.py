@@ -27,9 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from study.reruns.stopping import anytime_verdict, rerun_until_stopped
-from study.stats.decision import DECIDED, DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, decide, split_alpha
-from study.stats.intervals import t_interval, welch_error
+from study.reruns.stopping import rerun_until_stopped
+from study.stats.decision import DECIDED, DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, split_alpha
+from study.stats.intervals import fixed_n_intervals
+from study.stats.looks import interval_verdict
 from study.storage.contract import PLACEMENTS
 from study.storage.reruns import CONFIRM_SEED_BASE, rerun_seeds
 
@@ -64,25 +65,11 @@ def draw_accuracies(rng: np.random.Generator, shape: str, mean: float, count: in
                     rng.normal(core, CORE_STD, count))
 
 
-def _welch_intervals(before: np.ndarray, after: np.ndarray
-                     ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Welch's fixed-n 95% interval of after - before, and its 90% one (TOST's)."""
-    difference = float(after.mean() - before.mean())
-    error, dof = welch_error(before.var(ddof=1), before.size, after.var(ddof=1), after.size)
-    return t_interval(difference, error, dof, 0.95), t_interval(difference, error, dof, 0.90)
-
-
 def _verdict(done: Mapping[str, Mapping[int, float]], interval: str, margin: float,
              minimum: int) -> str | None:
     """The verdict of `interval` on the reruns so far; None before the minimum."""
-    if interval == "anytime":
-        found = anytime_verdict(done, margin=margin, minimum=minimum)
-        return None if found is None else found[0]
-    before, after = (np.fromiter(done[p].values(), float) for p in PLACEMENTS)
-    if min(before.size, after.size) < minimum:
-        return None
-    ci95, ci90 = _welch_intervals(before, after)
-    return decide(*ci95, margin, equivalence=ci90)
+    before, after = (list(done[p].values()) for p in PLACEMENTS)
+    return interval_verdict(before, after, interval=interval, margin=margin, minimum=minimum)[0]
 
 
 def _upper_bound(found: int, n: int) -> float:
@@ -209,7 +196,7 @@ def miss_rate(effect: float, *, before_shape: str = "normal", interval: str = "a
             before, after = (np.fromiter(done[p].values(), float) for p in PLACEMENTS)
             if not misses and min(before.size, after.size) >= max(minimum, 2):
                 low, high = (confidence_sequence(after, before) if interval == "anytime"
-                             else _welch_intervals(before, after)[0])
+                             else fixed_n_intervals(before, after)[0])
                 misses = not low <= effect <= high
             return None
 

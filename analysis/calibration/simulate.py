@@ -22,7 +22,8 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
-from analysis.findings.verdict import ASSUMED_SEED_STD, DEFAULT_MARGIN, compare_placements
+from analysis.findings.verdict import ASSUMED_SEED_STD, compare_placements
+from study.stats.decision import DEFAULT_MARGIN
 from study.storage.contract import (
     CONFIG_ATTR,
     CONFIRM_METRIC,

@@ -15,13 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.findings.verdict import (
-    ASSUMED_SEED_STD,
-    DEFAULT_MARGIN,
-    Comparison,
-    build_comparison,
-)
-from study.stats.decision import decide
+from analysis.findings.verdict import ASSUMED_SEED_STD, Comparison, build_comparison
+from study.stats.decision import DEFAULT_MARGIN, check_margin, decide
 
 N_PERMUTATIONS = 1000
 _BISECTION_STEPS = 22  # the range (about 4) halves each step: 1e-6 accuracy at the end
@@ -105,8 +100,7 @@ def compare_top_trials(
         )
     if not (np.all(np.isfinite(before)) and np.all(np.isfinite(after))):
         raise ValueError("`before` and `after` must be finite.")
-    if not 0.0 < margin < 1.0:
-        raise ValueError(f"`margin` must be in (0, 1), but got {margin}.")
+    check_margin(margin)
     test = _PermutationTest(before, after, k, n_permutations, seed)
     difference = float(top_k_mean(after, k) - top_k_mean(before, k))
     # A difference of accuracies lies in [-1, 1]; with too few trials no shift is rejected and

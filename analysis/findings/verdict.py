@@ -23,20 +23,17 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import stdtr  # Student t cdf, without the overhead of scipy.stats
 
 from analysis.findings.settling import seeds_to_settle
-from study.stats.decision import DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, Verdict, decide
-from study.stats.intervals import t_interval, welch_error
+from study.stats.decision import DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, Verdict, check_margin
+from study.stats.intervals import difference_error, fixed_n_intervals, t_test_p_values
+from study.stats.looks import INTERVALS, interval_verdict
 from study.stats.robust import RobustSummary, prob_greater, robust_summary
-from study.stats.sequential import confidence_sequence
 from study.storage.contract import DEFAULT_CONFIRM_SEEDS
 
-__all__ = ["ALPHA", "ASSUMED_SEED_STD", "DEFAULT_INTERVAL", "DEFAULT_MARGIN", "DEFAULT_SEEDS",
-           "INTERVALS", "UNBOUNDED", "Comparison", "Verdict", "build_comparison",
-           "compare_placements", "describe_interval", "prob_greater"]
+__all__ = ["ALPHA", "ASSUMED_SEED_STD", "DEFAULT_INTERVAL", "DEFAULT_SEEDS", "UNBOUNDED",
+           "Comparison", "build_comparison", "compare_placements", "describe_interval"]
 
-INTERVALS = ("anytime", "welch")
 DEFAULT_INTERVAL = "anytime"
 ALPHA = 0.05  # the intervals' error level: 95% intervals and sequences
 # Seed-to-seed std of test accuracy assumed when sizing reruns before any were run: the first
@@ -104,21 +101,6 @@ class Comparison:
     def below_minimum(self) -> bool:
         """Whether an anytime verdict stayed undecided for want of reruns."""
         return self.interval == "anytime" and min(self.n_before, self.n_after) < self.minimum
-
-
-def _welch(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
-    """Return (difference, standard error, Welch-Satterthwaite degrees of freedom)."""
-    difference = float(after.mean() - before.mean())
-    standard_error, dof = welch_error(before.var(ddof=1), before.size,
-                                      after.var(ddof=1), after.size)
-    return difference, standard_error, dof
-
-
-def _paired(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
-    """Return (mean difference, its standard error, degrees of freedom) of paired samples."""
-    differences = after - before
-    return (float(differences.mean()), float(differences.std(ddof=1) / math.sqrt(before.size)),
-            float(before.size - 1))
 
 
 def pairing_gain(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
@@ -257,35 +239,24 @@ def compare_placements(
             raise ValueError(
                 f"`{name}` must hold at least 2 finite accuracies, but got {values.tolist()}."
             )
-    if not 0.0 < margin < 1.0:
-        raise ValueError(f"`margin` must be in (0, 1), but got {margin}.")
+    check_margin(margin)
     if interval not in INTERVALS:
         raise ValueError(f"`interval` must be one of {list(INTERVALS)}, but got {interval!r}.")
-
     if paired and before.size != after.size:
         raise ValueError(f"paired `before` and `after` must have equal lengths, but got "
                          f"{before.size} and {after.size}.")
-    difference, standard_error, dof = (_paired if paired else _welch)(before, after)
     if not 0.0 < alpha < 0.5:
         raise ValueError(f"`alpha` must be in (0, 0.5), but got {alpha}.")
-    welch95 = t_interval(difference, standard_error, dof, 1 - alpha)
-    tost90 = t_interval(difference, standard_error, dof, 1 - 2 * alpha)
-    if standard_error == 0.0:
-        welch_p = 1.0 if difference == 0.0 else 0.0
-        tost_p = 0.0 if abs(difference) < margin else 1.0
-    else:
-        welch_p = float(2 * stdtr(dof, -abs(difference) / standard_error))
-        tost_p = float(max(stdtr(dof, -(difference + margin) / standard_error),
-                           stdtr(dof, (difference - margin) / standard_error)))
-    if interval == "welch":
-        ci = welch95
-        verdict = decide(*ci, margin, equivalence=tost90)
-    else:
-        ci = confidence_sequence(after, before, alpha=alpha, paired=paired)
-        verdict = (decide(*ci, margin) if min(before.size, after.size) >= minimum
-                   else "inconclusive")
+    difference, standard_error, dof = difference_error(before, after, paired=paired)
+    welch95, tost90 = fixed_n_intervals(before, after, paired=paired, alpha=alpha)
+    welch_p, tost_p = t_test_p_values(difference, standard_error, dof, margin)
+    # Welch's interval is for a count fixed in advance and read once: no minimum of its own.
+    verdict, ci = interval_verdict(before, after, interval=interval, margin=margin, alpha=alpha,
+                                   minimum=minimum if interval == "anytime" else 2,
+                                   paired=paired)
     return build_comparison(
-        before, after, verdict=verdict, interval=interval, difference=difference, ci=ci,
+        before, after, verdict=verdict or "inconclusive", interval=interval,
+        difference=difference, ci=ci,
         welch95=welch95, ci90=tost90, tost_p_value=tost_p, welch_p_value=welch_p,
         bootstrap=_bootstrap_interval(before, after, max(n_bootstrap, 1), seed, paired),
         margin=margin, seed_std=math.sqrt((before.var(ddof=1) + after.var(ddof=1)) / 2),

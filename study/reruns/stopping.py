@@ -3,18 +3,20 @@
 `StopRule` says, after each rerun, whether the reruns so far are enough:
 
 - "all": every seed asked for, each placement (`--seeds`);
-- "half-width": Welch's 95% interval is at most `half_width` on each side
-  (`--stop-at-half-width`), a precision target for designs that fix their n in advance;
-- "decided": the anytime-valid interval (`study.stats.sequential`), past
-  `MIN_RERUNS_TO_DECIDE` reruns per placement, gives "matters" or "equivalent" under the
-  verdict rule of `study.stats.decision`, so the run stops exactly when the report would
-  decide; at `--max-reruns` per placement it stops undecided. A confidence sequence may be
-  looked at after every rerun and stopped on, which is what makes this rule valid.
+- "half-width": the fixed-n 95% interval (Welch's; the paired t's for paired reruns) is at
+  most `half_width` on each side (`--stop-at-half-width`), a precision target for designs that
+  fix their n in advance;
+- "decided": the anytime-valid interval, past `MIN_RERUNS_TO_DECIDE` reruns per placement,
+  gives "matters" or "equivalent" under the verdict rule of `study.stats.decision`, so the run
+  stops exactly when the report would decide; at `--max-reruns` per placement it stops
+  undecided. A confidence sequence may be looked at after every rerun and stopped on, which is
+  what makes this rule valid.
 
 `done`, the reruns so far, maps each value of the study's question to its reruns' accuracies by
-seed, the reference first (`study.storage.reruns.done_reruns`). With more than two values each
-other value is compared with the reference at the level split across the comparisons
-(Bonferroni, `study.storage.question`), and "decided" waits until every comparison is.
+seed, the reference first (`study.storage.reruns.done_reruns`); both rules read it with the
+functions of `study.stats.looks`, which the verdict of `analysis` reads its intervals from too.
+With more than two values each other value is compared with the reference at the level split
+across the comparisons (Bonferroni), and "decided" waits until every comparison is.
 
 `rerun_until_stopped` is the loop itself, with training passed in: `study.reruns.confirmation`
 trains and stores, `analysis.calibration.peeking` draws accuracies, so the simulations measure
@@ -32,88 +34,14 @@ from study.stats.decision import (
     DECIDED,
     DEFAULT_MARGIN,
     MIN_RERUNS_TO_DECIDE,
-    Verdict,
-    decide,
+    check_margin,
     split_alpha,
 )
-from study.stats.intervals import half_width
+from study.stats.looks import anytime_verdicts, half_width
 
-__all__ = ["STOPS", "StopRule", "anytime_verdict", "anytime_verdicts", "paired_values",
-           "rerun_until_stopped"]
+__all__ = ["STOPS", "StopRule", "rerun_until_stopped"]
 
 STOPS = ("all", "half-width", "decided")
-
-
-def _compared(done: Mapping[object, Mapping[int, float]], value: object | None) -> object:
-    """`value`, or the only value compared with the reference when None."""
-    values = list(done)
-    if len(values) < 2:
-        raise ValueError(f"`done` must hold a reference and a value to compare, but has "
-                         f"{values}.")
-    if value is None:
-        if len(values) > 2:
-            raise ValueError(f"`value` must be named when {len(values) - 1} values are "
-                             f"compared with the reference, but got None.")
-        return values[1]
-    if value not in values[1:]:
-        raise ValueError(f"`value` must be one of {values[1:]}, but got {value!r}.")
-    return value
-
-
-def paired_values(done: Mapping[object, Mapping[int, float]], value: object | None = None
-                  ) -> tuple[list[float], list[float]]:
-    """(reference, value) of the seeds both have rerun, in the order the reference ran them.
-
-    Args:
-        done: Per value, reruns by seed, the reference first.
-        value: The value compared; None for the only one.
-    """
-    reference, other = done[next(iter(done))], done[_compared(done, value)]
-    common = [seed for seed in reference if seed in other]
-    return [reference[seed] for seed in common], [other[seed] for seed in common]
-
-
-def anytime_verdict(done: Mapping[object, Mapping[int, float]], *, margin: float = DEFAULT_MARGIN,
-                    alpha: float = 0.05, minimum: int = MIN_RERUNS_TO_DECIDE,
-                    paired: bool = False, value: object | None = None
-                    ) -> tuple[Verdict, tuple[float, float]] | None:
-    """The verdict of the anytime-valid interval of value - reference, with the interval.
-
-    Args:
-        done: Per value of the question, the test accuracy of each seed rerun, in the order
-            they ran; the reference first.
-        margin: The practical margin.
-        alpha: The error level of the whole question: with k values compared with the
-            reference, each sequence runs at alpha / k (Bonferroni).
-        minimum: Reruns each value needs before any decision (pairs, when paired).
-        paired: Reruns of one seed share initial weights and data order: the sequence of the
-            pairs' differences, over the seeds both values have.
-        value: The value compared with the reference; None for the only one.
-
-    Returns:
-        (verdict, (low, high)) of value - reference; None until each has `minimum`.
-    """
-    # Imported here: `python -m study.confirm` imports this module before it can turn a
-    # Ctrl-C into one line, and the sequence needs numpy (tests/test_interrupts.py).
-    from study.stats.sequential import confidence_sequence
-
-    compared = _compared(done, value)
-    if paired:
-        reference, other = paired_values(done, compared)
-    else:
-        reference, other = (list(done[key].values()) for key in (next(iter(done)), compared))
-    if min(len(reference), len(other)) < max(minimum, 2):
-        return None
-    low, high = confidence_sequence(other, reference, alpha=split_alpha(alpha, len(done) - 1),
-                                    paired=paired)
-    return decide(low, high, margin), (low, high)
-
-
-def anytime_verdicts(done: Mapping[object, Mapping[int, float]], **options: object
-                     ) -> dict[object, tuple[Verdict, tuple[float, float]] | None]:
-    """`anytime_verdict` of each value compared with the reference, in `done`'s order."""
-    return {value: anytime_verdict(done, value=value, **options)  # type: ignore[arg-type]
-            for value in list(done)[1:]}
 
 
 @dataclass(frozen=True)
@@ -122,11 +50,12 @@ class StopRule:
 
     Attributes:
         stop: One of STOPS.
-        half_width: With "half-width": Welch's 95% half-width to reach, in (0, 1).
+        half_width: With "half-width": the 95% half-width to reach, in (0, 1).
         margin: With "decided": the practical margin of the verdict rule, in (0, 1).
         alpha: With "decided": the error level of the anytime-valid interval.
         minimum: With "decided": reruns each value needs before any decision.
-        paired: With "decided": decide on the paired sequence (`anytime_verdict`).
+        paired: Read the pairs: the paired sequence with "decided", the paired t interval with
+            "half-width" (`study.stats.looks`), as the verdict of paired reruns reads them.
     """
 
     stop: str = "all"
@@ -146,9 +75,7 @@ class StopRule:
         if self.half_width is not None and not 0 < self.half_width < 1:
             raise ConfigError(f"`stop_at_half_width` must be a fraction of accuracy in (0, 1), "
                               f"but got {self.half_width}.")
-        if not 0 < self.margin < 1:
-            raise ConfigError(f"`margin` must be a fraction of accuracy in (0, 1), but got "
-                              f"{self.margin}.")
+        check_margin(self.margin)
         if not 0 < self.alpha < 1:
             raise ConfigError(f"`alpha` must be in (0, 1), but got {self.alpha}.")
         if self.minimum < 2:
@@ -157,7 +84,7 @@ class StopRule:
     def reason_to_stop(self, done: Mapping[str, Mapping[int, float]]) -> str | None:
         """A line saying why the reruns so far are enough, or None to go on."""
         if self.stop == "half-width":
-            width = half_width(done)
+            width = half_width(done, paired=self.paired)
             if width is None or width > self.half_width:
                 return None
             return (f"The 95% interval of the difference is \N{PLUS-MINUS SIGN}"

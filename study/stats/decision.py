@@ -22,14 +22,31 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["DECIDED", "DEFAULT_MARGIN", "MIN_RERUNS_TO_DECIDE", "VERDICTS", "Verdict", "decide",
-           "split_alpha"]
+from study.errors import ConfigError
+
+__all__ = ["DECIDED", "DEFAULT_MARGIN", "MIN_RERUNS_TO_DECIDE", "VERDICTS", "Verdict",
+           "check_margin", "decide", "split_alpha"]
 
 Verdict = Literal["matters", "equivalent", "nonzero", "inconclusive"]
 VERDICTS: tuple[Verdict, ...] = ("matters", "equivalent", "nonzero", "inconclusive")
 DECIDED: tuple[Verdict, ...] = ("matters", "equivalent")  # what `--stop decided` stops on
 MIN_RERUNS_TO_DECIDE = 30
 DEFAULT_MARGIN = 0.005  # half a percentage point: below this nobody would change their model
+
+
+def check_margin(margin: float, name: str = "margin") -> float:
+    """`margin`, checked: the one rule every command and function that takes a margin applies.
+
+    Args:
+        margin: The practical margin, a fraction of accuracy.
+        name: How the caller names it (`--margin` at a command line).
+
+    Raises:
+        ConfigError: unless 0 < margin < 1.
+    """
+    if not 0.0 < margin < 1.0:
+        raise ConfigError(f"`{name}` must be a fraction of accuracy in (0, 1), but got {margin}.")
+    return margin
 
 
 def decide(low: float, high: float, margin: float,
@@ -46,8 +63,7 @@ def decide(low: float, high: float, margin: float,
     Raises:
         ValueError: for a margin outside (0, 1) or an interval whose ends are reversed.
     """
-    if not 0.0 < margin < 1.0:
-        raise ValueError(f"`margin` must be in (0, 1), but got {margin}.")
+    check_margin(margin)
     equivalence_low, equivalence_high = equivalence or (low, high)
     if low > high or equivalence_low > equivalence_high:
         raise ValueError(f"an interval's `low` must not exceed its `high`, but got ({low}, "

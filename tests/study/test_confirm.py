@@ -20,10 +20,10 @@ from analysis.cli import main as analysis_main
 from study.config import ConfigError, preset
 from study.confirm import main, run_confirmation
 from study.engine.search_run import open_study
-from study.reruns.stopping import StopRule, anytime_verdict
+from study.reruns.stopping import StopRule
 from study.reruns.training import RerunResult
 from study.stats.decision import MIN_RERUNS_TO_DECIDE
-from study.stats.intervals import half_width
+from study.stats.looks import anytime_verdict, half_width
 from study.storage.contract import SCIENTIFIC_PARAM
 from study.storage.opener import open_storage
 from study.storage.reruns import CONFIRM_SEED_BASE, confirm_study_name, rerun_seeds

@@ -13,9 +13,10 @@ import pytest
 
 from analysis.calibration.peeking import family_miss_rate, miss_rate, peeking_rates
 from analysis.calibration.simulate import verdict_rates, write_synthetic_study
-from analysis.findings.verdict import ASSUMED_SEED_STD, DEFAULT_MARGIN, DEFAULT_SEEDS
+from analysis.findings.verdict import ASSUMED_SEED_STD, DEFAULT_SEEDS
 from analysis.reading.studies import load_studies
 from analysis.study_analysis import decide
+from study.stats.decision import DEFAULT_MARGIN
 
 N_STUDIES = 200
 FIXED_SEEDS = 10  # a design that fixes its reruns in advance and reads the verdict once

@@ -8,8 +8,8 @@ import numpy as np
 from scipy import stats
 
 from analysis.findings.settling import SEEDS_NEEDED_CAP, more_reruns_by_spread, seeds_to_settle
-from analysis.findings.verdict import DEFAULT_MARGIN, compare_placements
-from study.stats.decision import MIN_RERUNS_TO_DECIDE
+from analysis.findings.verdict import compare_placements
+from study.stats.decision import DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE
 from study.stats.sequential import normal_mixture_margin, optimal_rho2
 
 BEFORE = [0.901, 0.897, 0.903, 0.899, 0.900]

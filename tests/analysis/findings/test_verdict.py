@@ -4,12 +4,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analysis.findings.verdict import (
-    DEFAULT_MARGIN,
-    compare_placements,
-    describe_interval,
-    prob_greater,
-)
+from analysis.findings.verdict import compare_placements, describe_interval
+from study.stats.decision import DEFAULT_MARGIN
+from study.stats.robust import prob_greater
 from study.stats.sequential import confidence_sequence
 
 BEFORE = [0.901, 0.897, 0.903, 0.899, 0.900]
@@ -87,8 +84,10 @@ def test_bootstrap_is_seeded():
     [
         ([0.9], [0.9, 0.91], DEFAULT_MARGIN, "`before` must hold at least 2 finite"),
         ([0.9, 0.91], [0.9, float("nan")], DEFAULT_MARGIN, "`after` must hold at least 2 finite"),
-        ([0.9, 0.91], [0.9, 0.91], 0.0, r"`margin` must be in \(0, 1\), but got 0.0"),
-        ([0.9, 0.91], [0.9, 0.91], 1.5, r"`margin` must be in \(0, 1\), but got 1.5"),
+        ([0.9, 0.91], [0.9, 0.91], 0.0,
+         r"`margin` must be a fraction of accuracy in \(0, 1\), but got 0.0"),
+        ([0.9, 0.91], [0.9, 0.91], 1.5,
+         r"`margin` must be a fraction of accuracy in \(0, 1\), but got 1.5"),
     ],
 )
 def test_bad_arguments_are_rejected_with_the_rule(before, after, margin, message):

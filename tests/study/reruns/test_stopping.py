@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from study.errors import ConfigError
-from study.reruns.stopping import StopRule, anytime_verdict, rerun_until_stopped
+from study.reruns.stopping import StopRule, rerun_until_stopped
+from study.stats.looks import anytime_verdict
 from study.storage.reruns import rerun_seeds
 
 SEEDS = rerun_seeds(100)
@@ -80,7 +81,7 @@ def test_a_wrong_rule_is_refused_with_the_rule(arguments, message):
 
 
 def test_three_values_each_compared_with_the_reference_at_half_the_level():
-    from study.reruns.stopping import anytime_verdicts
+    from study.stats.looks import anytime_verdicts
     from study.stats.sequential import confidence_sequence
 
     rng = np.random.default_rng(3)

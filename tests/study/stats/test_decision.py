@@ -32,7 +32,7 @@ def test_equivalence_can_be_judged_on_its_own_interval():
 
 
 @pytest.mark.parametrize(("low", "high", "margin", "message"), [
-    (0.0, 0.1, 0.0, r"`margin` must be in \(0, 1\), but got 0.0"),
+    (0.0, 0.1, 0.0, r"`margin` must be a fraction of accuracy in \(0, 1\), but got 0.0"),
     (0.1, 0.0, 0.005, r"an interval's `low` must not exceed its `high`, but got \(0.1, 0.0\)"),
 ])
 def test_bad_input_is_refused(low, high, margin, message):

@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 from analysis.findings.verdict import compare_placements
-from study.reruns.stopping import anytime_verdict
-from study.stats.intervals import MIN_RERUNS_EACH, half_width, t_interval, welch_error
+from study.stats.intervals import MIN_RERUNS_EACH, t_interval, welch_error
+from study.stats.looks import anytime_verdict, half_width
 
 SEEDS = list(range(1000, 1040))
 BEFORE = [0.80, 0.86, 0.84, 0.78, 0.87, 0.85, 0.83, 0.86, 0.81]

@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of `python -m analysis`."""
     parser = OneLineParser(
         prog=PROG,
-        description="Analyse a BN-placement study: verdict, report, figures, dashboard note.",
+        description="Analyse a study's question (does its scientific hyperparameter, BN "
+                    "placement by default, matter once the rest is tuned?): verdict, report, "
+                    "figures, dashboard note.",
     )
     parser.add_argument("--storage", default=DEFAULT_STORAGE,
                         help=f"Optuna storage URL of the study (default: {DEFAULT_STORAGE})")

@@ -112,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = OneLineParser(
         prog="python -m study.confirm",
-        description="Retrain each BN placement's pick (the selection's, else its best search "
+        description="Retrain the pick of each value of the study's question (BN placement by "
+                    "default; the selection's pick, else the value's best search "
                     "trial) with several seeds and test each once on the held-out test split, "
                     "paired by seed; results go to the study "
                     "NAME/confirm. Running the same command again resumes.")
@@ -120,12 +121,12 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"Optuna storage URL of the search (default: {DEFAULT_STORAGE})")
     parser.add_argument("--study-name", required=True, help="name of the search study")
     parser.add_argument("--seeds", type=int, default=None,
-                        help=f"reruns per placement with --stop all, the most of either with "
+                        help=f"reruns per value with --stop all, the most of either with "
                              f"--allocation by-spread or --stop-at-half-width (default: "
                              f"{DEFAULT_CONFIRM_SEEDS}, the fewest the anytime verdict decides "
                              "on)")
     parser.add_argument("--pairing", choices=PAIRINGS, default="paired",
-                        help="paired: rerun k of both placements shares its seeds (the same "
+                        help="paired: rerun k of every value shares its seeds (the same "
                              "initial weights where the widths match, the same data order) and "
                              "the verdict is on the pairs' differences; unpaired: independent "
                              "reruns, needed for --allocation by-spread (default: paired)")
@@ -134,8 +135,8 @@ def _parser() -> argparse.ArgumentParser:
                              "the data order, or one of them with the other held fixed "
                              "(default: both)")
     parser.add_argument("--allocation", choices=ALLOCATIONS, default="equal",
-                        help="equal: every seed for each placement in turn; by-spread: "
-                             "reruns go first to the placement whose std is larger, which "
+                        help="equal: every seed for each value in turn; by-spread: "
+                             "reruns go first to the value whose std is larger, which "
                              "narrows the interval of the difference with fewer reruns "
                              "(default: equal)")
     parser.add_argument("--stop", choices=("all", "decided"), default="all",

@@ -22,8 +22,9 @@ __all__ = ["add_search_arguments", "config_from_arguments", "main", "parse_confi
 def _parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m study.search",
-        description="Tune MobileNetV2 with BN before or after ReLU6; trials go to Optuna "
-                    "storage. Running the same command again resumes the study.")
+        description="Tune the search space (default: MobileNetV2 with BN before or after "
+                    "ReLU6) for each value of its scientific hyperparameter; trials go to "
+                    "Optuna storage. Running the same command again resumes the study.")
     add_search_arguments(parser)
     return parser
 
@@ -67,7 +68,9 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deterministic", action="store_const", const=True,
                         help="deterministic TensorFlow ops, so each trial can be reproduced")
     parser.add_argument("--no-balance", dest="balance", action="store_const", const=False,
-                        help="let the sampler choose bn_position too")
+                        help="let the sampler choose the scientific hyperparameter (the "
+                             "space's question: bn_position by default) too, instead of an "
+                             "equal share of trials for each value")
 
 
 def parse_config(argv: list[str] | None = None) -> SearchConfig:

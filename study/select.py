@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = OneLineParser(
         prog="python -m study.select",
-        description="Retrain each placement's top search trials with new seeds on the "
+        description="Retrain each value's top search trials with new seeds on the "
                     "validation split and pick the best mean; results go to the study "
                     "NAME/select, which `python -m study.confirm` then reruns from. Running the "
                     "same command again resumes.")
@@ -30,8 +30,9 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"Optuna storage URL of the search (default: {DEFAULT_STORAGE})")
     parser.add_argument("--study-name", required=True, help="name of the search study")
     parser.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
-                        help="candidates per placement: its best COMPLETE search trials, the "
-                             "best PRUNED ones filling in where there are fewer (default: "
+                        help="candidates per value of the question: its best COMPLETE search "
+                             "trials, the best PRUNED ones filling in where there are fewer "
+                             "(default: "
                              f"{DEFAULT_TOP_K})")
     parser.add_argument("--seeds", type=int, default=DEFAULT_SELECT_SEEDS,
                         help=f"reruns per candidate, 2 to {MAX_SELECT_SEEDS} (default: "

@@ -114,19 +114,22 @@ STUDY_STAGES = (
 )
 
 
-def _stage(module: str) -> int:
-    for level, stage in enumerate(STUDY_STAGES):
-        if any(module == name or module.startswith(f"{name}.") for name in stage):
-            return level
-    raise AssertionError(f"{module} belongs to no stage of STUDY_STAGES: add it to one.")
+def upward_imports(package: str, stages: tuple[tuple[str, ...], ...]) -> list[str]:
+    """The imports inside `package` that point at a later stage than their own module's."""
+
+    def stage(module: str) -> int:
+        for level, names in enumerate(stages):
+            if any(module == name or module.startswith(f"{name}.") for name in names):
+                return level
+        raise AssertionError(f"{module} belongs to no stage of {package}: add it to one.")
+
+    graph = import_graph(ROOT, (package,))
+    return sorted(f"{module} imports {target}" for module, targets in graph.items()
+                  if module != package for target in targets if stage(target) > stage(module))
 
 
 def test_study_imports_only_go_down_its_stages():
-    graph = import_graph(ROOT, ("study",))
-    upward = sorted(f"{module} imports {target}" for module, targets in graph.items()
-                    if module != "study" for target in targets
-                    if _stage(target) > _stage(module))
-    assert upward == []
+    assert upward_imports("study", STUDY_STAGES) == []
 
 
 # The stages of `analysis`, lowest first, the same way: what reads a study, what it finds, the
@@ -142,19 +145,8 @@ ANALYSIS_STAGES = (
 )
 
 
-def _analysis_stage(module: str) -> int:
-    for level, stage in enumerate(ANALYSIS_STAGES):
-        if any(module == name or module.startswith(f"{name}.") for name in stage):
-            return level
-    raise AssertionError(f"{module} belongs to no stage of ANALYSIS_STAGES: add it to one.")
-
-
 def test_analysis_imports_only_go_down_its_stages():
-    graph = import_graph(ROOT, ("analysis",))
-    upward = sorted(f"{module} imports {target}" for module, targets in graph.items()
-                    if module != "analysis" for target in targets
-                    if _analysis_stage(target) > _analysis_stage(module))
-    assert upward == []
+    assert upward_imports("analysis", ANALYSIS_STAGES) == []
 
 
 def test_analysis_holds_its_stages_and_says_what_each_may_import():

@@ -26,7 +26,7 @@ SOURCE_PARAMS_ATTR = "source_params"
 # A trial stopped for a non-finite loss is PRUNED with failure_reason "diverged: ...".
 DIVERGED_PREFIX = "diverged"
 # Reruns per placement in `study.confirm`: the fewest the anytime verdict decides on
-# (`study.stats.decision.MIN_RERUNS_TO_DECIDE`; tests/study/reruns/test_decision.py).
+# (`study.stats.decision.MIN_RERUNS_TO_DECIDE`; tests/study/stats/test_decision.py).
 DEFAULT_CONFIRM_SEEDS = 30
 # `study.select`: each placement's top DEFAULT_TOP_K search trials, DEFAULT_SELECT_SEEDS seeds
 # each, on the validation split.

@@ -63,3 +63,12 @@ def test_welch_error_takes_the_satterthwaite_degrees_of_freedom():
     assert standard_error == pytest.approx(sum(parts) ** 0.5)
     assert dof == pytest.approx(sum(parts) ** 2 / (parts[0] ** 2 / 8 + parts[1] ** 2 / 7))
     assert welch_error(0.0, 5, 0.0, 5) == (0.0, 8.0)
+
+
+def test_a_paired_half_width_stop_reads_the_interval_the_paired_verdict_reads():
+    before = BEFORE[:len(AFTER)]
+    comparison = compare_placements(before, AFTER, interval="welch", paired=True)
+
+    paired = half_width(_done(before, AFTER), paired=True)
+    assert paired == pytest.approx((comparison.ci_high - comparison.ci_low) / 2, rel=1e-12)
+    assert paired != pytest.approx(half_width(_done(before, AFTER)), rel=1e-3)

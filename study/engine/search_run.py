@@ -17,7 +17,6 @@ import optuna
 
 from study.config import ConfigError, SearchConfig
 from study.engine.setup import RunSetup, library_versions, prepare_run
-from study.model import spaces
 from study.storage.contract import SEARCH_METRIC
 from study.storage.opener import create_or_load_study, has_study, open_storage, sqlite_file
 from study.storage.question import record_question
@@ -75,8 +74,7 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
         raise ConfigError(f"`search_space` must build a model, but {config.search_space} "
                           f"raised {type(error).__name__}: {first_line}") from None
     try:
-        record_question(study, spaces.space_question(config.search_space,
-                                                     tuner.oracle.hyperparameters))
+        record_question(study, setup.search_space.question(tuner.oracle.hyperparameters))
     except ConfigError:
         if new_study:
             _forget(study, storage, new_file)

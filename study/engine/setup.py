@@ -199,6 +199,7 @@ class RunSetup:
         space: The search space's `build(hp)`, its context bound.
         architecture_params: The hyperparameters that change the graph (`spaces`).
         scientific_param: The hyperparameter the study is about (`spaces.scientific_param`).
+        search_space: The space's module, imported once, for what else it declares.
         dtype_policy: The Keras dtype policy every model is built in.
         code_version: The code every trial and rerun runs on (`code_version`).
     """
@@ -209,6 +210,7 @@ class RunSetup:
     space: Callable[[keras_tuner.HyperParameters], keras.Model]
     architecture_params: tuple[str, ...] | None
     scientific_param: str
+    search_space: spaces.SearchSpace
     dtype_policy: str
     code_version: str = "unknown"
 
@@ -261,10 +263,11 @@ def prepare_run(config: SearchConfig, *, held_out: str = "val", splits: Splits |
     if config.deterministic:
         enable_deterministic_ops()
     enable_jax_compilation_cache(jax_cache_dir(config.storage))
+    search_space = spaces.load_search_space(config.search_space)  # imported once per run
     return RunSetup(
         config=config, splits=splits,
         inputs=training_inputs(config, splits, held_out=held_out),
-        space=spaces.get_search_space(config.search_space, space_context(config, splits)),
-        architecture_params=spaces.architecture_params(config.search_space),
-        scientific_param=spaces.scientific_param(config.search_space),
+        space=search_space.build_for(space_context(config, splits)),
+        architecture_params=search_space.architecture_params,
+        scientific_param=search_space.scientific_param, search_space=search_space,
         dtype_policy=dtype_policy(config), code_version=code_version())

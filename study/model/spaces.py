@@ -32,8 +32,9 @@ if TYPE_CHECKING:
     import keras
     import keras_tuner
 
-__all__ = ["BUILT_IN_PACKAGE", "SpaceContext", "architecture_params", "built_in_spaces",
-           "check_search_space", "get_search_space", "scientific_param", "space_question"]
+__all__ = ["BUILT_IN_PACKAGE", "SearchSpace", "SpaceContext", "architecture_params",
+           "built_in_spaces", "check_search_space", "get_search_space", "load_search_space",
+           "scientific_param", "space_question"]
 
 BUILT_IN_PACKAGE = "search_spaces"
 
@@ -101,81 +102,105 @@ def check_search_space(name: str) -> str:
     return module
 
 
-def get_search_space(name: str, context: SpaceContext
-                     ) -> Callable[[keras_tuner.HyperParameters], keras.Model]:
-    """The space called `name` as the `build(hp)` function Keras Tuner expects.
+@dataclass(frozen=True)
+class SearchSpace:
+    """A search space's module, imported once per command (`load_search_space`), and what it
+    declares: its `build` (`build_for`), `ARCHITECTURE_PARAMS`, `SCIENTIFIC_PARAM` and question.
+    """
 
-    Args:
-        name: A built-in space's name or a dotted module path (see `check_search_space`).
-        context: Facts of the run the models are built for.
+    module: ModuleType
 
-    Returns:
-        The module's `build(hp, context)` with the context bound.
+    def build_for(self, context: SpaceContext
+                  ) -> Callable[[keras_tuner.HyperParameters], keras.Model]:
+        """The module's `build(hp, context)` with the context bound: what Keras Tuner calls."""
+        return functools.partial(self.module.build, context=context)
+
+    @property
+    def architecture_params(self) -> tuple[str, ...] | None:
+        """The hyperparameters that change the graph, or None if the space does not say.
+
+        A space declares them as `ARCHITECTURE_PARAMS`; its other hyperparameters must then
+        only change values held in variables, so that trials can reuse compiled models
+        (`study.tuning.compiled_models`).
+        """
+        declared = getattr(self.module, "ARCHITECTURE_PARAMS", None)
+        return None if declared is None else tuple(declared)
+
+    @property
+    def scientific_param(self) -> str:
+        """The hyperparameter the space is about: its `SCIENTIFIC_PARAM`, else `bn_position`.
+
+        A search balances its trials over this parameter's values and prunes a trial only by
+        comparison with trials of its own value; the reruns and the analysis compare its values.
+
+        Raises:
+            ConfigError: when the declared parameter is not a non-empty string.
+        """
+        declared = getattr(self.module, "SCIENTIFIC_PARAM", SCIENTIFIC_PARAM)
+        if not isinstance(declared, str) or not declared:
+            raise ConfigError(f"`SCIENTIFIC_PARAM` of {self.module.__name__} must name a "
+                              f"hyperparameter, but got {declared!r}.")
+        return declared
+
+    def question(self, hyperparameters: keras_tuner.HyperParameters) -> Question:
+        """The question the space asks: its scientific parameter's values, the reference first.
+
+        The values are those of the space's `hp.Choice` for the parameter, as Keras Tuner found
+        them when it built the first model (`tuner.oracle.hyperparameters`); the reference is
+        the module's `REFERENCE_VALUE`, else the first value listed.
+
+        Raises:
+            ConfigError: when the parameter is not a `Choice` of the space, or the reference is
+                not one of its values.
+        """
+        import keras_tuner
+
+        hp_types = keras_tuner.engine.hyperparameters
+        name, param = self.module.__name__, self.scientific_param
+        declared = next((hp for hp in hyperparameters.space if hp.name == param), None)
+        if not isinstance(declared, hp_types.Choice):
+            kind = "nothing" if declared is None else type(declared).__name__
+            raise ConfigError(f"`SCIENTIFIC_PARAM` of {name} must name a hp.Choice of its "
+                              f"space, but {param!r} is {kind}.")
+        values = list(declared.values)
+        reference = getattr(self.module, "REFERENCE_VALUE", values[0])
+        if reference not in values:
+            raise ConfigError(f"`REFERENCE_VALUE` of {name} must be one of {values}, but got "
+                              f"{reference!r}.")
+        return Question(param, (reference, *(value for value in values if value != reference)))
+
+
+def load_search_space(name: str) -> SearchSpace:
+    """Imports the space called `name` once (see `check_search_space` for the names).
 
     Raises:
-        ConfigError: when the module cannot be found or defines no `build`.
+        ConfigError: when the module cannot be found, raises while imported, or defines no
+            `build`.
     """
-    return functools.partial(_load(name).build, context=context)
+    return SearchSpace(_load(name))
+
+
+# Shorthands by name for one question each (tests, notebooks); a command loads its space once
+# with `load_search_space` and asks the `SearchSpace`.
+def get_search_space(name: str, context: SpaceContext
+                     ) -> Callable[[keras_tuner.HyperParameters], keras.Model]:
+    """`load_search_space(name).build_for(context)`."""
+    return load_search_space(name).build_for(context)
 
 
 def architecture_params(name: str) -> tuple[str, ...] | None:
-    """The hyperparameters of space `name` that change the graph, or None if it does not say.
-
-    A space declares them as `ARCHITECTURE_PARAMS`; its other hyperparameters must then only
-    change values held in variables, so that trials can reuse compiled models
-    (`study.tuning.compiled_models`).
-
-    Raises:
-        ConfigError: when the module cannot be found or defines no `build`.
-    """
-    declared = getattr(_load(name), "ARCHITECTURE_PARAMS", None)
-    return None if declared is None else tuple(declared)
+    """`load_search_space(name).architecture_params`."""
+    return load_search_space(name).architecture_params
 
 
 def scientific_param(name: str) -> str:
-    """The hyperparameter space `name` is about: its `SCIENTIFIC_PARAM`, else `bn_position`.
-
-    A search balances its trials over this parameter's values and prunes a trial only by
-    comparison with trials of its own value; the reruns and the analysis compare its values.
-
-    Raises:
-        ConfigError: when the module cannot be found, defines no `build`, or declares a
-            scientific parameter that is not a non-empty string.
-    """
-    module = _load(name)
-    declared = getattr(module, "SCIENTIFIC_PARAM", SCIENTIFIC_PARAM)
-    if not isinstance(declared, str) or not declared:
-        raise ConfigError(f"`SCIENTIFIC_PARAM` of {module.__name__} must name a hyperparameter, "
-                          f"but got {declared!r}.")
-    return declared
+    """`load_search_space(name).scientific_param`."""
+    return load_search_space(name).scientific_param
 
 
 def space_question(name: str, hyperparameters: keras_tuner.HyperParameters) -> Question:
-    """The question space `name` asks: its scientific parameter's values, the reference first.
-
-    The values are those of the space's `hp.Choice` for the parameter, as Keras Tuner found
-    them when it built the first model (`tuner.oracle.hyperparameters`); the reference is the
-    module's `REFERENCE_VALUE`, else the first value listed.
-
-    Raises:
-        ConfigError: when the parameter is not a `Choice` of the space, or the reference is
-            not one of its values.
-    """
-    import keras_tuner
-
-    hp_types = keras_tuner.engine.hyperparameters
-    module, param = _load(name), scientific_param(name)
-    declared = next((hp for hp in hyperparameters.space if hp.name == param), None)
-    if not isinstance(declared, hp_types.Choice):
-        kind = "nothing" if declared is None else type(declared).__name__
-        raise ConfigError(f"`SCIENTIFIC_PARAM` of {module.__name__} must name a hp.Choice of "
-                          f"its space, but {param!r} is {kind}.")
-    values = list(declared.values)
-    reference = getattr(module, "REFERENCE_VALUE", values[0])
-    if reference not in values:
-        raise ConfigError(f"`REFERENCE_VALUE` of {module.__name__} must be one of {values}, but "
-                          f"got {reference!r}.")
-    return Question(param, (reference, *(value for value in values if value != reference)))
+    """`load_search_space(name).question(hyperparameters)`."""
+    return load_search_space(name).question(hyperparameters)
 
 
 def _load(name: str) -> ModuleType:

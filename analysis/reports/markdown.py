@@ -12,7 +12,6 @@ import math
 import pandas as pd
 
 from analysis.findings.expected_max import describe_leaders
-from analysis.findings.importance import ROUGH_NOTE_START
 from analysis.study_analysis import Analysis
 from analysis.findings.selection_view import SelectionView, selection_frame, selection_intro
 from analysis.findings.verdict import Comparison, describe_interval

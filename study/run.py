@@ -9,25 +9,38 @@ progress lives in the storage, so running the same command again resumes at the 
 trial or rerun where it stopped. `--snapshot PATH` keeps a consistent copy of a SQLite storage,
 every few minutes and after each step, for committing a long run as it grows.
 
+`--budgets 8,16,32` runs a family of training budgets in one storage (`study.engine.budgets`):
+the first budget is the study `--study-name`, each longer budget E the study NAME/epochs-E,
+warm-started from the shorter budget's best trials; every member is searched and selected,
+then the `--confirm-budgets` are confirmed, then every member is analysed. Runs that write a
+`results/` storage or snapshot must come from a clean commit unless `--allow-dirty`
+(`study.engine.provenance`).
+
 Light module level, like every command (tests/test_interrupts.py checks it).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import shlex
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from study.cli import OneLineParser, run_command
+from study.engine.budgets import DEFAULT_WARM_START
 from study.errors import ConfigError, UsageError
 from study.search import add_search_arguments, config_from_arguments
 from study.storage.contract import DEFAULT_SELECT_SEEDS, DEFAULT_TOP_K
 
 if TYPE_CHECKING:
+    import optuna
+
     from study.config import SearchConfig
+    from study.engine.budgets import Budget
 
 __all__ = ["RUN_OPTIONS", "STEPS", "main"]
 
@@ -36,7 +49,8 @@ STEPS = ("search", "select", "confirm", "analysis")
 DEFAULT_SNAPSHOT_MINUTES = 10.0
 # The options of this command that are not the search's.
 RUN_OPTIONS = ("top_k", "select_seeds", "max_reruns", "margin", "out", "snapshot",
-                "snapshot_minutes")
+                "snapshot_minutes", "budgets", "budget_trials", "confirm_budgets", "warm_start",
+                "allow_dirty")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +75,22 @@ def _parser() -> argparse.ArgumentParser:
                             "--snapshot-minutes and after each step (default: none)")
     steps.add_argument("--snapshot-minutes", type=float, default=DEFAULT_SNAPSHOT_MINUTES,
                        help=f"(default: {DEFAULT_SNAPSHOT_MINUTES:g})")
+    steps.add_argument("--allow-dirty", action="store_true",
+                       help="write a results/ storage or snapshot from uncommitted code (the "
+                            "report lists the reruns that ran so)")
+    family = parser.add_argument_group(
+        "a family of training budgets (one storage; the first budget keeps --study-name, "
+        "each longer one E is NAME/epochs-E)")
+    family.add_argument("--budgets", metavar="E1,E2,...",
+                        help="epochs of each member, increasing (default: --epochs alone); "
+                             "every member is searched and selected before any is confirmed")
+    family.add_argument("--budget-trials", metavar="N1,N2,...",
+                        help="search trials of each member (default: --n-trials each)")
+    family.add_argument("--confirm-budgets", metavar="E,...",
+                        help="the members confirmed on the test split (default: all)")
+    family.add_argument("--warm-start", type=int, default=DEFAULT_WARM_START,
+                        help="each value's best COMPLETE trials of the shorter budget queued "
+                             f"in a longer budget's new search (default: {DEFAULT_WARM_START})")
     return parser
 
 
@@ -70,46 +100,113 @@ def _analysis_command(config: SearchConfig, margin: float, out: str | None) -> l
     return command + (["--out", out] if out else [])
 
 
-def _run_steps(config: SearchConfig, args: argparse.Namespace,
+def _member_out(out: str | None, budget: Budget, first: bool) -> str | None:
+    """The first member's report goes to --out; a longer budget's to --out/epochs-E."""
+    if first or out is None:
+        return out
+    return str(Path(out) / f"epochs-{budget.epochs}")
+
+
+def _plan(config: SearchConfig, args: argparse.Namespace) -> list[Budget]:
+    from study.engine.budgets import parse_budget_list, plan_family
+
+    def listed(text: str | None, argument: str) -> tuple[int, ...] | None:
+        return None if text is None else parse_budget_list(text, argument)
+
+    budgets = listed(args.budgets, "budgets") or (config.epochs,)
+    if args.warm_start < 0:
+        raise ConfigError(f"`warm_start` must be 0 or more trials per value, but got "
+                          f"{args.warm_start}.")
+    return plan_family(config, budgets, trials=listed(args.budget_trials, "budget_trials"),
+                       confirm=listed(args.confirm_budgets, "confirm_budgets"))
+
+
+def _run_steps(config: SearchConfig, args: argparse.Namespace, members: list[Budget],
                after_step: Callable[[], None]) -> str:
-    """Runs the four steps in turn, calling `after_step` after each; returns the closing text."""
+    """Runs every member's search and selection, then the confirmations, then the analyses,
+    calling `after_step` after each; returns the closing text."""
+    from study.engine.budgets import member_config
+
+    configs = [member_config(config, budget) for budget in members]
+    steps: list[tuple[str, Callable[[], None]]] = []
+    for index, (budget, member) in enumerate(zip(members, configs, strict=True)):
+        where = f" at {budget.epochs} epochs" if len(members) > 1 else ""
+        steps.append((f"search{where} ({member.n_trials} trials)",
+                      functools.partial(_search, member, configs[index - 1] if index else None,
+                                        args.warm_start, first=index == 0)))
+        steps.append((f"select{where} (top {args.top_k} per value, {args.select_seeds} seeds "
+                      "each, on validation)", functools.partial(_select, member, args)))
+    for budget, member in zip(members, configs, strict=True):
+        if budget.confirm:
+            where = f" at {budget.epochs} epochs" if len(members) > 1 else ""
+            steps.append((f"confirm{where} (paired, on test, until decided or "
+                          f"{args.max_reruns} pairs)", functools.partial(_confirm, member, args)))
+    commands = [_analysis_command(member, args.margin,
+                                  _member_out(args.out, budget, first=index == 0))
+                for index, (budget, member) in enumerate(zip(members, configs, strict=True))]
+    for budget, command in zip(members, commands, strict=True):
+        where = f" at {budget.epochs} epochs" if len(members) > 1 else ""
+        steps.append((f"analysis{where}", functools.partial(_analyse, command)))
+    for number, (text, step) in enumerate(steps, start=1):
+        print(f"\nStep {number} of {len(steps)}: {text}", flush=True)
+        step()
+        after_step()
+    from study.storage.opener import mask_password
+
+    shown = [shlex.join(["python", "-m", "analysis", "--storage", mask_password(config.storage),
+                         *command[5:]]) for command in commands]
+    return ("Done: the verdict is in the report above. Analyse again with:\n  "
+            + "\n  ".join(shown))
+
+
+def _search(config: SearchConfig, shorter: SearchConfig | None, warm: int, *,
+            first: bool) -> None:
+    """One member's search; a longer budget's new search is queued the shorter's best first."""
     from study.engine.search_run import run_search
-    from study.reruns.stopping import StopRule
 
-    name = config.resolved_study_name
+    def before_trials(study: optuna.Study) -> None:
+        if shorter is None or warm == 0:
+            return
+        from study.engine.budgets import warm_start
+        from study.storage.opener import load_study, open_storage
+        from study.storage.question import stored_question
 
-    def header(number: int, text: str) -> None:
-        print(f"\nStep {number} of {len(STEPS)}: {text}", flush=True)
+        previous = load_study(open_storage(config.storage, create=False),
+                              shorter.resolved_study_name)
+        queued = warm_start(study, previous, param=stored_question(study).param,
+                            per_value=warm)
+        if queued:
+            print(f"Warm start: queued trials {', '.join(map(str, queued))} of "
+                  f"{shorter.resolved_study_name!r} (the best {warm} COMPLETE of each value).",
+                  flush=True)
 
-    header(1, f"search ({config.n_trials} trials)")
-    run_search(config, freeze_objects=True)
-    after_step()
-    from study.reruns.confirmation import run_confirmation
+    # gc.freeze once per process: a later freeze would keep the earlier searches' objects.
+    run_search(config, freeze_objects=first, before_trials=before_trials)
+
+
+def _select(config: SearchConfig, args: argparse.Namespace) -> None:
     from study.reruns.selection_reruns import run_selection
 
-    header(2, f"select (top {args.top_k} per placement, {args.select_seeds} seeds each, on "
-              "validation)")
-    run_selection(config.storage, name, top_k=args.top_k, seeds=args.select_seeds,
-                  reuse_compiled=config.reuse_compiled)
-    after_step()
-    header(3, f"confirm (paired, on test, until decided or {args.max_reruns} pairs)")
-    run_confirmation(config.storage, name, args.max_reruns, reuse_compiled=config.reuse_compiled,
+    run_selection(config.storage, config.resolved_study_name, top_k=args.top_k,
+                  seeds=args.select_seeds, reuse_compiled=config.reuse_compiled)
+
+
+def _confirm(config: SearchConfig, args: argparse.Namespace) -> None:
+    from study.reruns.confirmation import run_confirmation
+    from study.reruns.stopping import StopRule
+
+    run_confirmation(config.storage, config.resolved_study_name, args.max_reruns,
+                     reuse_compiled=config.reuse_compiled,
                      rule=StopRule("decided", margin=args.margin), pairing="paired")
-    after_step()
-    header(4, "analysis")
-    command = _analysis_command(config, args.margin, args.out)
+
+
+def _analyse(command: list[str]) -> None:
     # Its own process: `study` never imports `analysis`. Its lines go straight to ours.
     code = subprocess.run(command, check=False).returncode
     if code != 0:
         raise UsageError(f"`python -m analysis` must finish, but it stopped with exit code "
                          f"{code} (its line above says why); the study is kept, run the same "
                          "command again to analyse it.")
-    after_step()
-    from study.storage.opener import mask_password
-
-    shown = shlex.join(["python", "-m", "analysis", "--storage", mask_password(config.storage),
-                        *command[5:]])
-    return f"Done: the verdict is in the report above. Analyse again with:\n  {shown}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,9 +232,15 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError(f"`max_reruns` must be between 1 and {MAX_RERUNS} pairs, but got "
                               f"{args.max_reruns}.")
         check_margin(args.margin)
+        members = _plan(config, args)
+        from study.engine.provenance import check_clean_for_results
+
+        live = sqlite_file(config.storage)
+        check_clean_for_results({"storage": None if live is None else str(live),
+                                 "snapshot": args.snapshot}, allow_dirty=args.allow_dirty)
         check_storage(config.storage)
         if args.snapshot is None:
-            return _run_steps(config, args, after_step=lambda: None)
+            return _run_steps(config, args, members, after_step=lambda: None)
         if sqlite_file(config.storage) is None:
             raise ConfigError(f"`snapshot` needs a SQLite storage (a file to copy), but the "
                               f"storage is {config.storage.split(':', 1)[0]}.")
@@ -151,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             def after_step() -> None:
                 print(f"Snapshot written to {snapshots.now()}", flush=True)
 
-            return _run_steps(config, args, after_step)
+            return _run_steps(config, args, members, after_step)
 
     return run_command(run, PROG)
 

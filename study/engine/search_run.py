@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -40,7 +41,8 @@ def study_record(setup: RunSetup) -> dict[str, object]:
 
 
 def run_search(config: SearchConfig, *, stream: TextIO | None = None,
-               setup: RunSetup | None = None, freeze_objects: bool = False) -> optuna.Study:
+               setup: RunSetup | None = None, freeze_objects: bool = False,
+               before_trials: Callable[[optuna.Study], None] | None = None) -> optuna.Study:
     """Creates or resumes the study and runs trials until its budget or timeout is used.
 
     Args:
@@ -49,6 +51,8 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
         setup: The run's set-up already made with `prepare_run(config)`, to skip making it.
         freeze_objects: Call `freeze_loaded_objects()` before the first trial (about 1 s less
             per trial); for a process that ends with the search, like the CLI's.
+        before_trials: Called with the study once it is created or resumed and its question
+            recorded, before the first trial (a budget family queues its warm start there).
 
     Returns:
         The study, with every trial of every process so far.
@@ -79,6 +83,8 @@ def run_search(config: SearchConfig, *, stream: TextIO | None = None,
         if new_study:
             _forget(study, storage, new_file)
         raise
+    if before_trials is not None:
+        before_trials(study)
     if freeze_objects:
         freeze_loaded_objects()
     try:

@@ -9,13 +9,10 @@ scientific), and the models or tuner made from them. Made once per process by `p
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import platform
-import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import optuna
@@ -23,6 +20,7 @@ import optuna
 from study.config import SearchConfig
 from study.data.pipeline import make_dataset
 from study.data.splits import DEFAULT_DATASET, Splits, load_splits
+from study.engine.provenance import code_version
 from study.model import spaces
 from study.model.precision import dtype_policy_for
 from study.model.preprocessing import Preprocessing
@@ -41,21 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["RunSetup", "TrainingInputs", "code_version", "dtype_policy",
            "enable_deterministic_ops", "library_versions", "load_data", "prepare_run",
            "space_context", "training_inputs"]
-
-
-@functools.lru_cache(maxsize=1)
-def code_version() -> str:
-    """The git commit this code runs from, "+dirty" when tracked files differ from it;
-    "unknown" outside a git checkout (an installed copy, a GPU host given the files alone)."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        commit, dirty = (subprocess.run(["git", "-C", str(root), *arguments], check=True,
-                                        capture_output=True, text=True, timeout=30).stdout.strip()
-                         for arguments in (["rev-parse", "--short=12", "HEAD"],
-                                           ["status", "--porcelain", "--untracked-files=no"]))
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return commit + ("+dirty" if dirty else "")
 
 
 def library_versions() -> dict[str, str]:
@@ -122,6 +105,11 @@ def _has_tensorflow() -> bool:
     return True
 
 
+def _as_data(split: tuple[object, ...]) -> object:
+    """One dataset as itself, (images, labels) arrays as the tuple `fit` takes."""
+    return split[0] if len(split) == 1 else split
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainingInputs:
     """What `fit` and `evaluate` are given, from a tf.data pipeline or from arrays alike.
@@ -129,6 +117,8 @@ class TrainingInputs:
     Attributes:
         train: `fit`'s positional arguments: (dataset,) or (images, labels).
         held_out: `evaluate`'s positional arguments for the held-out split, in the same form.
+        validation: The validation split in the same form, whatever `held_out` is: reruns
+            score it after every epoch for their learning curve (never the test split).
         batching: {"batch_size": n} for arrays; empty for datasets, which are batched.
         shuffle: Whether `fit` shuffles (arrays); a pipeline reshuffles itself.
         training_data: Makes the training dataset for a seed (pipelines), else None.
@@ -136,6 +126,7 @@ class TrainingInputs:
 
     train: tuple[object, ...]
     held_out: tuple[object, ...]
+    validation: tuple[object, ...]
     batching: dict[str, object]
     shuffle: bool
     training_data: Callable[[int], object] | None
@@ -143,8 +134,13 @@ class TrainingInputs:
     @property
     def fit_kwargs(self) -> dict[str, object]:
         """`fit`'s keyword arguments, with the held-out split as `validation_data`."""
-        validation = self.held_out[0] if len(self.held_out) == 1 else self.held_out
-        return {"validation_data": validation, "shuffle": self.shuffle, **self.batching}
+        return {"validation_data": _as_data(self.held_out), "shuffle": self.shuffle,
+                **self.batching}
+
+    @property
+    def curve_data(self) -> object:
+        """`fit`'s `validation_data` for a learning curve: the validation split, always."""
+        return _as_data(self.validation)
 
     def seeded_train(self, seed: int) -> tuple[object, ...]:
         """`fit`'s positional arguments for a run seeded `seed` (the pipeline's order)."""
@@ -175,6 +171,7 @@ def training_inputs(config: SearchConfig, splits: Splits, *, held_out: str = "va
         return TrainingInputs(
             train=(splits.train_images, splits.train_labels),
             held_out=(held_images, held_labels),
+            validation=(splits.val_images, splits.val_labels),
             batching={"batch_size": config.batch_size}, shuffle=True, training_data=None)
 
     def training_data(seed: int) -> object:
@@ -183,9 +180,12 @@ def training_inputs(config: SearchConfig, splits: Splits, *, held_out: str = "va
 
     held_out_data = make_dataset(held_images, held_labels, batch_size=config.batch_size,
                                  training=False)
+    validation_data = held_out_data if held_out == "val" else make_dataset(
+        splits.val_images, splits.val_labels, batch_size=config.batch_size, training=False)
     # shuffle=False: the pipeline already reshuffles every epoch, seeded per run.
     return TrainingInputs(train=(training_data(config.seed),), held_out=(held_out_data,),
-                          batching={}, shuffle=False, training_data=training_data)
+                          validation=(validation_data,), batching={}, shuffle=False,
+                          training_data=training_data)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -39,7 +39,8 @@ class RerunResult:
         accuracy: Accuracy on the held-out split.
         loss: Loss on the held-out split.
         seconds: Seconds spent in `fit`.
-        history: Each epoch's training metrics, as `fit` logged them.
+        history: Each epoch's metrics as `fit` logged them: training loss and accuracy, and
+            the validation split's (`val_loss`, `val_accuracy`), the rerun's learning curve.
         weights_digest: SHA-1 of the initial weights (`weights_digest`).
     """
 
@@ -76,7 +77,8 @@ def train_and_score(models: TrialModels, params: dict[str, object], inputs: Trai
         seeds: The weights' seed and the data order's seed.
 
     Returns:
-        Accuracy and loss on the held-out split, time, per-epoch history, weights digest.
+        Accuracy and loss on the held-out split, time, per-epoch history (the learning
+        curve on validation), weights digest.
 
     Raises:
         ConfigError: when the search space asks for hyperparameters the trial does not have.
@@ -101,8 +103,11 @@ def train_and_score(models: TrialModels, params: dict[str, object], inputs: Trai
                               f"lacks.")
         digest = weights_digest(model)
         started = time.perf_counter()
+        # The learning curve: validation accuracy after every epoch, never the test split's
+        # (which is scored once, below, when the held-out split is the test split).
         fitted = model.fit(*inputs.seeded_train(seeds.data), epochs=config.epochs, verbose=0,
-                           shuffle=inputs.shuffle, **inputs.batching)
+                           shuffle=inputs.shuffle, validation_data=inputs.curve_data,
+                           **inputs.batching)
         seconds = time.perf_counter() - started
         results = model.evaluate(*inputs.held_out, verbose=0, return_dict=True, **inputs.batching)
     per_epoch = fitted.history

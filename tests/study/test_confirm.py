@@ -115,8 +115,12 @@ def test_reruns_best_trial_of_each_placement_then_resumes_without_training(url, 
             assert 0.0 <= trial.value <= 1.0
             # The trial spans the rerun (the dashboard's timeline), training included.
             assert trial.duration.total_seconds() >= trial.user_attrs["train_seconds"] > 0
-            # Each epoch's training metrics, and the code it ran on, to explain a bad seed.
-            assert {"loss", "accuracy"} <= set(trial.user_attrs["history"][-1])
+            # Each epoch's training metrics and its learning curve on the validation split
+            # (the test split is scored once, at the end), and the code it ran on.
+            history = trial.user_attrs["history"]
+            assert len(history) == 1  # the search's epochs
+            assert all({"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epoch)
+                       for epoch in history)
             assert trial.user_attrs["code_version"]
     # Paired: both placements' rerun of one seed start from the same weights (same width).
     digests = {(t.params["bn_position"], t.user_attrs["seed"]): t.user_attrs["weights_digest"]

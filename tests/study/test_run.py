@@ -130,3 +130,72 @@ def test_settings_of_a_later_step_are_refused_before_the_search_starts(tmp_path,
                       "spread) and 400 per candidate, but got 1.")
     assert err[1].startswith("python -m study.run: error: ")
     assert not (tmp_path / "s.db").exists() and not (tmp_path / "copy.db").exists()
+
+
+def _family(tmp_path) -> list[str]:
+    # Real searches of tiny models (1 and 2 epochs, pruning off), fake reruns.
+    return ["--budgets", "1,2", "--budget-trials", "2,2", "--warm-start", "1", "--pruner",
+            "none", "--train-size", "128", "--val-size", "64", "--batch-size", "64",
+            "--storage", f"sqlite:///{tmp_path / 'f.db'}", "--study-name", "F",
+            "--top-k", "1", "--select-seeds", "2", "--max-reruns", "40",
+            "--out", str(tmp_path / "report")]
+
+
+def test_a_two_budget_family_runs_to_a_verdict_per_budget_and_resumes_after_a_kill(
+        tmp_path, fake_training, monkeypatch, capsys):
+    calls, _ = fake_training
+    fake = training_module.train_and_score
+    selected: list[tuple[str, int]] = []
+
+    def killed_at_the_longer_selection(models, params, inputs, config, seeds):
+        if seeds.seed < CONFIRM_SEED_BASE and config.epochs == 2:
+            selected.append((params["bn_position"], seeds.seed))
+            if len(selected) == 3:
+                raise KeyboardInterrupt
+        return fake(models, params, inputs, config, seeds)
+
+    monkeypatch.setattr(training_module, "train_and_score", killed_at_the_longer_selection)
+    assert main(_family(tmp_path)) == 130
+    out = capsys.readouterr().out
+    assert "Step 4 of 8: select at 2 epochs" in out and "Step 5 of 8" not in out
+    assert main(_family(tmp_path)) == 0
+
+    out = capsys.readouterr().out
+    assert "Resuming: 2 of 4 reruns already finished." in out
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    names = {s.study_name for s in optuna.get_all_study_summaries(url)}
+    assert names == {"F", "F/select", "F/confirm", "F/epochs-2", "F/epochs-2/select",
+                     "F/epochs-2/confirm"}
+    longer = optuna.load_study(study_name="F/epochs-2", storage=url)
+    shorter = optuna.load_study(study_name="F", storage=url)
+    assert longer.user_attrs["config"]["epochs"] == 2 and len(longer.trials) == 2
+    # Each value's best trial of the 1-epoch search was queued first, once, with its source.
+    sources = [t.user_attrs.get("warm_start_from") for t in longer.trials]
+    assert sorted(sources) == sorted(f"F#{t.number}" for t in shorter.trials)
+    for name in ("F/epochs-2/select", "F/select"):
+        reruns = optuna.load_study(study_name=name, storage=url).trials
+        assert len(reruns) == 4 and len({(t.params[SCIENTIFIC_PARAM], t.user_attrs["seed"])
+                                         for t in reruns}) == 4
+    assert all(t.user_attrs["code_version"] for t in longer.trials)
+    verdicts = [json.loads((tmp_path / "report" / folder / "verdict.json").read_text())
+                for folder in (".", "epochs-2")]
+    assert [v["study_name"] for v in verdicts] == ["F", "F/epochs-2"]
+    assert all(v["verdict"] == "matters" and v["paired"] for v in verdicts)
+    assert len(calls) == 120  # 60 test reruns per budget, none twice
+
+
+def test_a_results_storage_is_refused_from_uncommitted_code(tmp_path, monkeypatch, capsys):
+    import study.engine.provenance as provenance
+
+    monkeypatch.setattr(provenance, "code_version", lambda: "4f5d5e0e37aa+dirty")
+    results = tmp_path / "results"
+    assert main([*SIZES, "--storage", f"sqlite:///{results / 's.db'}"]) == 2
+    assert main([*SIZES, "--storage", f"sqlite:///{tmp_path / 's.db'}", "--snapshot",
+                 str(results / "copy.db")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == (f"python -m study.run: error: `storage` may be a results/ file only from "
+                      f"a clean commit (published results name the code they ran on), but "
+                      f"{results / 's.db'} would be written by 4f5d5e0e37aa+dirty; commit first "
+                      "(or run from a `git worktree` of the commit), or pass --allow-dirty.")
+    assert err[1].startswith("python -m study.run: error: `snapshot` may be a results/ file")
+    assert not results.exists() and not (tmp_path / "s.db").exists()

@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
-# The published answer in results/fashion_mnist/: `python -m study.run` with the `cpu` preset,
-# the live storage studies/fashion_mnist.db, the report and a consistent copy of the storage
-# (written every 10 minutes and after each step) in results/fashion_mnist/. Resumable: run it
-# again, in a new session too, and it goes on from what the storage holds; a missing live
-# storage is first restored from the committed copy. The run's history and costs are in
-# results/fashion_mnist/README.md, written from the storage after the run (and by `publish`).
+# The published answer in results/fashion_mnist/: `python -m study.run` with the `cpu` preset as
+# a family of three training budgets in one storage (issue #39): the published 8-epoch study
+# `fashion_mnist` (its first member, finished), then `fashion_mnist/epochs-16` and
+# `fashion_mnist/epochs-32`, each searched (warm-started from the shorter budget's best trials)
+# and selected, then the paired confirmation at 16 epochs; the live storage is
+# studies/fashion_mnist.db; reports and a consistent copy of the storage (written every 10
+# minutes and after each step) go to $RESULTS (default results/fashion_mnist/). The plan and
+# its cost are in experiments/fashion_mnist_history.md (copied into the results README).
 #
-# In the background: `nohup setsid nice -n 19 bash experiments/fashion_mnist.sh >>
-# studies/fashion_mnist.out 2>&1 &`, then `echo 19 > /proc/PID/autogroup` (under setsid nice
-# alone does not yield the CPU). Stop it with `pkill -TERM -f "study.run --preset cpu"`: the
-# running rerun is dropped and trained again on the next run.
+# Resumable: run it again, in a new session too, and it goes on from what the storage holds; a
+# missing live storage is first restored from the committed copy. Run it from its own worktree
+# of a committed main, so every trial and rerun records a clean commit (a results/ storage is
+# refused from uncommitted code), with RESULTS pointing at the checkout you commit from:
+#   git worktree add --detach ../run main && cd ../run
+#   RESULTS=/work/main/results/fashion_mnist nohup setsid nice -n 19 bash \
+#     experiments/fashion_mnist.sh >> studies/fashion_mnist.out 2>&1 &
+# then `echo 19 > /proc/PID/autogroup` (under setsid nice alone does not yield the CPU). Stop
+# it with `pkill -TERM -f "study.run --preset cpu"`: the running rerun is dropped and trained
+# again on the next run.
 # `bash experiments/fashion_mnist.sh publish`, once stopped, writes what the live storage holds
 # so far (copy, analysis, README), ready to commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RESULTS=results/fashion_mnist
+RESULTS=${RESULTS:-results/fashion_mnist}
 LIVE=studies/fashion_mnist.db
 STUDY=fashion_mnist
 PY=.venv/bin/python
@@ -54,13 +62,17 @@ if [ -f "$LIVE" ]; then
     --storage "sqlite:///$LIVE" | while read -r line; do step "$line"; done
 fi
 
-# 48 search trials (the preset's 24 at first publication, resumed to twice the budget), each
-# placement's top 3 rerun with 3 seeds on validation, the picks rerun paired on the test split
-# until the anytime-valid verdict decides (at least 30 pairs) or 200 pairs.
+# The first member: 48 search trials (the preset's 24 at first publication, resumed to twice
+# the budget), each placement's top 3 rerun with 3 seeds on validation, the picks rerun paired on
+# the test split until the anytime-valid verdict decided (30 pairs; finished, so its selection
+# keeps its settings and it is not confirmed again). The longer members: 12 and 8 trials (2 per
+# value queued from the shorter budget), each value's top 2 rerun with 3 seeds, and the paired
+# confirmation at 16 epochs until decided or 40 pairs.
 step "run started: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 trap 'step "run stopped (it resumes when run again)"' ERR
-"$PY" -m study.run --preset cpu --n-trials 48 --study-name "$STUDY" --storage "sqlite:///$LIVE" \
-  --top-k 3 --select-seeds 3 --max-reruns 200 --out "$RESULTS" --snapshot "$RESULTS/study.db"
+"$PY" -m study.run --preset cpu --study-name "$STUDY" --storage "sqlite:///$LIVE" \
+  --budgets 8,16,32 --budget-trials 48,12,8 --warm-start 2 --confirm-budgets 16 \
+  --top-k 2 --select-seeds 3 --max-reruns 40 --out "$RESULTS" --snapshot "$RESULTS/study.db"
 trap - ERR
 step "run ended"
 describe

@@ -135,7 +135,8 @@ def _run_steps(config: SearchConfig, args: argparse.Namespace, members: list[Bud
                       functools.partial(_search, member, configs[index - 1] if index else None,
                                         args.warm_start, first=index == 0)))
         steps.append((f"select{where} (top {args.top_k} per value, {args.select_seeds} seeds "
-                      "each, on validation)", functools.partial(_select, member, args)))
+                      "each, on validation)",
+                      functools.partial(_select, member, args, keep_stored=len(members) > 1)))
     for budget, member in zip(members, configs, strict=True):
         if budget.confirm:
             where = f" at {budget.epochs} epochs" if len(members) > 1 else ""
@@ -184,11 +185,24 @@ def _search(config: SearchConfig, shorter: SearchConfig | None, warm: int, *,
     run_search(config, freeze_objects=first, before_trials=before_trials)
 
 
-def _select(config: SearchConfig, args: argparse.Namespace) -> None:
+def _select(config: SearchConfig, args: argparse.Namespace, *, keep_stored: bool) -> None:
+    """One member's selection; with `keep_stored`, one already run keeps its own settings."""
     from study.reruns.selection_reruns import run_selection
 
-    run_selection(config.storage, config.resolved_study_name, top_k=args.top_k,
-                  seeds=args.select_seeds, reuse_compiled=config.reuse_compiled)
+    top_k, seeds = args.top_k, args.select_seeds
+    if keep_stored:
+        from study.storage.opener import load_study_if_any, open_storage
+        from study.storage.reruns import select_study_name
+
+        select = load_study_if_any(open_storage(config.storage, create=False),
+                                   select_study_name(config.resolved_study_name))
+        stored = {} if select is None else select.user_attrs.get("config", {})
+        if (stored.get("top_k"), stored.get("seeds")) not in ((None, None), (top_k, seeds)):
+            top_k, seeds = stored["top_k"], stored["seeds"]
+            print(f"Keeping this member's selection as it was run: top {top_k}, {seeds} "
+                  "seeds each.", flush=True)
+    run_selection(config.storage, config.resolved_study_name, top_k=top_k, seeds=seeds,
+                  reuse_compiled=config.reuse_compiled)
 
 
 def _confirm(config: SearchConfig, args: argparse.Namespace) -> None:

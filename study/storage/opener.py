@@ -1,9 +1,9 @@
 """Opening Optuna storage, and finding, creating or resuming the studies in it.
 
 `open_storage` is how every command opens a storage URL: `study.search` and `study.confirm` to
-write, `analysis` read-only. Before Optuna touches a database it is checked, so that a database
-of another program, a read-only one, an unreachable server or another Optuna table schema is
-refused with one line and nothing written. Messages, records and summaries quote a URL only
+write, `analysis` read-only. Before Optuna touches a database it is checked
+(`study.storage.database_check`), so that a database of another program, a read-only one, an
+unreachable server or another Optuna table schema is refused with one line and nothing written. Messages, records and summaries quote a URL only
 through `mask_password`. Light on purpose: no Keras, no pandas.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -22,39 +21,19 @@ from sqlalchemy.engine import URL, make_url
 
 from study.errors import StorageError
 from study.storage.contract import CONFIG_ATTR
+from study.storage.database_check import EXAMPLE_URL, SHOWN_NAMES, check_database, reason
 from study.storage.heartbeat import stale_callback
 
 __all__ = ["check_not_under_a_file", "check_storage", "create_or_load_study", "has_study",
            "load_study", "load_study_if_any", "mask_password", "name_metric", "open_storage",
            "sqlite_file"]
 
-EXAMPLE_URL = "sqlite:///studies/bnstudy.db"
-SHOWN_NAMES = 10  # an error lists this many study or table names at most
 # An unreachable server is reported after this many seconds instead of the system's TCP
 # timeout (minutes); a reachable one answers in milliseconds.
 CONNECT_TIMEOUT_S = 10
 # SQLite: wait this long for a lock instead of failing at once when several workers write.
 SQLITE_LOCK_TIMEOUT_S = 60
-# What marks a database as Optuna's: the tables Optuna creates (and Alembic's version table),
-# and in those the tool reads, the columns it reads. A database of another program is refused
-# for holding other tables, a look-alike for holding these tables with other columns.
-_OPTUNA_TABLES = {
-    "alembic_version", "studies", "study_directions", "study_system_attributes",
-    "study_user_attributes", "trial_heartbeats", "trial_intermediate_values", "trial_params",
-    "trial_system_attributes", "trial_user_attributes", "trial_values", "trials",
-    "version_info"}
-_OPTUNA_COLUMNS = {
-    "studies": {"study_id", "study_name"},
-    "version_info": {"schema_version", "library_version"},
-    "trials": {"trial_id", "number", "study_id", "state"},
-    "trial_params": {"trial_id", "param_name", "param_value", "distribution_json"},
-    "trial_values": {"trial_id", "objective", "value"},
-    "trial_user_attributes": {"trial_id", "key", "value_json"},
-    "study_user_attributes": {"study_id", "key", "value_json"},
-}
-# A storage another worker is creating right now has some of Optuna's tables but not yet its
-# Alembic stamp, the last thing Optuna writes: wait this long for it to finish.
-CREATION_WAIT_S = 10.0
+
 
 
 def mask_password(url: str) -> str:
@@ -99,7 +78,7 @@ def open_storage(url: str, *, read_only: bool = False, create: bool = True,
     if new_file is not None:
         new_file.parent.mkdir(parents=True, exist_ok=True)
     engine_kwargs = _engine_kwargs(parsed)
-    tables_made = _check_database(parsed, shown, engine_kwargs, read_only=read_only)
+    tables_made = check_database(parsed, shown, engine_kwargs, read_only=read_only)
 
     def opened(skip_table_creation: bool) -> optuna.storages.RDBStorage:
         with warnings.catch_warnings():
@@ -119,7 +98,7 @@ def open_storage(url: str, *, read_only: bool = False, create: bool = True,
         except sqlalchemy.exc.IntegrityError:
             # Two workers created a new storage at once and the other stamped its version
             # first ("UNIQUE constraint failed: alembic_version"): open what it made.
-            if not _check_database(parsed, shown, engine_kwargs, read_only=read_only):
+            if not check_database(parsed, shown, engine_kwargs, read_only=read_only):
                 raise
             return opened(True)
     except RuntimeError as error:  # Optuna's "no longer compatible with the table schema"
@@ -128,7 +107,7 @@ def open_storage(url: str, *, read_only: bool = False, create: bool = True,
                            f"{optuna.__version__}, but {shown!r} does not: {advice}") from None
     except Exception as error:  # SQLAlchemy and the drivers raise many types
         raise StorageError(f"`storage` must be an Optuna storage that can be opened, but "
-                           f"{shown!r} cannot ({_reason(error, parsed)}).") from None
+                           f"{shown!r} cannot ({reason(error, parsed)}).") from None
 
 
 def check_storage(url: str, *, read_only: bool = False, create: bool = True) -> None:
@@ -147,7 +126,7 @@ def check_storage(url: str, *, read_only: bool = False, create: bool = True) -> 
     """
     parsed, shown = _parse(url)
     if _new_sqlite_file(parsed, shown, read_only=read_only, create=create) is None:
-        _check_database(parsed, shown, _engine_kwargs(parsed), read_only=read_only)
+        check_database(parsed, shown, _engine_kwargs(parsed), read_only=read_only)
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -283,140 +262,6 @@ def _engine_kwargs(url: URL) -> dict[str, object]:
             "psycopg", "psycopg2", "mysqldb", "pymysql"):
         return {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
     return {}
-
-
-def _check_database(url: URL, shown: str, engine_kwargs: dict[str, object], *,
-                    read_only: bool) -> bool:
-    """Refuses a database Optuna must not touch; returns whether Optuna's tables are made.
-
-    Made means past `version_info`, Optuna's second table: its schema version can be checked,
-    and Optuna must not add tables (to a storage of an older schema) before checking it.
-
-    Reads the table names (and the columns of Optuna's marker tables) and, in write mode,
-    tries a write that changes nothing, in a transaction that is rolled back.
-    """
-    try:
-        engine = sqlalchemy.create_engine(url, **engine_kwargs)
-    except ImportError as error:
-        raise StorageError(f"`storage` needs an installed database driver, but {shown!r} asks "
-                           f"for {url.drivername!r} ({error}); for PostgreSQL install "
-                           "bnstudy[postgres].") from None
-    except sqlalchemy.exc.ArgumentError:
-        raise StorageError(f"`storage` must be a database URL such as {EXAMPLE_URL}, but got "
-                           f"{shown!r}.") from None
-    sqlite = url.get_backend_name() == "sqlite"
-    if sqlite:
-        _make_transactional(engine)
-    try:
-        try:
-            connection = engine.connect()
-        except sqlalchemy.exc.SQLAlchemyError as error:
-            what = ("a SQLite file that can be opened" if sqlite
-                    else "a reachable database server")
-            state = "cannot be opened" if sqlite else "is unreachable"
-            raise StorageError(f"`storage` must be {what}, but {shown!r} {state} "
-                               f"({_reason(error, url)}).") from None
-        with connection:
-            tables = _optuna_tables(connection, shown, url, sqlite=sqlite)
-            waited = 0.0
-            while (tables and not _creation_finished(connection, tables)
-                   and waited < CREATION_WAIT_S):
-                time.sleep(0.5)  # another worker is creating the tables: let it finish
-                waited += 0.5
-                connection.rollback()
-                tables = _optuna_tables(connection, shown, url, sqlite=sqlite)
-            if not tables and read_only:
-                raise StorageError(f"`storage` must hold Optuna studies, but {shown!r} has no "
-                                   "tables.")
-            if not read_only:
-                _probe_write(connection, shown, url, has_tables=bool(tables))
-    finally:
-        engine.dispose()
-    return "version_info" in tables
-
-
-def _creation_finished(connection: sqlalchemy.engine.Connection, tables: set[str]) -> bool:
-    """Whether Optuna finished creating this storage: its Alembic version is stamped."""
-    if "alembic_version" not in tables:
-        return False
-    try:
-        stamped = connection.execute(sqlalchemy.text("SELECT COUNT(*) FROM alembic_version"))
-        return bool(stamped.scalar())
-    except sqlalchemy.exc.SQLAlchemyError:
-        return False
-
-
-def _optuna_tables(connection: sqlalchemy.engine.Connection, shown: str, url: URL, *,
-                   sqlite: bool) -> set[str]:
-    """The database's table names, once it is known to hold Optuna's tables or none.
-
-    Raises:
-        StorageError: for tables of another program, or Optuna's table names with columns
-            other than Optuna's (a look-alike).
-    """
-    try:
-        inspector = sqlalchemy.inspect(connection)
-        tables = set(inspector.get_table_names())
-        missing = {table: sorted(columns - {column["name"]
-                                            for column in inspector.get_columns(table)})
-                   for table, columns in _OPTUNA_COLUMNS.items() if table in tables}
-    except sqlalchemy.exc.SQLAlchemyError as error:
-        what = "SQLite" if sqlite else "readable"
-        raise StorageError(f"`storage` must be a {what} database, but {shown!r} is not "
-                           f"({_reason(error, url)}).") from None
-    # Tables Optuna never makes, and look-alikes: Optuna's names without Optuna's columns.
-    foreign = sorted((tables - _OPTUNA_TABLES) | {t for t, columns in missing.items() if columns})
-    if foreign:
-        listed = ", ".join(foreign[:SHOWN_NAMES])
-        raise StorageError(
-            f"`storage` must be an Optuna storage or an empty database, but {shown!r} "
-            f"holds tables of another program ({listed}); name another database.")
-    return tables
-
-
-def _make_transactional(engine: sqlalchemy.engine.Engine) -> None:
-    """Lets a SQLite transaction include table creation, so that rolling back undoes it.
-
-    Python's sqlite3 driver begins transactions only before INSERT/UPDATE/DELETE, so a CREATE
-    TABLE would be committed at once; here every transaction starts with an explicit BEGIN.
-    """
-
-    @sqlalchemy.event.listens_for(engine, "connect")
-    def _no_implicit_transactions(dbapi_connection: object, record: object) -> None:
-        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
-
-    @sqlalchemy.event.listens_for(engine, "begin")
-    def _begin(connection: sqlalchemy.engine.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-
-def _probe_write(connection: sqlalchemy.engine.Connection, shown: str, url: URL, *,
-                 has_tables: bool) -> None:
-    """Refuses a database that does not accept writes, by one that changes nothing.
-
-    The probe runs in a transaction of its own: SQLite waits out another writer's lock only for
-    a connection that holds no read transaction, so one left open by the inspection above
-    would turn a busy database into "database is locked" at once.
-    """
-    connection.rollback()
-    probe = ("UPDATE studies SET study_name = study_name WHERE 1 = 0" if has_tables
-             else "CREATE TABLE bnstudy_write_probe (id INTEGER)")
-    try:
-        connection.execute(sqlalchemy.text(probe))
-    except sqlalchemy.exc.SQLAlchemyError as error:
-        raise StorageError(f"`storage` must accept writes to search or confirm, but {shown!r} "
-                           f"is read-only ({_reason(error, url)}); `python -m analysis` can "
-                           "still read it.") from None
-    finally:
-        connection.rollback()
-
-
-def _reason(error: Exception, url: URL) -> str:
-    """The first line of a driver's error, the password (should it quote it) masked."""
-    cause = getattr(error, "orig", None) or error
-    lines = str(cause).strip().splitlines()
-    reason = lines[0] if lines else type(cause).__name__
-    return reason.replace(url.password, "***") if url.password else reason
 
 
 def name_metric(study: optuna.Study, name: str) -> None:

@@ -366,13 +366,13 @@ def test_a_look_alike_with_optunas_table_names_but_other_columns_is_refused(tmp_
 def test_a_storage_another_worker_is_creating_is_waited_for(tmp_path, monkeypatch):
     import threading
 
-    from study.storage import opener
+    from study.storage import database_check
 
     path = tmp_path / "new.db"
     with sqlite3.connect(path) as connection:  # the first of Optuna's tables, made already
         connection.execute("CREATE TABLE studies (study_id INTEGER PRIMARY KEY, "
                            "study_name VARCHAR(512))")
-    monkeypatch.setattr(opener, "CREATION_WAIT_S", 5.0)
+    monkeypatch.setattr(database_check, "CREATION_WAIT_S", 5.0)
     # The other worker makes the rest of the tables a second later.
     creator = threading.Timer(1.0, lambda: optuna.storages.RDBStorage(f"sqlite:///{path}"))
     creator.start()

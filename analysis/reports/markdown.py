@@ -12,7 +12,6 @@ import math
 import pandas as pd
 
 from analysis.findings.expected_max import describe_leaders
-from analysis.study_analysis import Analysis
 from analysis.findings.selection_view import SelectionView, selection_frame, selection_intro
 from analysis.findings.verdict import Comparison, describe_interval
 from analysis.reports.verdict_text import (
@@ -26,10 +25,10 @@ from analysis.reports.verdict_text import (
     sizes_text,
     verdict_sentence,
 )
+from analysis.study_analysis import Analysis
 from study.storage.opener import mask_password
 from study.storage.question import Question
 from study.tuning.progress import format_params
-
 
 
 def _table(frame: pd.DataFrame, floats: str = "{:.4f}") -> str:

@@ -1,6 +1,7 @@
 """The verdict in words: the sentence, what to do next, and verdict.json's record.
 
-Pure text from an `Analysis`; `analysis.reports.markdown` builds report.md and the dashboard notes on it.
+Pure text from an `Analysis`; `analysis.reports.markdown` builds report.md and the dashboard notes
+on it.
 Accuracy differences are shown in percentage points (pp), stored as fractions.
 """
 
@@ -13,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.study_analysis import Analysis
 from analysis.findings.settling import SEEDS_NEEDED_CAP, more_reruns_by_spread
 from analysis.findings.verdict import (
     ASSUMED_SEED_STD,
@@ -22,7 +22,7 @@ from analysis.findings.verdict import (
     Comparison,
     describe_interval,
 )
-from study.storage.opener import mask_password
+from analysis.study_analysis import Analysis
 
 MEANING = {
     "matters": ("the two values differ by at least the margin: the whole interval lies beyond "

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from analysis.figures import plots
 from analysis.reading.studies import AnalysisError
-from analysis.study_analysis import Analysis
 from analysis.reports.markdown import report_markdown
 from analysis.reports.notes import confirm_note, dashboard_note
 from analysis.reports.verdict_text import verdict_record
+from analysis.study_analysis import Analysis
 
 RESERVED_NAMES = {"importance", "isolation", "expected_max", "verdict", "report", "trials"}
 # What the analysis writes into --out, and its record of that: files it finds there that the

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from analysis.study_analysis import Analysis
-from analysis.reports.markdown import report_markdown
 from analysis.findings.settling import SEEDS_NEEDED_CAP, more_reruns_by_spread
+from analysis.reports.markdown import report_markdown
 from analysis.reports.verdict_text import recommendation, verdict_record, verdict_sentence
+from analysis.study_analysis import Analysis
 
 
 def _with(analysis: Analysis, **changes) -> Analysis:

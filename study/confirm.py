@@ -12,7 +12,7 @@ import shlex
 import statistics
 from typing import TYPE_CHECKING
 
-from study.cli import OneLineParser, run_command
+from study.cli import OneLineParser, add_allow_dirty, run_command
 from study.errors import ConfigError
 from study.reruns.allocation import ALLOCATIONS
 from study.reruns.confirmation import PAIRINGS, VARIED, run_confirmation
@@ -154,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--reuse-compiled", choices=("on", "off"), default="on",
                         help="reruns of one configuration reuse its compiled model, "
                              "re-initialised (default: on)")
+    add_allow_dirty(parser)
     return parser
 
 
@@ -162,10 +163,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def confirm() -> str:
         from study.config import check_study_name
+        from study.engine.provenance import check_storage_clean
 
         args = _parser().parse_args(argv)
         check_study_name(args.study_name)
         seeds, rule = stop_rule(args)
+        check_storage_clean(args.storage, allow_dirty=args.allow_dirty)
         study = run_confirmation(args.storage, args.study_name, seeds,
                                  reuse_compiled=args.reuse_compiled == "on",
                                  allocation=args.allocation, rule=rule,

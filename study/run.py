@@ -49,8 +49,7 @@ STEPS = ("search", "select", "confirm", "analysis")
 DEFAULT_SNAPSHOT_MINUTES = 10.0
 # The options of this command that are not the search's.
 RUN_OPTIONS = ("top_k", "select_seeds", "max_reruns", "margin", "out", "snapshot",
-                "snapshot_minutes", "budgets", "budget_trials", "confirm_budgets", "warm_start",
-                "allow_dirty")
+                "snapshot_minutes", "budgets", "budget_trials", "confirm_budgets", "warm_start")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,9 +74,6 @@ def _parser() -> argparse.ArgumentParser:
                             "--snapshot-minutes and after each step (default: none)")
     steps.add_argument("--snapshot-minutes", type=float, default=DEFAULT_SNAPSHOT_MINUTES,
                        help=f"(default: {DEFAULT_SNAPSHOT_MINUTES:g})")
-    steps.add_argument("--allow-dirty", action="store_true",
-                       help="write a results/ storage or snapshot from uncommitted code (the "
-                            "report lists the reruns that ran so)")
     family = parser.add_argument_group(
         "a family of training budgets (one storage; the first budget keeps --study-name, "
         "each longer one E is NAME/epochs-E)")
@@ -247,11 +243,9 @@ def main(argv: list[str] | None = None) -> int:
                               f"{args.max_reruns}.")
         check_margin(args.margin)
         members = _plan(config, args)
-        from study.engine.provenance import check_clean_for_results
+        from study.engine.provenance import check_storage_clean
 
-        live = sqlite_file(config.storage)
-        check_clean_for_results({"storage": None if live is None else str(live),
-                                 "snapshot": args.snapshot}, allow_dirty=args.allow_dirty)
+        check_storage_clean(config.storage, allow_dirty=args.allow_dirty, snapshot=args.snapshot)
         check_storage(config.storage)
         if args.snapshot is None:
             return _run_steps(config, args, members, after_step=lambda: None)

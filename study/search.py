@@ -6,7 +6,7 @@ import argparse
 import shlex
 from typing import TYPE_CHECKING
 
-from study.cli import OneLineParser, run_command
+from study.cli import OneLineParser, add_allow_dirty, run_command
 from study.tuning.progress import format_params
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
                         help="let the sampler choose the scientific hyperparameter (the "
                              "space's question: bn_position by default) too, instead of an "
                              "equal share of trials for each value")
+    add_allow_dirty(parser)
 
 
 def parse_config(argv: list[str] | None = None) -> SearchConfig:
@@ -92,6 +93,7 @@ def config_from_arguments(arguments: dict[str, object]) -> SearchConfig:
 
     args = dict(arguments)
     name = args.pop("preset")
+    args.pop("allow_dirty", None)  # not a setting of the experiment: checked by the commands
     if args["jit_compile"] is not None:
         args["jit_compile"] = {"auto": "auto", "on": True, "off": False}[args["jit_compile"]]
     if args["reuse_compiled"] is not None:
@@ -144,9 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     """Runs the search; returns the exit code (2 for a user mistake, 130 when interrupted)."""
 
     def search() -> str:
+        from study.engine.provenance import check_storage_clean
         from study.storage.opener import check_storage
 
-        config = parse_config(argv)
+        arguments = vars(_parser().parse_args(argv))
+        config = config_from_arguments(arguments)
+        check_storage_clean(config.storage, allow_dirty=arguments["allow_dirty"])
         # A storage that must be refused is, before seconds of imports and data loading.
         check_storage(config.storage)
         # Imports Keras: only once the settings are good.

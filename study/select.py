@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from study.cli import OneLineParser, run_command
+from study.cli import OneLineParser, add_allow_dirty, run_command
 from study.reruns.selection_reruns import MAX_SELECT_SEEDS, run_selection
 from study.storage.contract import DEFAULT_SELECT_SEEDS, DEFAULT_TOP_K
 
@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--reuse-compiled", choices=("on", "off"), default="on",
                         help="reruns of one architecture reuse its compiled model, "
                              "re-initialised (default: on)")
+    add_allow_dirty(parser)
     return parser
 
 
@@ -48,9 +49,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def select() -> str:
         from study.config import check_study_name
+        from study.engine.provenance import check_storage_clean
 
         args = _parser().parse_args(argv)
         check_study_name(args.study_name)
+        check_storage_clean(args.storage, allow_dirty=args.allow_dirty)
         run_selection(args.storage, args.study_name, top_k=args.top_k, seeds=args.seeds,
                       reuse_compiled=args.reuse_compiled == "on")
         import shlex

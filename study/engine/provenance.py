@@ -14,8 +14,8 @@ from pathlib import Path
 
 from study.errors import ConfigError
 
-__all__ = ["DIRTY_SUFFIX", "RESULTS_FOLDER", "check_clean_for_results", "code_version",
-           "is_clean"]
+__all__ = ["DIRTY_SUFFIX", "RESULTS_FOLDER", "check_clean_for_results", "check_storage_clean",
+           "code_version", "is_clean"]
 
 DIRTY_SUFFIX = "+dirty"
 RESULTS_FOLDER = "results"  # where published storages live; runs into it need a clean tree
@@ -65,3 +65,11 @@ def check_clean_for_results(paths: dict[str, str | None], *, allow_dirty: bool) 
                               f"commit (published results name the code they ran on), but "
                               f"{path} would be written by {version}; commit first (or run "
                               "from a `git worktree` of the commit), or pass --allow-dirty.")
+
+
+def check_storage_clean(storage: str, *, allow_dirty: bool, snapshot: str | None = None) -> None:
+    """`check_clean_for_results` for a storage URL (its SQLite file) and a snapshot path."""
+    prefix = "sqlite:///"
+    path = storage[len(prefix):] if storage.startswith(prefix) else None
+    check_clean_for_results({"storage": path or None, "snapshot": snapshot},
+                            allow_dirty=allow_dirty)

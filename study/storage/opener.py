@@ -3,8 +3,9 @@
 `open_storage` is how every command opens a storage URL: `study.search` and `study.confirm` to
 write, `analysis` read-only. Before Optuna touches a database it is checked
 (`study.storage.database_check`), so that a database of another program, a read-only one, an
-unreachable server or another Optuna table schema is refused with one line and nothing written. Messages, records and summaries quote a URL only
-through `mask_password`. Light on purpose: no Keras, no pandas.
+unreachable server or another Optuna table schema is refused with one line and nothing written.
+Messages, records and summaries quote a URL only through `mask_password`. Light on purpose: no
+Keras, no pandas.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from analysis.findings.instability import (
     heavy_tail_warning,
 )
 from analysis.findings.isolation import isolation_table
+from analysis.findings.provenance import DirtyReruns, dirty_reruns
 from analysis.findings.provisional import N_PERMUTATIONS, compare_top_trials
 from analysis.findings.selection_view import SelectionView, near_tie_warning, selection_view
 from analysis.findings.verdict import ALPHA, DEFAULT_INTERVAL, Comparison, compare_placements
@@ -69,6 +70,8 @@ class Analysis:
     # The storage as the user named it, for the commands the report suggests; None for a
     # storage object without a URL (an in-memory one).
     storage_url: str | None = None
+    # The selection's and confirmation's reruns that ran from code no commit holds.
+    dirty_reruns: tuple[DirtyReruns, ...] = ()
 
     @property
     def shown_storage(self) -> str:
@@ -273,4 +276,5 @@ def analyze(
                    if decision.source == "confirm" or loaded.select_study is not None
                    else None),
         storage_url=storage if isinstance(storage, str) else getattr(storage, "url", None),
+        dirty_reruns=dirty_reruns((loaded.select_study, loaded.confirm_study)),
     )

@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from analysis.findings.expected_max import describe_leaders
+from analysis.findings.provenance import DirtyReruns, number_ranges
 from analysis.findings.selection_view import SelectionView, selection_frame, selection_intro
 from analysis.findings.verdict import Comparison, describe_interval
 from analysis.reports.verdict_text import (
@@ -31,7 +32,7 @@ from study.storage.question import Question
 from study.tuning.progress import format_params
 
 
-def _table(frame: pd.DataFrame, floats: str = "{:.4f}") -> str:
+def markdown_table(frame: pd.DataFrame, floats: str = "{:.4f}") -> str:
     """Render a small DataFrame as a GitHub markdown table."""
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
     lines = [header, "|" + "---|" * len(frame.columns)]
@@ -94,7 +95,7 @@ def _selection_section(view: SelectionView | None) -> list[str]:
     if view is None:
         return []
     return ["## How each value's configuration was chosen", "", selection_intro(view), "",
-            _table(selection_frame(view)), ""]
+            markdown_table(selection_frame(view)), ""]
 
 
 def _pairing_lines(analysis: Analysis) -> list[str]:
@@ -150,7 +151,7 @@ def _comparison_section(analysis: Analysis) -> list[str]:
         f"Compared: {what}; {interval}.",
         "",
         *rerun_sources(analysis),
-        _table(summary),
+        markdown_table(summary),
         "",
         f"- difference ({question.difference_label(question.others[0])}): {pp(c.difference)} pp",
         f"- {interval_label(c)} interval (the verdict's): "
@@ -202,7 +203,7 @@ def _evidence_sections(analysis: Analysis, axis_files: dict[str, str]) -> list[s
         "The figure shows the best validation accuracy of each value over all COMPLETE "
         "trials and per width multiplier alpha (n = COMPLETE trials in each cell).",
         "",
-        _table(_isolation_shown(analysis.isolation)),
+        markdown_table(_isolation_shown(analysis.isolation)),
         "",
         "## Expected best accuracy against the number of trials",
         "",
@@ -224,7 +225,7 @@ def _evidence_sections(analysis: Analysis, axis_files: dict[str, str]) -> list[s
         "",
     ]
     if len(analysis.importance.table):
-        lines += [_table(analysis.importance.table), ""]
+        lines += [markdown_table(analysis.importance.table), ""]
     lines += [f"- {note}" for note in analysis.importance.notes]
     lines += ["", "## Validation accuracy along each numeric hyperparameter", ""]
     for param, file_name in axis_files.items():
@@ -259,13 +260,33 @@ def _failures(frame: pd.DataFrame) -> list[str]:
     return [" ".join(lines), ""]
 
 
+DIRTY_INTRO = ("Reruns not from a clean commit (their `code_version` ends in +dirty, or none "
+               "was recorded), so no commit holds the code they ran on:")
+
+
+def dirty_rerun_lines(dirty: tuple[DirtyReruns, ...]) -> list[str]:
+    """One list item per rerun study: how many of its reruns, which, and their code versions."""
+    return [f"- `{found.study_name}`: {len(found.numbers)} of {found.total} reruns (trials "
+            f"{number_ranges(found.numbers)}); code versions "
+            + ", ".join(f"{version} ({count})" for version, count in found.versions.items())
+            for found in dirty]
+
+
+def _provenance_section(analysis: Analysis) -> list[str]:
+    """The reruns not from a clean commit, where there are any."""
+    if not analysis.dirty_reruns:
+        return []
+    return ["## Reruns not from a clean commit", "", DIRTY_INTRO, "",
+            *dirty_rerun_lines(analysis.dirty_reruns), ""]
+
+
 def _study_section(analysis: Analysis) -> list[str]:
     frame = analysis.loaded.trials
     states = frame.groupby([analysis.loaded.param, "state"], dropna=False).size().unstack(
         fill_value=0)
     config = analysis.loaded.config
     lines = ["## The study", "", f"Study `{analysis.study_name}`, {len(frame)} trials:", ""]
-    lines += [_table(states.reset_index()), ""]
+    lines += [markdown_table(states.reset_index()), ""]
     lines += _failures(frame)
     confirm = analysis.loaded.confirm
     if confirm is not None:
@@ -315,5 +336,6 @@ def report_markdown(analysis: Analysis, axis_files: dict[str, str]) -> str:
     lines += _comparison_section(analysis)
     lines += _selection_section(analysis.selection)
     lines += _evidence_sections(analysis, axis_files)
+    lines += _provenance_section(analysis)
     lines += _study_section(analysis)
     return "\n".join(lines).rstrip() + "\n"

@@ -63,6 +63,17 @@ def test_the_study_section_says_which_failed_trials_were_trained_again(analysis)
     assert f"{not_again}: {listed}." in text
 
 
+def test_reruns_not_from_a_clean_commit_are_listed_with_their_count_and_numbers(analysis):
+    # The fixture's reruns record no code version: nothing says they came from a commit.
+    text = report_markdown(analysis, {})
+
+    section = text.split("## Reruns not from a clean commit\n\n", 1)[1].split("\n## ", 1)[0]
+    assert section.splitlines()[2] == ("- `s/confirm`: 8 of 8 reruns (trials 0-7); code "
+                                       "versions not recorded (8)")
+    clean = report_markdown(dataclasses.replace(analysis, dirty_reruns=()), {})
+    assert "not from a clean commit" not in clean
+
+
 def test_note_says_which_importance_the_dashboard_shows_and_which_the_report_uses(analysis):
     note = dashboard_note(analysis, "reports/s/report.md")
     importance = analysis.importance

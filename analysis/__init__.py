@@ -4,8 +4,9 @@ tuned?
 The sub-packages are the stages a verdict goes through, each importing only those before it
 (tests/test_dependencies.py keeps the order): `reading/` (open the storage read-only, load the
 studies as tables) -> `findings/` (the verdict and the evidence around it, as typed results, on
-the statistics of `study.stats`) -> `study_analysis.py` (every finding of one study, `analyze`)
--> `figures/` (drawing) and `reports/` (report.md, verdict.json, dashboard notes, files) -> the
+the statistics of `study.stats`) -> `study_analysis.py` (every finding of one study, `analyze`;
+beside it `family_analysis.py`, a family of training budgets member by member) -> `figures/`
+(drawing) and `reports/` (report.md, verdict.json, budgets.md, dashboard notes, files) -> the
 command line `cli.py` (`python -m analysis`). `calibration/` measures the method itself on
 synthetic studies with a known truth. `DEFAULT_SEEDS` is the number of confirmation reruns per
 value `study.confirm` runs by default: the fewest the anytime verdict decides on.
@@ -27,6 +28,7 @@ _EXPORTS = {
     "analysis.findings.isolation": ("isolation_table",),
     "analysis.reading.studies": ("AnalysisError", "LoadedStudies", "load_studies", "open_storage"),
     "analysis.study_analysis": ("Analysis", "Decision", "analyze", "decide"),
+    "analysis.family_analysis": ("FamilyAnalysis", "analyze_family"),
     "analysis.findings.provisional": ("compare_top_trials",),
     "study.stats.sequential": ("confidence_sequence",),
     "analysis.findings.verdict": (
@@ -47,9 +49,11 @@ __all__ = [
     "Divergence",
     "EdgeWarning",
     "ExpectedMaxCurve",
+    "FamilyAnalysis",
     "ImportanceResult",
     "LoadedStudies",
     "analyze",
+    "analyze_family",
     "compare_placements",
     "compare_top_trials",
     "confidence_sequence",

@@ -138,7 +138,8 @@ ANALYSIS_STAGES = (
     ("analysis.reading",),  # open the storage read-only, the studies as tables
     ("analysis.findings",),  # the verdict and the evidence, as typed results
     ("analysis.calibration",),  # the method measured on synthetic studies (only tests use it)
-    ("analysis.study_analysis",),  # every finding of one study: `analyze`
+    # every finding of one study (`analyze`), and of a family of budgets, member by member
+    ("analysis.study_analysis", "analysis.family_analysis"),
     ("analysis.figures",),  # drawing
     ("analysis.reports",),  # report.md, verdict.json, dashboard notes, files
     ("analysis.cli", "analysis.__main__"),  # `python -m analysis`
@@ -151,7 +152,8 @@ def test_analysis_imports_only_go_down_its_stages():
 
 def test_analysis_holds_its_stages_and_says_what_each_may_import():
     modules = sorted(path.name for path in (ROOT / "analysis").glob("*.py"))
-    assert modules == ["__init__.py", "__main__.py", "cli.py", "study_analysis.py"]
+    assert modules == ["__init__.py", "__main__.py", "cli.py", "family_analysis.py",
+                       "study_analysis.py"]
     for package in sorted(path for path in (ROOT / "analysis").iterdir()
                           if (path / "__init__.py").is_file()):
         docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))

@@ -1,3 +1,4 @@
 """Drawing only: each function takes a computed finding and returns the matplotlib Axes it drew
-on. May import `analysis.findings` and `study` (the question); nothing that computes or writes.
+on (`plots` for one study, `budget_plots` for a family of training budgets). May import
+`analysis.findings` and `study` (the question); nothing that computes or writes.
 """

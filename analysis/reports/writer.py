@@ -1,4 +1,5 @@
-"""Put an analysis on disk (report.md, verdict.json, trials.csv, PNGs) and in the dashboard."""
+"""Put an analysis on disk (report.md, verdict.json, trials.csv, PNGs) and in the dashboard; a
+family's budgets.md and its figures beside its first member's report."""
 
 from __future__ import annotations
 
@@ -12,19 +13,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.figures import plots
+from analysis.family_analysis import FamilyAnalysis
+from analysis.figures import budget_plots, plots
 from analysis.reading.studies import AnalysisError
+from analysis.reports.budgets import BUDGET_FIGURES, budgets_markdown
 from analysis.reports.markdown import report_markdown
 from analysis.reports.notes import confirm_note, dashboard_note
 from analysis.reports.verdict_text import verdict_record
 from analysis.study_analysis import Analysis
 
-RESERVED_NAMES = {"importance", "isolation", "expected_max", "verdict", "report", "trials"}
+RESERVED_NAMES = {"importance", "isolation", "expected_max", "verdict", "report", "trials",
+                  *(Path(name).stem for name in BUDGET_FIGURES.values())}
 # What the analysis writes into --out, and its record of that: files it finds there that the
 # record does not list, it did not write, and does not replace without --overwrite.
 MANIFEST = ".bnstudy-report.json"
 FIXED_FILES = ("report.md", "verdict.json", "trials.csv", "verdict.png", "isolation.png",
                "expected_max.png", "importance.png")
+FAMILY_FILES = ("budgets.md", *BUDGET_FIGURES.values())  # beside the first member's report
 
 
 def safe_name(name: str) -> str:
@@ -162,10 +167,7 @@ def write_outputs(analysis: Analysis, out_dir: str | Path, *, overwrite: bool = 
             "trials.csv", "verdict.json", "report.md")
         # The axis plots are named after parameters: checked again, now that they are known.
         check_out_dir(out_dir, analysis.study_name, overwrite=overwrite, files=written)
-        earlier = _manifest(out_dir).get("files", []) if out_dir.is_dir() else []
-        (staging / MANIFEST).write_text(json.dumps(
-            {"study_name": analysis.study_name,
-             "files": sorted(set(earlier) | set(written))}, indent=2) + "\n")
+        _record(staging, out_dir, analysis.study_name, written)
         axis_files = {param: figures[param].name for param in analysis.axis_params}
         # Nullable dtypes keep integer columns with gaps (last_step of failed trials) integers.
         analysis.loaded.trials.convert_dtypes().to_csv(staging / "trials.csv", index=False)
@@ -174,6 +176,43 @@ def write_outputs(analysis: Analysis, out_dir: str | Path, *, overwrite: bool = 
         (staging / "report.md").write_text(report_markdown(analysis, axis_files))
     return Written(out_dir / "report.md", out_dir / "verdict.json", out_dir / "trials.csv",
                    tuple(out_dir / path.name for path in figures.values()))
+
+
+def write_family_outputs(family: FamilyAnalysis, out_dir: str | Path, *,
+                         overwrite: bool = False) -> tuple[Path, ...]:
+    """Write a family's budgets.md and its figures into out_dir, the first member's folder.
+
+    Staged like `write_outputs`; the folder's record lists them beside the first member's
+    files (the family is named after its first study).
+
+    Args:
+        family: The family, each member analysed.
+        out_dir: Target folder.
+        overwrite: Replace files the analysis did not write (see `check_out_dir`).
+
+    Returns:
+        The paths written: budgets.md, then the figures.
+
+    Raises:
+        AnalysisError: when out_dir cannot or must not be written (see `check_out_dir`).
+    """
+    out_dir = check_out_dir(out_dir, family.family, overwrite=overwrite, files=FAMILY_FILES)
+    with _staged_into(out_dir) as staging:
+        _record(staging, out_dir, family.family, FAMILY_FILES)
+        budgets_axes, _ = budget_plots.plot_budgets(family.budgets)
+        plots.save(budgets_axes, staging / BUDGET_FIGURES["budgets"])
+        curves_axes = budget_plots.plot_learning_curves(family.budgets)
+        plots.save(curves_axes[0], staging / BUDGET_FIGURES["learning_curves"])
+        (staging / "budgets.md").write_text(budgets_markdown(family))
+    return tuple(out_dir / name for name in FAMILY_FILES)
+
+
+def _record(staging: Path, out_dir: Path, study_name: str, written: tuple[str, ...]) -> None:
+    """Stages the folder's record (MANIFEST): the files written now and those written before."""
+    earlier = _manifest(out_dir).get("files", []) if out_dir.is_dir() else []
+    (staging / MANIFEST).write_text(json.dumps(
+        {"study_name": study_name, "files": sorted(set(earlier) | set(written))},
+        indent=2) + "\n")
 
 
 @contextmanager

@@ -1,5 +1,9 @@
 """Command line: `python -m analysis --study-name NAME [--storage URL] [--out DIR] [--margin M]
-[--interval anytime|welch] [--compare VALUE]`.
+[--interval anytime|welch] [--compare VALUE] [--budgets]`.
+
+With `--budgets`, NAME is the first study of a family of training budgets
+(`study.engine.budgets`): every member gets its usual analysis (the first into DIR, member E
+into DIR/epochs-E) and the family its budgets.md and figures in DIR.
 
 Thin on purpose: arguments become one frozen `AnalysisConfig`, the library does the rest, run
 through `study.cli.run_command` like `study.search` and `study.confirm`: a user mistake (bad
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +26,6 @@ from analysis.findings.verdict import DEFAULT_INTERVAL
 from analysis.reading.studies import AnalysisError, load_question
 from analysis.reports.verdict_text import verdict_sentence
 from analysis.reports.writer import (
-    Written,
     attach_note,
     check_out_dir,
     default_out_dir,
@@ -55,6 +59,7 @@ class AnalysisConfig:
     artifact_dir: Path | None = None  # None: beside a SQLite storage, else no artifacts
     overwrite: bool = False  # replace files in --out that the analysis did not write
     compare: str | None = None  # with 3+ values: the one compared with the reference; None: all
+    budgets: bool = False  # analyse the family of training budgets whose first study this is
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
         "the comparisons)",
     )
     parser.add_argument(
+        "--budgets", action="store_true",
+        help="analyse the family of training budgets whose first study is --study-name (the "
+        "studies NAME/epochs-E of `study.run --budgets`): each member's report (the first into "
+        "--out, member E into <out>/epochs-E), then budgets.md and its figures into --out: the "
+        "verdict at each budget, whether it depends on the budget, the plateau of the picks "
+        "and their learning curves",
+    )
+    parser.add_argument(
         "--overwrite", action="store_true",
         help="replace files in --out that the analysis did not write (refused otherwise)"
     )
@@ -147,6 +160,7 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
         artifact_dir=Path(args.artifact_dir) if args.artifact_dir else None,
         overwrite=args.overwrite,
         compare=args.compare,
+        budgets=args.budgets,
     )
 
 
@@ -167,16 +181,16 @@ def main(argv: list[str] | None = None) -> int:
                        on_interrupt="no half-written report is left; run the same command again.")
 
 
-def _upload(analysis: Analysis, config: AnalysisConfig, written: Written) -> str | None:
-    """Uploads the report and figures as artifacts; returns where, with the dashboard command
-    that shows them (None when the storage has no artifact folder)."""
+def _upload(analysis: Analysis, config: AnalysisConfig, files: list[Path]) -> str | None:
+    """Uploads report and figure files as artifacts of the analysed study; returns where, with
+    the dashboard command that shows them (None when the storage has no artifact folder)."""
     import shlex
 
     from analysis.reports.artifacts import default_artifact_dir, upload_report
     folder = config.artifact_dir or default_artifact_dir(config.storage)
     if folder is None:
         return None
-    names = upload_report(analysis.loaded.study, [written.report, *written.figures], folder)
+    names = upload_report(analysis.loaded.study, files, folder)
     command = shlex.join(["optuna-dashboard", analysis.shown_storage, "--artifact-dir",
                           str(folder)])
     return (f"{len(names)} report files are artifacts of {analysis.study_name!r} in {folder}; "
@@ -202,6 +216,8 @@ def run_analysis(config: AnalysisConfig) -> str:
             written then.
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if config.budgets:
+        return run_family(config)
     # Every folder is checked before minutes of work, not after.
     check_out_dir(config.out_dir, config.study_name, overwrite=config.overwrite)
     runs = [config]
@@ -213,12 +229,68 @@ def run_analysis(config: AnalysisConfig) -> str:
                     for value in question.others]
             for run in runs:
                 check_out_dir(run.out_dir, run.study_name, overwrite=run.overwrite)
-    return "\n".join(_run_one(run) for run in runs)
+    return "\n".join(_analyse_and_write(run)[1] for run in runs)
 
 
-def _run_one(config: AnalysisConfig) -> str:
-    """`run_analysis` of one comparison (`config.compare`, or the only one), its folder
-    already checked."""
+def run_family(config: AnalysisConfig) -> str:
+    """Analyse every member of the family whose first study is `config.study_name`, then the
+    family: budgets.md and its figures in `config.out_dir`, uploaded beside the first study's
+    report; return the closing lines.
+
+    Raises:
+        AnalysisError: for a study without longer members, a question of three or more values
+            without `--compare`, or a folder that cannot be used; nothing is written then.
+    """
+    from analysis.family_analysis import family_analysis
+    from analysis.reading.budgets import family_studies
+    from analysis.reports.budgets import dependence_sentence, member_folder
+    from analysis.reports.writer import FAMILY_FILES, FIXED_FILES, write_family_outputs
+
+    members = family_studies(config.storage, config.study_name)
+    question = load_question(config.storage, config.study_name)
+    if len(question.others) > 1 and config.compare is None:
+        raise AnalysisError(
+            f"`--budgets` compares one value with the reference at each budget, but "
+            f"`{question.param}` has {len(question.values)} values; pass --compare VALUE (one "
+            f"of {[str(value) for value in question.others]}).")
+    runs = [dataclasses.replace(config, study_name=member.study_name, budgets=False,
+                                out_dir=config.out_dir / member_folder(member.epochs,
+                                                                       first=index == 0))
+            for index, member in enumerate(members)]
+    check_out_dir(config.out_dir, config.study_name, overwrite=config.overwrite,
+                  files=FIXED_FILES + FAMILY_FILES)
+    for run in runs[1:]:
+        check_out_dir(run.out_dir, run.study_name, overwrite=run.overwrite)
+    analyses, lines = [], []
+    for member, run in zip(members, runs, strict=True):
+        analysis, closing = _analyse_and_write(run)
+        analyses.append(analysis)
+        lines.append(f"At {member.epochs} epochs: {closing}")
+    family = family_analysis(members, analyses)
+    written = write_family_outputs(family, config.out_dir, overwrite=config.overwrite)
+    lines.append(f"{dependence_sentence(family.budgets)} Budgets: {written[0]}")
+    if config.note:
+        uploaded = _warn_without_dashboard(
+            lambda: _upload(analyses[0], config, list(written)))
+        if uploaded is not None:
+            lines.append(uploaded.replace("report files", "budget files", 1))
+    return "\n".join(lines)
+
+
+def _warn_without_dashboard(step: Callable[[], str | None]) -> str | None:
+    """Runs a dashboard step; a read-only storage must not lose the written report, so an
+    error is one warning line on stderr."""
+    try:
+        return step()
+    except Exception as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"{PROG}: warning: no dashboard note: {first_line}", file=sys.stderr)
+        return None
+
+
+def _analyse_and_write(config: AnalysisConfig) -> tuple[Analysis, str]:
+    """One comparison (`config.compare`, or the only one) analysed, written and attached to the
+    dashboard, its folder already checked; returns it with its closing lines."""
     analysis = analyze(
         config.storage,
         config.study_name,
@@ -230,11 +302,11 @@ def _run_one(config: AnalysisConfig) -> str:
     written = write_outputs(analysis, config.out_dir, overwrite=config.overwrite)
     uploaded = None
     if config.note:
-        try:
+        def attach() -> str | None:
             attach_note(analysis, written.report)
-            uploaded = _upload(analysis, config, written)
-        except Exception as error:  # a read-only storage must not lose the written report
-            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-            print(f"{PROG}: warning: no dashboard note: {first_line}", file=sys.stderr)
+            return _upload(analysis, config, [written.report, *written.figures])
+
+        uploaded = _warn_without_dashboard(attach)
     closing = f"{verdict_sentence(analysis)} Report: {written.report}"
-    return closing if uploaded is None else f"{closing}\n{uploaded}"
+    return analysis, closing if uploaded is None else f"{closing}\n{uploaded}"
+

@@ -231,7 +231,7 @@ class RunSetup:
         """
         config = self.config
         arguments: dict[str, object] = dict(
-            study=study, n_trials=config.n_trials, timeout=config.timeout,
+            study=study, max_trials=config.n_trials, timeout=config.timeout,
             balanced_param=self.scientific_param if config.balance else None, seed=config.seed,
             images_per_epoch=len(self.splits.train_images),
             training_data=self.inputs.training_data,

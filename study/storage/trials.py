@@ -39,12 +39,14 @@ def diverged_reason(loss: float, epoch: int) -> str:
     return f"{DIVERGED_PREFIX}: loss is {loss} at epoch {epoch}"
 
 
-def epoch_summary(history: Sequence[dict[str, float]], objective: str) -> dict[str, object]:
+def epoch_summary(history: Sequence[dict[str, float]], objective: str, *,
+                  maximize: bool = True) -> dict[str, object]:
     """Best and final objective, best epoch (1-based) and epochs run, from per-epoch logs.
 
     Args:
         history: One dict of metric values per epoch trained, in order.
         objective: The metric to summarise, e.g. "val_accuracy".
+        maximize: Whether its best is its highest (False: its lowest, e.g. a loss).
 
     Returns:
         `best_<objective>`, `final_<objective>`, `best_epoch`, `epochs_run`.
@@ -52,7 +54,8 @@ def epoch_summary(history: Sequence[dict[str, float]], objective: str) -> dict[s
     values = [float(logs[objective]) for logs in history]
     if not values:
         return {"epochs_run": 0}
-    best_index = max(range(len(values)), key=values.__getitem__)
+    sign = 1 if maximize else -1
+    best_index = max(range(len(values)), key=lambda index: sign * values[index])
     return {f"best_{objective}": values[best_index], f"final_{objective}": values[-1],
             "best_epoch": best_index + 1, "epochs_run": len(values)}
 
@@ -71,12 +74,13 @@ def trial_measurements(history: Sequence[dict[str, float]], objective: str, *,
                        epoch_seconds: Sequence[float], param_count: int, seed: int,
                        compiled_model: str, dtype_policy: str,
                        images_per_epoch: int | None = None,
-                       code_version: str | None = None) -> dict[str, object]:
+                       code_version: str | None = None,
+                       maximize: bool = True) -> dict[str, object]:
     """The user attributes a trained trial stores: what an analyst needs beside its value.
 
     Args:
         history: One dict of metric values per epoch trained, in order.
-        objective: The metric the search maximises.
+        objective: The metric the search optimises.
         epoch_seconds: Seconds each epoch took.
         param_count: The model's parameters.
         seed: The trial's seed.
@@ -85,13 +89,14 @@ def trial_measurements(history: Sequence[dict[str, float]], objective: str, *,
         dtype_policy: The model's Keras dtype policy.
         images_per_epoch: Training images per epoch; gives `images_per_second` when known.
         code_version: The code the trial ran on (`study.engine.setup.code_version`).
+        maximize: Whether the objective's best is its highest.
 
     Returns:
         `epoch_summary(...)`, then train_seconds, param_count, seed, epoch_seconds,
         compiled_model, dtype_policy, `history` (`epoch_history`), with `images_per_epoch`
         images_per_second, and with `code_version` code_version.
     """
-    attrs = epoch_summary(history, objective)
+    attrs = epoch_summary(history, objective, maximize=maximize)
     train_seconds = sum(epoch_seconds)
     attrs.update(train_seconds=round(train_seconds, 3), param_count=param_count, seed=seed,
                  epoch_seconds=[round(seconds, 3) for seconds in epoch_seconds],

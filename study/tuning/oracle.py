@@ -14,6 +14,7 @@ from study.storage.heartbeat import Heartbeat, heartbeat_interval, retry_later
 from study.storage.trials import tell_ended
 from study.tuning.balance import COUNTED_STATES, LIVE_STATES, BalancedSampler
 from study.tuning.distributions import sample_values
+from study.tuning.renamed import renamed_argument
 
 __all__ = ["COUNTED_STATES", "OptunaOracle"]
 
@@ -24,32 +25,53 @@ class OptunaOracle(keras_tuner.Oracle):
     """Samples Keras Tuner trials with an Optuna study's sampler, and stores them there.
 
     The Optuna storage is the single source of truth: the trial budget is counted from it, so
-    any number of processes sharing one study stop at `n_trials` finished trials in total,
-    and `get_best_trials` answers for the whole study, not just this process.
+    any number of processes sharing one study stop at `max_trials` finished trials in total,
+    and `get_best_trials` answers for the whole study, not just this process. Usable under
+    any `keras_tuner.Tuner`; `OptunaTuner` also reports every epoch, so that Optuna's pruner
+    can stop a trial (a plain Keras Tuner `Tuner` never reports epochs to its oracle).
 
     Args:
-        study: The Optuna study (maximize) that samples and stores the trials.
-        n_trials: Finished (COMPLETE or PRUNED) trials at which the search stops; None runs
+        study: The Optuna study that samples and stores the trials; its direction must be the
+            objective's. None: a new in-memory study (TPE, seeded `seed`) in that direction.
+        max_trials: Finished (COMPLETE or PRUNED) trials at which the search stops; None runs
             until the tuner is interrupted.
-        objective: Name of the per-epoch metric to maximise, e.g. "val_accuracy".
+        objective: The per-epoch metric, as Keras Tuner takes it: a name whose direction it
+            infers ("val_accuracy": max, "val_loss": min) or a `keras_tuner.Objective`.
         timeout: Seconds after which no new trial starts (the running one finishes).
         balanced_param: A Choice hyperparameter whose values get an equal share of trials, over
             all workers (the study's sampler is wrapped in `BalancedSampler`; it picks the rest).
             None disables it.
+        n_trials: The old name of `max_trials` (deprecated; a DeprecationWarning says so).
         **kwargs: Passed to `keras_tuner.Oracle` (seed, max_consecutive_failed_trials, ...).
+
+    Raises:
+        ValueError: for a study whose direction is not the objective's, a multi-objective
+            one, a `max_trials` below 1, or both `max_trials` and `n_trials`.
     """
 
-    def __init__(self, study: optuna.Study, *, n_trials: int | None,
-                 objective: str = "val_accuracy", timeout: float | None = None,
-                 balanced_param: str | None = None, **kwargs: object) -> None:
-        if study.direction != optuna.study.StudyDirection.MAXIMIZE:
-            raise ValueError(f"`study` must maximize {objective!r}, but its direction is "
-                             f"{study.direction.name}.")
-        if n_trials is not None and n_trials < 1:
-            raise ValueError(f"`n_trials` must be positive, but got {n_trials}.")
-        super().__init__(objective=keras_tuner.Objective(objective, "max"), **kwargs)
+    def __init__(self, study: optuna.Study | None = None, *, max_trials: int | None = None,
+                 objective: str | keras_tuner.Objective = "val_accuracy",
+                 timeout: float | None = None, balanced_param: str | None = None,
+                 n_trials: int | None = None, **kwargs: object) -> None:
+        max_trials = renamed_argument("max_trials", max_trials, "n_trials", n_trials)
+        if max_trials is not None and max_trials < 1:
+            raise ValueError(f"`max_trials` must be positive, but got {max_trials}.")
+        super().__init__(objective=objective, **kwargs)
+        if not isinstance(self.objective, keras_tuner.Objective):
+            raise ValueError(f"`objective` must be one metric (an Optuna study of one "
+                             f"direction), but got {objective!r}.")
+        direction = ("minimize" if self.objective.direction == "min" else "maximize")
+        if study is None:
+            study = optuna.create_study(direction=direction, sampler=optuna.samplers.TPESampler(
+                seed=kwargs.get("seed")))
+        if study.direction.name.lower() != direction:
+            raise ValueError(f"`study` must {direction} {self.objective.name!r} (the "
+                             f"objective's direction is {self.objective.direction!r}), but its "
+                             f"direction is {study.direction.name}.")
+        # Not Keras Tuner's `max_trials`, which it would compare with this process's trials
+        # alone: the budget is counted in the storage, over every worker.
+        self.n_trials = max_trials
         self.study = study
-        self.n_trials = n_trials
         self.balanced_param = balanced_param
         if balanced_param is not None and not isinstance(study.sampler, BalancedSampler):
             study.sampler = BalancedSampler(study.sampler, balanced_param, study=study)
@@ -192,10 +214,15 @@ class OptunaOracle(keras_tuner.Oracle):
 
     # -- answers for the whole study ------------------------------------------------------
 
+    @property
+    def maximizes(self) -> bool:
+        """Whether a higher objective is better."""
+        return self.objective.direction == "max"
+
     def get_best_trials(self, num_trials: int = 1) -> list[keras_tuner.engine.trial.Trial]:
         """The best COMPLETE trials of the whole study, from every process, best first."""
         complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        complete.sort(key=lambda trial: trial.value, reverse=True)
+        complete.sort(key=lambda trial: trial.value, reverse=self.maximizes)
         return [self._as_keras_tuner_trial(trial) for trial in complete[:num_trials]]
 
     def remaining_trials(self) -> int | None:

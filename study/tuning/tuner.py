@@ -35,9 +35,14 @@ class OptunaTuner(keras_tuner.Tuner):
 
     Args:
         hypermodel: A `build(hp) -> keras.Model` function (or `HyperModel`).
-        study: The Optuna study (maximize) that samples and stores the trials.
-        n_trials: Finished trials, over all processes, at which the search stops.
-        objective: Per-epoch metric to maximise and report.
+        study: The Optuna study that samples and stores the trials (its direction must be the
+            objective's); None: a new in-memory study. Give a study in a storage
+            (`optuna.create_study(storage=..., load_if_exists=True)`) to resume or share it.
+        max_trials: Finished trials, over all processes, at which the search stops.
+        objective: The per-epoch metric to optimise and report, as Keras Tuner takes it: a
+            name whose direction it infers, or a `keras_tuner.Objective`.
+        oracle: An `OptunaOracle` made beforehand, instead of `study`, `max_trials`,
+            `objective`, `timeout`, `balanced_param` and `seed`.
         balanced_param: Choice hyperparameter that gets an equal share of trials.
         timeout: Seconds after which no new trial starts.
         seed: Base seed; trial `n` of the study trains with seed `seed + n`.
@@ -48,6 +53,9 @@ class OptunaTuner(keras_tuner.Tuner):
         progress: Where concise progress lines go; None prints nothing.
         directory: Keras Tuner's folder for checkpoints; by default a private temporary folder
             per process (removed at exit), since the Optuna storage holds the study itself.
+        project_name: Keras Tuner's sub-folder of `directory` (default "untitled_project").
+        overwrite: Start Keras Tuner's folder afresh (default True: the study, not the folder,
+            is the record a search resumes from).
         keep_best_weights: Save each trial's best-epoch weights, as Keras Tuner does, so that
             `get_best_models` works in this process. Saving costs 0.4-0.8 s per improving
             epoch on CPU; a study that retrains from the best hyperparameters can skip it.
@@ -60,29 +68,44 @@ class OptunaTuner(keras_tuner.Tuner):
             takes the global policy when the tuner is made. Set before each build, since
             Keras Tuner's `clear_session()` resets the global policy.
         code_version: The code the trials run on, stored with each (`code_version`).
+        n_trials: The old name of `max_trials` (deprecated).
         **kwargs: Passed to `keras_tuner.Tuner`.
+
+    Raises:
+        ValueError: for an `oracle` given with the arguments it replaces, or one that is not
+            an `OptunaOracle`; see `OptunaOracle` for the others.
     """
 
     def __init__(self, hypermodel: Callable[[keras_tuner.HyperParameters], keras.Model] |
-                 keras_tuner.HyperModel, *, study: optuna.Study, n_trials: int | None,
-                 objective: str = "val_accuracy",
-                 balanced_param: str | None = None,
+                 keras_tuner.HyperModel, *, study: optuna.Study | None = None,
+                 max_trials: int | None = None,
+                 objective: str | keras_tuner.Objective = "val_accuracy",
+                 oracle: OptunaOracle | None = None, balanced_param: str | None = None,
                  timeout: float | None = None, seed: int = 0, images_per_epoch: int | None = None,
                  training_data: Callable[[int], object] | None = None,
                  progress: Progress | None = None, directory: str | None = None,
+                 project_name: str = "untitled_project", overwrite: bool = True,
                  keep_best_weights: bool = True,
                  architecture_params: tuple[str, ...] | None = None,
                  reuse_compiled: bool = True, dtype_policy: str | None = None,
-                 code_version: str | None = None, **kwargs: object) -> None:
-        oracle = OptunaOracle(study, n_trials=n_trials, objective=objective, timeout=timeout,
-                              balanced_param=balanced_param, seed=seed)
+                 code_version: str | None = None, n_trials: int | None = None,
+                 **kwargs: object) -> None:
+        if oracle is None:
+            oracle = OptunaOracle(study, max_trials=max_trials, objective=objective,
+                                  timeout=timeout, balanced_param=balanced_param, seed=seed,
+                                  n_trials=n_trials)
+        else:
+            _check_own_oracle(oracle, study=study, max_trials=max_trials, n_trials=n_trials,
+                              timeout=timeout, balanced_param=balanced_param,
+                              objective=None if objective == "val_accuracy" else objective)
+            seed = oracle.seed if seed == 0 and oracle.seed is not None else seed
         if directory is None:
             directory = tempfile.mkdtemp(prefix="bnstudy-tuner-")
             atexit.register(shutil.rmtree, directory, ignore_errors=True)
         models = TrialModels(hypermodel, dtype_policy=dtype_policy, reuse=reuse_compiled,
                              architecture_params=architecture_params)
         super().__init__(oracle=oracle, hypermodel=models, directory=directory,
-                         project_name="keras_tuner", overwrite=True, **kwargs)
+                         project_name=project_name, overwrite=overwrite, **kwargs)
         self.seed = seed
         self.images_per_epoch = images_per_epoch
         self.training_data = training_data
@@ -172,7 +195,8 @@ class OptunaTuner(keras_tuner.Tuner):
             self._history, self.oracle.objective.name, epoch_seconds=self._epoch_seconds,
             param_count=self._param_count, seed=self.seed + number,
             compiled_model=self.hypermodel.last_build, dtype_policy=self._dtype_policy,
-            images_per_epoch=self.images_per_epoch, code_version=self.code_version)
+            images_per_epoch=self.images_per_epoch, code_version=self.code_version,
+            maximize=self.oracle.maximizes)
         self.oracle.set_user_attrs(trial.trial_id, attrs)
         return histories
 
@@ -217,7 +241,20 @@ class OptunaTuner(keras_tuner.Tuner):
             # only, and differ from the numbers the progress lines print once a study resumes.
             complete = self.oracle.study.get_trials(deepcopy=False,
                                                     states=(optuna.trial.TrialState.COMPLETE,))
-            best = max(complete, key=lambda frozen: frozen.value, default=None)
+            sign = 1 if self.oracle.maximizes else -1
+            best = max(complete, key=lambda frozen: sign * frozen.value, default=None)
             self.progress.trial_ended(self.oracle.last_told, best,
                                       self.oracle.remaining_trials())
 
+
+
+def _check_own_oracle(oracle: object, **replaced: object) -> None:
+    """Refuses an oracle that is not an `OptunaOracle`, or one given beside what it replaces."""
+    if not isinstance(oracle, OptunaOracle):
+        raise ValueError(f"`oracle` must be an OptunaOracle (its trials live in an Optuna "
+                         f"study), but got {type(oracle).__name__}; under any other oracle use "
+                         "a plain keras_tuner.Tuner.")
+    given = sorted(name for name, value in replaced.items() if value is not None)
+    if given:
+        raise ValueError(f"`oracle` replaces {', '.join(given)}: give them to the "
+                         f"OptunaOracle, but got {', '.join(f'{n}=' for n in given)} beside it.")

@@ -72,7 +72,7 @@ def main() -> int:
     def training_data(seed: int) -> tf.data.Dataset:
         return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(128, seed=seed).batch(16)
 
-    tuner = OptunaTuner(_build, study=study, n_trials=args.n_trials, seed=args.seed,
+    tuner = OptunaTuner(_build, study=study, max_trials=args.n_trials, seed=args.seed,
                         training_data=training_data, balanced_param="bn_position")
 
     def search() -> str:

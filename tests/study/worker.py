@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     hp = keras_tuner.HyperParameters()
     hp.Choice("bn_position", ["before", "after"])
     hp.Float("learning_rate", 1e-3, 1.0, sampling="log")
-    oracle = OptunaOracle(study, n_trials=args.n_trials, hyperparameters=hp,
+    oracle = OptunaOracle(study, max_trials=args.n_trials, hyperparameters=hp,
                           balanced_param="bn_position")
     oracle._set_project_dir(args.folder, "p")
     if args.wait:

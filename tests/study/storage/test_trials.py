@@ -95,7 +95,7 @@ def storage(space, tmp_path_factory) -> optuna.storages.BaseStorage:
     storage = optuna.storages.InMemoryStorage()
     study = optuna.create_study(storage=storage, study_name="s", direction="maximize",
                                 pruner=optuna.pruners.ThresholdPruner(lower=0.5))
-    oracle = OptunaOracle(study, n_trials=len(PLAN), hyperparameters=space,
+    oracle = OptunaOracle(study, max_trials=len(PLAN), hyperparameters=space,
                           balanced_param=SCIENTIFIC_PARAM, seed=0)
     oracle._set_project_dir(str(tmp_path_factory.mktemp("oracle")), "oracle")
     for number in sorted(PLAN):

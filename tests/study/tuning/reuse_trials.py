@@ -81,7 +81,7 @@ def main() -> int:
     def training_data(seed: int) -> tf.data.Dataset:
         return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(64, seed=seed).batch(16)
 
-    tuner = OptunaTuner(build, study=study, n_trials=len(LEARNING_RATES), seed=3,
+    tuner = OptunaTuner(build, study=study, max_trials=len(LEARNING_RATES), seed=3,
                         training_data=training_data, balanced_param=None,
                         architecture_params=("width", "bn_position"),
                         reuse_compiled=args.reuse_compiled == "on")

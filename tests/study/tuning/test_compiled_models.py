@@ -152,7 +152,8 @@ def test_the_dtype_policy_survives_keras_tuners_clear_session():
 
 def test_a_search_trial_records_its_dtype_policy_compiled_model_and_epoch_times(tmp_path):
     """Keras Tuner clears the session, and with it the global policy, before each build."""
-    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.NopPruner(),
+    # Minimising: the objective is a loss (the tuner once maximised any objective it was given).
+    study = optuna.create_study(direction="minimize", pruner=optuna.pruners.NopPruner(),
                                 storage=f"sqlite:///{tmp_path / 'policy.db'}")
     for learning_rate in (0.1, 0.2, 0.3, 0.4):  # two trials of one architecture per search
         study.enqueue_trial({"width": 2, "learning_rate": learning_rate})
@@ -162,7 +163,7 @@ def test_a_search_trial_records_its_dtype_policy_compiled_model_and_epoch_times(
     try:
         for reuse, expected, n_trials in ((False, ["new", "new"], 2),
                                           (True, ["new", "reused"], 4)):
-            tuner = OptunaTuner(_dense_space, study=study, n_trials=n_trials,
+            tuner = OptunaTuner(_dense_space, study=study, max_trials=n_trials,
                                 objective="val_loss", balanced_param=None,
                                 architecture_params=("width",), reuse_compiled=reuse)
             keras.config.set_dtype_policy("float32")  # the tuner took the policy already

@@ -86,7 +86,7 @@ def test_the_tuner_keeps_one_train_step_in_memory_however_many_trials_it_runs():
 
     def live_steps_after(n_trials: int) -> int:
         study = optuna.create_study(direction="maximize")
-        tuner = OptunaTuner(_build, study=study, n_trials=n_trials, balanced_param=None)
+        tuner = OptunaTuner(_build, study=study, max_trials=n_trials, balanced_param=None)
         tuner.search(x, y, validation_data=(x, y), epochs=1, batch_size=32)
         del tuner
         keras.backend.clear_session()

@@ -24,7 +24,7 @@ def _space() -> keras_tuner.HyperParameters:
 def _oracle(tmp_path, study=None, **kwargs) -> OptunaOracle:
     study = study or optuna.create_study(direction="maximize",
                                          sampler=optuna.samplers.TPESampler(seed=0))
-    kwargs.setdefault("n_trials", 10)
+    kwargs.setdefault("max_trials", 10)
     kwargs.setdefault("balanced_param", "bn_position")
     oracle = OptunaOracle(study, hyperparameters=_space(), **kwargs)
     oracle._set_project_dir(str(tmp_path), "oracle")
@@ -84,8 +84,8 @@ def test_balance_counts_trials_of_other_workers_in_the_storage(tmp_path):
 
 def test_budget_is_counted_from_the_storage_not_per_process(tmp_path):
     study = optuna.create_study(direction="maximize")
-    first = _oracle(tmp_path / "a", study, n_trials=3)
-    second = _oracle(tmp_path / "b", study, n_trials=3)
+    first = _oracle(tmp_path / "a", study, max_trials=3)
+    second = _oracle(tmp_path / "b", study, max_trials=3)
 
     _finish(first)
     _finish(second)
@@ -100,7 +100,7 @@ def test_budget_is_counted_from_the_storage_not_per_process(tmp_path):
 def test_running_trials_of_other_workers_hold_their_place_in_the_budget(tmp_path):
     study = optuna.create_study(direction="maximize")
     study.ask()  # another worker's trial, still training
-    oracle = _oracle(tmp_path, study, n_trials=1)
+    oracle = _oracle(tmp_path, study, max_trials=1)
 
     assert oracle.create_trial("tuner0").status == TrialStatus.STOPPED
 
@@ -108,7 +108,7 @@ def test_running_trials_of_other_workers_hold_their_place_in_the_budget(tmp_path
 def test_a_trial_asked_beyond_the_budget_is_failed_as_surplus(tmp_path, monkeypatch):
     study = optuna.create_study(direction="maximize")
     study.ask()  # another worker took the last place between our count and our ask
-    oracle = _oracle(tmp_path, study, n_trials=1)
+    oracle = _oracle(tmp_path, study, max_trials=1)
     monkeypatch.setattr(oracle, "_count", lambda states: 0)
 
     assert oracle.create_trial("tuner0").status == TrialStatus.STOPPED
@@ -136,7 +136,7 @@ def test_pruned_trial_is_stored_as_pruned_with_its_last_reported_value(tmp_path)
 
 
 def test_diverged_trial_is_pruned_with_the_reason_and_counts_against_the_budget(tmp_path):
-    oracle = _oracle(tmp_path, n_trials=2)
+    oracle = _oracle(tmp_path, max_trials=2)
     trial = oracle.create_trial("tuner0")
     oracle.report(trial.trial_id, 0.1, 1)
     oracle.stop_early(trial.trial_id, "diverged: loss is nan at epoch 1")
@@ -151,7 +151,7 @@ def test_diverged_trial_is_pruned_with_the_reason_and_counts_against_the_budget(
 
 
 def test_crashed_trial_is_failed_with_its_error_and_does_not_use_the_budget(tmp_path):
-    oracle = _oracle(tmp_path, n_trials=2)
+    oracle = _oracle(tmp_path, max_trials=2)
     trial = oracle.create_trial("tuner0")
     trial.status = TrialStatus.FAILED
     trial.message = "Traceback ...\nValueError: out of memory"
@@ -176,14 +176,36 @@ def test_best_trials_come_from_the_whole_study(tmp_path):
     assert best.hyperparameters.values["learning_rate"] == pytest.approx(0.0123)
 
 
-def test_study_must_maximize(tmp_path):
+def test_the_study_must_go_the_objectives_way(tmp_path):
     with pytest.raises(ValueError, match="must maximize 'val_accuracy'.*MINIMIZE"):
         _oracle(tmp_path, optuna.create_study(direction="minimize"))
+    with pytest.raises(ValueError, match="must minimize 'val_loss'.*'min'.*MAXIMIZE"):
+        _oracle(tmp_path, optuna.create_study(direction="maximize"), objective="val_loss")
+    oracle = _oracle(tmp_path, optuna.create_study(direction="minimize"),
+                     objective=keras_tuner.Objective("val_error", "min"))
+    assert not oracle.maximizes
+    made = OptunaOracle(objective="val_loss", max_trials=2, hyperparameters=_space())
+    assert made.study.direction == optuna.study.StudyDirection.MINIMIZE
 
 
-def test_n_trials_must_be_positive(tmp_path):
-    with pytest.raises(ValueError, match="`n_trials` must be positive, but got 0"):
-        _oracle(tmp_path, n_trials=0)
+def test_max_trials_must_be_positive_and_n_trials_is_its_deprecated_name(tmp_path):
+    with pytest.raises(ValueError, match="`max_trials` must be positive, but got 0"):
+        _oracle(tmp_path, max_trials=0)
+    with pytest.deprecated_call(match="`n_trials` is deprecated .* pass `max_trials`"):
+        assert _oracle(tmp_path, max_trials=None, n_trials=4).n_trials == 4
+    with pytest.raises(ValueError, match="old name of `max_trials`: pass one of them"):
+        _oracle(tmp_path, max_trials=3, n_trials=4)
+
+
+def test_a_minimising_study_ranks_its_lowest_trial_best(tmp_path):
+    study = optuna.create_study(direction="minimize")
+    for rate, loss in ((0.01, 0.5), (0.02, 0.2), (0.03, 0.9)):
+        study.add_trial(optuna.trial.create_trial(
+            params={"learning_rate": rate}, value=loss,
+            distributions={"learning_rate": optuna.distributions.FloatDistribution(0.001, 1.0)}))
+    oracle = _oracle(tmp_path, study, objective="val_loss", balanced_param=None)
+
+    assert [t.score for t in oracle.get_best_trials(3)] == [0.2, 0.5, 0.9]
 
 
 def test_end_trial_waits_for_the_oracles_lock_as_keras_tuner_asks(tmp_path, monkeypatch):

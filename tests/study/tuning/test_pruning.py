@@ -120,7 +120,7 @@ def test_every_sampler_and_pruner_keeps_the_balance_and_the_first_prunable_epoch
     hp.Choice("bn_position", ["before", "after"])
     hp.Float("learning_rate", 1e-4, 0.5, sampling="log")
     hp.Choice("alpha", [0.35, 0.5, 0.75, 1.0])
-    oracle = OptunaOracle(study, n_trials=config.n_trials, hyperparameters=hp,
+    oracle = OptunaOracle(study, max_trials=config.n_trials, hyperparameters=hp,
                           balanced_param="bn_position", seed=config.seed)
     oracle._set_project_dir(str(tmp_path), "matrix")
 

@@ -36,7 +36,7 @@ def _build(hp: keras_tuner.HyperParameters) -> keras.Model:
 
 def _search(study, build=_build, n_trials=2, callbacks=(), **kwargs) -> OptunaTuner:
     kwargs.setdefault("balanced_param", "bn_position")
-    tuner = OptunaTuner(build, study=study, n_trials=n_trials, seed=7, images_per_epoch=64,
+    tuner = OptunaTuner(build, study=study, max_trials=n_trials, seed=7, images_per_epoch=64,
                         **kwargs)
     x, y = _data()
     tuner.search(x, y, validation_data=_data(1), epochs=EPOCHS, batch_size=16,

@@ -132,10 +132,27 @@ def test_settings_of_a_later_step_are_refused_before_the_search_starts(tmp_path,
     assert not (tmp_path / "s.db").exists() and not (tmp_path / "copy.db").exists()
 
 
+# A space of one dense layer: the family's searches train for real, in seconds.
+DENSE_SPACE = '''
+import keras
+
+
+def build(hp, context):
+    hp.Choice("bn_position", ["before", "after"])
+    rate = hp.Float("learning_rate", 1e-3, 0.1, sampling="log")
+    model = keras.Sequential([keras.Input(context.input_shape), keras.layers.Rescaling(1 / 255),
+                              keras.layers.Flatten(), keras.layers.Dense(context.num_classes)])
+    model.compile(optimizer=keras.optimizers.SGD(rate), metrics=["accuracy"],
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+'''
+
+
 def _family(tmp_path) -> list[str]:
-    # Real searches of tiny models (1 and 2 epochs, pruning off), fake reruns.
+    # Real searches of a tiny model (1 and 2 epochs, pruning off), fake reruns.
     return ["--budgets", "1,2", "--budget-trials", "2,2", "--warm-start", "1", "--pruner",
             "none", "--train-size", "128", "--val-size", "64", "--batch-size", "64",
+            "--search-space", "family_dense.space",
             "--storage", f"sqlite:///{tmp_path / 'f.db'}", "--study-name", "F",
             "--top-k", "1", "--select-seeds", "2", "--max-reruns", "40",
             "--out", str(tmp_path / "report")]
@@ -144,6 +161,9 @@ def _family(tmp_path) -> list[str]:
 def test_a_two_budget_family_runs_to_a_verdict_per_budget_and_resumes_after_a_kill(
         tmp_path, fake_training, monkeypatch, capsys):
     calls, _ = fake_training
+    (tmp_path / "family_dense").mkdir()
+    (tmp_path / "family_dense" / "space.py").write_text(DENSE_SPACE)
+    monkeypatch.syspath_prepend(str(tmp_path))
     fake = training_module.train_and_score
     selected: list[tuple[str, int]] = []
 

@@ -78,9 +78,9 @@ class PlateauStep:
 class BudgetFamily:
     """A family's members, shortest budget first, with the question and margin they share."""
 
-    family: str
-    question: Question
-    margin: float
+    family: str  # the first member's study name
+    question: Question  # the reference and the value compared with it, at every budget
+    margin: float  # the equivalence margin every member's verdict was decided with
     results: tuple[BudgetResult, ...]
 
     @property

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -68,23 +69,38 @@ def verdict_contract() -> list[str]:
 @pytest.fixture(scope="session")
 def studies_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shared, never modified, sqlite file."""
-    path = tmp_path_factory.mktemp("studies") / "studies.db"
+
+    def write(storage: optuna.storages.BaseStorage) -> None:
+        write_synthetic_study(storage, SEARCH_ONLY, effect=0.0, n_trials=32, seed=3)
+        write_synthetic_study(storage, CONFIRMED, effect=0.01, n_trials=32, n_confirm_seeds=30,
+                              seed=4)
+        write_synthetic_study(storage, ONE_RERUN, effect=0.0, n_trials=24, n_confirm_seeds=1,
+                              seed=5)
+        _write_unusable(storage)
+
+    return _sqlite_file(tmp_path_factory.mktemp("studies") / "studies.db", write)
+
+
+def _sqlite_file(path: Path, write: Callable[[optuna.storages.BaseStorage], None]) -> Path:
+    """A new sqlite file at `path` with what `write` puts in its storage, closed."""
     storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
-    write_synthetic_study(storage, SEARCH_ONLY, effect=0.0, n_trials=32, seed=3)
-    write_synthetic_study(storage, CONFIRMED, effect=0.01, n_trials=32, n_confirm_seeds=30, seed=4)
-    write_synthetic_study(storage, ONE_RERUN, effect=0.0, n_trials=24, n_confirm_seeds=1, seed=5)
-    _write_unusable(storage)
+    write(storage)
     storage.remove_session()
     storage.engine.dispose()
     return path
 
 
+def _own_copy(path: Path, tmp_path: Path) -> str:
+    """A sqlite URL to a test's own copy of the file at `path`."""
+    copy = tmp_path / path.name
+    shutil.copyfile(path, copy)
+    return f"sqlite:///{copy}"
+
+
 @pytest.fixture
 def storage_url(studies_db: Path, tmp_path: Path) -> str:
     """A sqlite URL to this test's own copy of the studies."""
-    copy = tmp_path / "studies.db"
-    shutil.copyfile(studies_db, copy)
-    return f"sqlite:///{copy}"
+    return _own_copy(studies_db, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -111,18 +127,15 @@ def families() -> dict[str, FamilyAnalysis]:
 @pytest.fixture(scope="session")
 def family_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A sqlite file holding SHIFTING as FAMILY, and a study ALONE without longer members."""
-    path = tmp_path_factory.mktemp("family") / "family.db"
-    storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
-    write_synthetic_family(storage, FAMILY, SHIFTING)
-    write_synthetic_study(storage, ALONE, effect=0.0, n_trials=12, seed=9)
-    storage.remove_session()
-    storage.engine.dispose()
-    return path
+
+    def write(storage: optuna.storages.BaseStorage) -> None:
+        write_synthetic_family(storage, FAMILY, SHIFTING)
+        write_synthetic_study(storage, ALONE, effect=0.0, n_trials=12, seed=9)
+
+    return _sqlite_file(tmp_path_factory.mktemp("family") / "family.db", write)
 
 
 @pytest.fixture
 def family_url(family_db: Path, tmp_path: Path) -> str:
     """A sqlite URL to this test's own copy of `family_db`."""
-    copy = tmp_path / "family.db"
-    shutil.copyfile(family_db, copy)
-    return f"sqlite:///{copy}"
+    return _own_copy(family_db, tmp_path)

@@ -229,7 +229,7 @@ def run_analysis(config: AnalysisConfig) -> str:
                     for value in question.others]
             for run in runs:
                 check_out_dir(run.out_dir, run.study_name, overwrite=run.overwrite)
-    return "\n".join(_analyse_and_write(run)[1] for run in runs)
+    return "\n".join(_write_and_attach(_analyse(run), run) for run in runs)
 
 
 def run_family(config: AnalysisConfig) -> str:
@@ -261,11 +261,16 @@ def run_family(config: AnalysisConfig) -> str:
                   files=FIXED_FILES + FAMILY_FILES)
     for run in runs[1:]:
         check_out_dir(run.out_dir, run.study_name, overwrite=run.overwrite)
-    analyses, lines = [], []
+    # Every member is analysed before any is written: one that cannot be leaves no report.
+    analyses = []
     for member, run in zip(members, runs, strict=True):
-        analysis, closing = _analyse_and_write(run)
-        analyses.append(analysis)
-        lines.append(f"At {member.epochs} epochs: {closing}")
+        try:
+            analyses.append(_analyse(run))
+        except AnalysisError as error:
+            raise AnalysisError(f"At {member.epochs} epochs ({member.study_name!r}): "
+                                f"{error}") from None
+    lines = [f"At {member.epochs} epochs: {_write_and_attach(analysis, run)}"
+             for member, analysis, run in zip(members, analyses, runs, strict=True)]
     family = family_analysis(members, analyses)
     written = write_family_outputs(family, config.out_dir, overwrite=config.overwrite)
     lines.append(f"{dependence_sentence(family.budgets)} Budgets: {written[0]}")
@@ -288,10 +293,9 @@ def _warn_without_dashboard(step: Callable[[], str | None]) -> str | None:
         return None
 
 
-def _analyse_and_write(config: AnalysisConfig) -> tuple[Analysis, str]:
-    """One comparison (`config.compare`, or the only one) analysed, written and attached to the
-    dashboard, its folder already checked; returns it with its closing lines."""
-    analysis = analyze(
+def _analyse(config: AnalysisConfig) -> Analysis:
+    """One comparison (`config.compare`, or the only one) analysed, nothing written."""
+    return analyze(
         config.storage,
         config.study_name,
         margin=config.margin,
@@ -299,6 +303,11 @@ def _analyse_and_write(config: AnalysisConfig) -> tuple[Analysis, str]:
         interval=config.interval,
         compare=config.compare,
     )
+
+
+def _write_and_attach(analysis: Analysis, config: AnalysisConfig) -> str:
+    """Writes an analysis into its folder (already checked) and attaches it to the dashboard;
+    returns the closing lines."""
     written = write_outputs(analysis, config.out_dir, overwrite=config.overwrite)
     uploaded = None
     if config.note:
@@ -308,5 +317,4 @@ def _analyse_and_write(config: AnalysisConfig) -> tuple[Analysis, str]:
 
         uploaded = _warn_without_dashboard(attach)
     closing = f"{verdict_sentence(analysis)} Report: {written.report}"
-    return analysis, closing if uploaded is None else f"{closing}\n{uploaded}"
-
+    return closing if uploaded is None else f"{closing}\n{uploaded}"

@@ -7,6 +7,7 @@ import json
 
 import optuna
 from optuna.artifacts import get_all_artifact_meta
+from optuna.distributions import CategoricalDistribution
 
 from analysis.cli import build_parser, main
 from analysis.reports.writer import MANIFEST
@@ -92,6 +93,25 @@ def test_a_longer_member_is_refused_and_an_out_holding_other_files_before_any_wo
     assert "must name the family's first study with --budgets, 'fam'" in first
     assert f"{out / 'epochs-16'} holds report.md that it did not write" in second
     assert sorted(path.name for path in out.iterdir()) == ["epochs-16"]  # nothing written
+
+
+def test_a_member_that_cannot_be_analysed_is_one_line_naming_it_and_nothing_is_written(
+        family_url, tmp_path, capsys):
+    longest = optuna.create_study(storage=family_url, study_name=f"{FAMILY}/epochs-32",
+                                  direction="maximize")
+    longest.add_trial(optuna.trial.create_trial(
+        value=0.8, params={"bn_position": "before"},
+        distributions={"bn_position": CategoricalDistribution(["before", "after"])}))
+    out = tmp_path / "out"
+
+    code = main(["--storage", family_url, "--study-name", FAMILY, "--budgets", "--out",
+                 str(out), *FAST])
+
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert line.startswith("python -m analysis: error: At 32 epochs ('fam/epochs-32'): A "
+                           "verdict needs at least 2 COMPLETE trials")
+    assert not out.exists()
 
 
 def test_help_names_the_flag():

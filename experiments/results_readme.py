@@ -38,6 +38,9 @@ from study.storage.opener import load_study, load_study_if_any, open_storage
 PROG = "python experiments/results_readme.py"
 
 BLOG = {"before": 0.8281, "after": 0.8203}  # the blog's single runs, untuned, one seed each
+# How every README this script writes starts its first paragraph: one without it was written by
+# someone else, and is not overwritten.
+MARKER = "Written by `experiments/results_readme.py`"
 
 
 def _machine() -> str:
@@ -278,7 +281,7 @@ def readme(storage: str, study_name: str, results: Path, command: str,
                                            "sampler", "pruner", "seed", "augment")}
     lines = [
         f"# BN placement in MobileNetV2: the study `{study_name}`", "",
-        f"Written by `experiments/results_readme.py` at "
+        f"{MARKER} at "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC from `study.db` beside it; nothing in this "
         "folder is edited by hand.", "",
         "## How to run it, or resume it", "", "```bash", command, "```", "",
@@ -301,6 +304,21 @@ def readme(storage: str, study_name: str, results: Path, command: str,
     return "\n".join(lines)
 
 
+def check_ours(path: Path) -> None:
+    """Refuses to overwrite a README.md that this script did not write.
+
+    Raises:
+        UsageError: when `path` exists without `MARKER` before its first section.
+    """
+    if not path.exists():
+        return
+    head = path.read_text(errors="replace").split("\n## ", 1)[0]
+    if MARKER not in head:
+        raise UsageError(f"`--results` must hold no README.md or one written by this script "
+                         f"(starting {MARKER!r}), but {str(path)!r} was written by someone "
+                         "else; move it away to write one here.")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Writes README.md into --results; exit code 2 with one line for a user mistake."""
 
@@ -319,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.history is not None and not args.history.is_file():
             raise UsageError(f"`--history` must be an existing file, but got "
                              f"{str(args.history)!r}.")
+        check_ours(args.results / "README.md")
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         text = readme(args.storage, args.study_name, args.results, args.command,
                       args.history)

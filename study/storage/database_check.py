@@ -1,20 +1,24 @@
 """Whether a database is one Optuna may touch: checked before Optuna creates or reads tables.
 
 `study.storage.opener` calls `check_database` for every storage it opens: a database of another
-program, a look-alike of Optuna's tables, a read-only one in write mode, or an unreachable
-server is refused with one line, and nothing is written. Light on purpose: no Keras, no pandas.
+program, a look-alike of Optuna's tables, a read-only one (or a SQLite file in a read-only
+folder) in write mode, or an unreachable server is refused with one line, and nothing is
+written. Light on purpose: no Keras, no pandas.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import sqlalchemy
 from sqlalchemy.engine import URL
 
 from study.errors import StorageError
 
-__all__ = ["CREATION_WAIT_S", "EXAMPLE_URL", "SHOWN_NAMES", "check_database", "reason"]
+__all__ = ["CREATION_WAIT_S", "EXAMPLE_URL", "SHOWN_NAMES", "check_database",
+           "check_sqlite_folder", "reason"]
 
 EXAMPLE_URL = "sqlite:///studies/bnstudy.db"
 SHOWN_NAMES = 10  # an error lists this many study or table names at most
@@ -41,11 +45,14 @@ CREATION_WAIT_S = 10.0
 
 
 def check_database(url: URL, shown: str, engine_kwargs: dict[str, object], *,
-                    read_only: bool) -> bool:
+                    read_only: bool, create: bool = True) -> bool:
     """Refuses a database Optuna must not touch; returns whether Optuna's tables are made.
 
     Made means past `version_info`, Optuna's second table: its schema version can be checked,
     and Optuna must not add tables (to a storage of an older schema) before checking it.
+    A database without tables is Optuna's to fill only in write mode with `create`: a command
+    that needs studies already there (confirm, select) must not fill an empty file the user
+    made, or an empty database, with Optuna's tables before finding no study in them.
 
     Reads the table names (and the columns of Optuna's marker tables) and, in write mode,
     tries a write that changes nothing, in a transaction that is rolled back.
@@ -80,7 +87,7 @@ def check_database(url: URL, shown: str, engine_kwargs: dict[str, object], *,
                 waited += 0.5
                 connection.rollback()
                 tables = _optuna_tables(connection, shown, url, sqlite=sqlite)
-            if not tables and read_only:
+            if not tables and (read_only or not create):
                 raise StorageError(f"`storage` must hold Optuna studies, but {shown!r} has no "
                                    "tables.")
             if not read_only:
@@ -88,6 +95,26 @@ def check_database(url: URL, shown: str, engine_kwargs: dict[str, object], *,
     finally:
         engine.dispose()
     return "version_info" in tables
+
+
+def check_sqlite_folder(path: Path, shown: str, *, exists: bool) -> None:
+    """Refuses a SQLite file whose folder (or, for a new file, the nearest existing folder
+    above it) this process cannot write to.
+
+    SQLite writes a journal beside the file for every change, so a file in a read-only folder
+    cannot be written to even where the file itself may be, and the driver only says so at
+    the first write, as an error of the transaction. `os.access` asks the kernel, which also
+    answers for root in an immutable folder (`chattr +i`) or on a read-only mount.
+    """
+    folder = next(parent for parent in path.parents if parent.exists())
+    if os.access(folder, os.W_OK | os.X_OK):
+        return
+    if exists:
+        raise StorageError(f"`storage` must lie in a folder that can be written to (SQLite "
+                           f"writes a journal beside its file), but the folder {str(folder)!r} "
+                           f"of {shown!r} is read-only; `python -m analysis` can still read it.")
+    raise StorageError(f"`storage` must lie in a folder that can be written to, to be created, "
+                       f"but {str(folder)!r}, where {shown!r} would be made, is read-only.")
 
 
 def _creation_finished(connection: sqlalchemy.engine.Connection, tables: set[str]) -> bool:

@@ -22,7 +22,13 @@ from sqlalchemy.engine import URL, make_url
 
 from study.errors import StorageError
 from study.storage.contract import CONFIG_ATTR
-from study.storage.database_check import EXAMPLE_URL, SHOWN_NAMES, check_database, reason
+from study.storage.database_check import (
+    EXAMPLE_URL,
+    SHOWN_NAMES,
+    check_database,
+    check_sqlite_folder,
+    reason,
+)
 from study.storage.heartbeat import stale_callback
 
 __all__ = ["check_not_under_a_file", "check_storage", "create_or_load_study", "has_study",
@@ -60,7 +66,8 @@ def open_storage(url: str, *, read_only: bool = False, create: bool = True,
         read_only: For reading studies (`analysis`): never creates a file or tables, and the
             storage must already hold Optuna's tables. Otherwise (search, confirm) the storage
             must accept writes, and trials keep heartbeats.
-        create: In write mode, whether a missing SQLite file may be created (with its folder).
+        create: In write mode, whether a new storage may be made: a missing SQLite file
+            (with its folder), or Optuna's tables in a database without tables.
         heartbeat_interval: Seconds between a running trial's heartbeats (write mode).
         grace_period: Seconds without a heartbeat after which a running trial is taken for
             dead (its worker was killed), failed, and its parameters queued again. Optuna's
@@ -72,14 +79,21 @@ def open_storage(url: str, *, read_only: bool = False, create: bool = True,
     Raises:
         StorageError: when the URL is malformed, the database unreachable, not an Optuna
             storage (tables of another program), of another Optuna schema version, read-only
-            in write mode, or (read-only or `create=False`) a SQLite file does not exist.
+            or (SQLite) in a read-only folder in write mode, or (read-only or `create=False`)
+            a SQLite file does not exist or the database has no tables.
     """
     parsed, shown = _parse(url)
     new_file = _new_sqlite_file(parsed, shown, read_only=read_only, create=create)
     if new_file is not None:
-        new_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            new_file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # e.g. made read-only since it was checked
+            raise StorageError(f"`storage` must lie in a folder that can be created, but "
+                               f"{str(new_file.parent)!r} for {shown!r} cannot be "
+                               f"({error.strerror}).") from None
     engine_kwargs = _engine_kwargs(parsed)
-    tables_made = check_database(parsed, shown, engine_kwargs, read_only=read_only)
+    tables_made = check_database(parsed, shown, engine_kwargs, read_only=read_only,
+                                 create=create)
 
     def opened(skip_table_creation: bool) -> optuna.storages.RDBStorage:
         with warnings.catch_warnings():
@@ -127,7 +141,8 @@ def check_storage(url: str, *, read_only: bool = False, create: bool = True) -> 
     """
     parsed, shown = _parse(url)
     if _new_sqlite_file(parsed, shown, read_only=read_only, create=create) is None:
-        check_database(parsed, shown, _engine_kwargs(parsed), read_only=read_only)
+        check_database(parsed, shown, _engine_kwargs(parsed), read_only=read_only,
+                       create=create)
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -213,7 +228,8 @@ def _new_sqlite_file(url: URL, shown: str, *, read_only: bool, create: bool) -> 
     """The SQLite file the URL names if it does not exist yet and may be created, else None.
 
     Raises:
-        StorageError: when the file must exist and does not, or is in memory.
+        StorageError: when the file must exist and does not, is in memory, or (write mode)
+            lies in a folder that is read-only.
     """
     if url.get_backend_name() != "sqlite":
         return None
@@ -225,12 +241,15 @@ def _new_sqlite_file(url: URL, shown: str, *, read_only: bool, create: bool) -> 
         raise StorageError(f"`storage` must name a SQLite file to keep the study in, but "
                            f"{shown!r} is a database in memory, which loses it when the "
                            "command exits; name a file, e.g. sqlite:///studies/bnstudy.db.")
-    if path is None or path.is_file():
+    if path.is_file():
+        if not read_only:
+            check_sqlite_folder(path, shown, exists=True)
         return None
     if read_only or not create:
         raise StorageError(f"`storage` must name an existing SQLite file, but {shown!r} does "
                            "not exist.")
     check_not_under_a_file(path, "storage", shown)
+    check_sqlite_folder(path, shown, exists=False)
     return path
 
 

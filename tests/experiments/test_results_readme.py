@@ -188,3 +188,37 @@ def test_a_hand_written_history_comes_last_one_heading_level_down(results_readme
 
     assert text.endswith("## History\n\nThe search was resumed.\n\n### 2026-12-03\n\nRenamed.\n")
     assert text.count("\n# ") == 0 and text.startswith("# BN placement")
+
+
+def _write_readme(results_readme, url: str, results: Path) -> int:
+    return results_readme.main(["--storage", url, "--study-name", "s", "--results",
+                                str(results), "--command", "bash run.sh"])
+
+
+def test_a_readme_it_did_not_write_is_refused_and_left_unchanged(results_readme, run, tmp_path,
+                                                                capsys):
+    url, _ = run
+    hand_written = "# Our results\n\nWritten by hand, `experiments/results_readme.py` aside.\n"
+    (tmp_path / "README.md").write_text(hand_written)
+
+    assert _write_readme(results_readme, url, tmp_path) == 2
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"{results_readme.PROG}: error: `--results` must hold no README.md "
+                          "or one written by this script"), err
+    assert f"but {str(tmp_path / 'README.md')!r} was written by someone else" in err
+    assert (tmp_path / "README.md").read_text() == hand_written
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["README.md"]
+
+
+def test_a_readme_it_wrote_is_rewritten(results_readme, run, tmp_path):
+    url, _ = run
+
+    assert _write_readme(results_readme, url, tmp_path) == 0
+    first = (tmp_path / "README.md").read_text()
+    (tmp_path / "README.md").write_text(first.replace("## Settings", "## Old settings"))
+    assert _write_readme(results_readme, url, tmp_path) == 0
+
+    assert results_readme.MARKER in first.split("\n## ")[0]
+    assert "## Old settings" not in (tmp_path / "README.md").read_text()

@@ -1,11 +1,14 @@
-"""Fixtures of the study tests: another program's SQLite file, a fresh PostgreSQL database,
-the stored images as the model sees them, and the search space's models run eagerly."""
+"""Fixtures of the study tests: another program's SQLite file, a read-only folder, a fresh
+PostgreSQL database, the stored images as the model sees them, and the search space's models
+run eagerly."""
 
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,47 @@ def foreign_sqlite() -> Callable[[Path, str], bytes]:
         return path.read_bytes()
 
     return make
+
+
+@pytest.fixture
+def make_read_only() -> Iterator[Callable[[Path], None]]:
+    """Makes a folder that no file can be created in, as a user meets one; undone afterwards.
+
+    The permission bits are enough for another user; root ignores them, so as root the folder
+    is also made immutable (`chattr +i`), the one way root is refused too. Skips the test where
+    neither works.
+
+    Returns:
+        A function of the folder, to call once what the test needs is in it.
+    """
+    made: list[Path] = []
+    immutable: list[Path] = []
+
+    def make(folder: Path) -> None:
+        folder.chmod(0o555)
+        made.append(folder)
+        if _accepts_files(folder):  # root
+            changed = shutil.which("chattr") and subprocess.run(
+                ["chattr", "+i", str(folder)], capture_output=True, check=False).returncode == 0
+            if changed:
+                immutable.append(folder)
+            if not changed or _accepts_files(folder):
+                pytest.skip("no way here to make a folder read-only for this user")
+
+    yield make
+    for folder in immutable:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    for folder in made:
+        folder.chmod(0o755)
+
+
+def _accepts_files(folder: Path) -> bool:
+    try:
+        (folder / "probe").touch()
+    except OSError:
+        return False
+    (folder / "probe").unlink()
+    return True
 
 
 @pytest.fixture

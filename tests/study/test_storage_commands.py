@@ -103,6 +103,37 @@ def test_confirm_refuses_a_read_only_database_before_writing(tmp_path, capsys):
     assert path.read_bytes() == before
 
 
+@pytest.mark.parametrize(("name", "existing"), [("new/s.db", False), ("s.db", True)])
+def test_search_refuses_a_storage_in_a_read_only_folder_in_one_line(tmp_path, capsys,
+                                                                    make_read_only, name,
+                                                                    existing):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    url = f"sqlite:///{folder / name}"
+    if existing:  # an Optuna storage without this study: the search would create it
+        optuna.create_study(study_name="other", storage=open_storage(url))
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    make_read_only(folder)
+
+    assert search_main(["--storage", url, "--study-name", "S", "--train-size", "256",
+                        "--val-size", "128"]) == 2
+
+    err = _one_error_line(capsys.readouterr().err, "python -m study.search")
+    assert "must lie in a folder that can be written to" in err and "is read-only" in err
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+def test_confirm_leaves_an_empty_file_empty(tmp_path, capsys):
+    path = tmp_path / "made-by-the-user.db"
+    path.touch()
+
+    assert confirm_main(["--storage", f"sqlite:///{path}", "--study-name", "S"]) == 2
+
+    err = _one_error_line(capsys.readouterr().err, "python -m study.confirm")
+    assert f"must hold Optuna studies, but 'sqlite:///{path}' has no tables." in err
+    assert path.read_bytes() == b""
+
+
 @pytest.mark.parametrize(("main", "prog"), [(search_main, "python -m study.search"),
                                             (confirm_main, "python -m study.confirm"),
                                             (analysis_main, "python -m analysis")])

@@ -243,8 +243,9 @@ def run_family(config: AnalysisConfig) -> str:
     """
     from analysis.family_analysis import family_analysis
     from analysis.reading.budgets import family_studies
-    from analysis.reports.budgets import dependence_sentence, member_folder
+    from analysis.reports.budgets import dependence_sentence
     from analysis.reports.writer import FAMILY_FILES, FIXED_FILES, write_family_outputs
+    from study.engine.budgets import member_folder
 
     members = family_studies(config.storage, config.study_name)
     question = load_question(config.storage, config.study_name)

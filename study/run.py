@@ -12,7 +12,8 @@ every few minutes and after each step, for committing a long run as it grows.
 `--budgets 8,16,32` runs a family of training budgets in one storage (`study.engine.budgets`):
 the first budget is the study `--study-name`, each longer budget E the study NAME/epochs-E,
 warm-started from the shorter budget's best trials; every member is searched and selected,
-then the `--confirm-budgets` are confirmed, then every member is analysed. Runs that write a
+then the `--confirm-budgets` are confirmed, then the family is analysed as one
+(`python -m analysis --budgets`). Runs that write a
 `results/` storage or snapshot must come from a clean commit unless `--allow-dirty`
 (`study.engine.provenance`).
 
@@ -27,7 +28,6 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from study.cli import OneLineParser, run_command
@@ -96,13 +96,6 @@ def _analysis_command(config: SearchConfig, margin: float, out: str | None) -> l
     return command + (["--out", out] if out else [])
 
 
-def _member_out(out: str | None, budget: Budget, first: bool) -> str | None:
-    """The first member's report goes to --out; a longer budget's to --out/epochs-E."""
-    if first or out is None:
-        return out
-    return str(Path(out) / f"epochs-{budget.epochs}")
-
-
 def _plan(config: SearchConfig, args: argparse.Namespace) -> list[Budget]:
     from study.engine.budgets import parse_budget_list, plan_family
 
@@ -138,12 +131,12 @@ def _run_steps(config: SearchConfig, args: argparse.Namespace, members: list[Bud
             where = f" at {budget.epochs} epochs" if len(members) > 1 else ""
             steps.append((f"confirm{where} (paired, on test, until decided or "
                           f"{args.max_reruns} pairs)", functools.partial(_confirm, member, args)))
-    commands = [_analysis_command(member, args.margin,
-                                  _member_out(args.out, budget, first=index == 0))
-                for index, (budget, member) in enumerate(zip(members, configs, strict=True))]
-    for budget, command in zip(members, commands, strict=True):
-        where = f" at {budget.epochs} epochs" if len(members) > 1 else ""
-        steps.append((f"analysis{where}", functools.partial(_analyse, command)))
+    # A family is analysed as one (`python -m analysis --budgets`): each member's report, the
+    # first into --out and member E into --out/epochs-E, and budgets.md beside the first's.
+    commands = [_analysis_command(config, args.margin, args.out)
+                + (["--budgets"] if len(members) > 1 else [])]
+    steps.append(("analysis" + (f" of the {len(members)} budgets" if len(members) > 1 else ""),
+                  functools.partial(_analyse, commands[0])))
     for number, (text, step) in enumerate(steps, start=1):
         print(f"\nStep {number} of {len(steps)}: {text}", flush=True)
         step()
@@ -152,8 +145,7 @@ def _run_steps(config: SearchConfig, args: argparse.Namespace, members: list[Bud
 
     shown = [shlex.join(["python", "-m", "analysis", "--storage", mask_password(config.storage),
                          *command[5:]]) for command in commands]
-    return ("Done: the verdict is in the report above. Analyse again with:\n  "
-            + "\n  ".join(shown))
+    return "Done: the verdict is in the report above. Analyse again with:\n  " + shown[0]
 
 
 def _search(config: SearchConfig, shorter: SearchConfig | None, warm: int, *,

@@ -24,18 +24,13 @@ from analysis.findings.budgets import (
 from analysis.findings.learning_curves import TRAINING
 from analysis.reports.markdown import DIRTY_INTRO, dirty_rerun_lines, markdown_table
 from analysis.reports.verdict_text import interval_label, interval_text, pp, sizes_text
+from study.engine.budgets import member_folder
 
-__all__ = ["BUDGET_FIGURES", "budgets_markdown", "dependence_sentence", "member_folder",
+__all__ = ["BUDGET_FIGURES", "budgets_markdown", "dependence_sentence",
            "plateau_lines"]
 
 # The family's figures, written beside budgets.md (names no per-study figure has).
 BUDGET_FIGURES = {"budgets": "budgets.png", "learning_curves": "budget_learning_curves.png"}
-
-
-def member_folder(epochs: int, *, first: bool) -> str:
-    """Where a member's own report goes, relative to the family's folder: the first member's
-    into it, member E's into epochs-E (as `study.run` lays them out)."""
-    return "" if first else f"epochs-{epochs}"
 
 
 def _listed(budgets: Sequence[int]) -> str:

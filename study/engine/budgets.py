@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from study.config import SearchConfig
 
 __all__ = ["BUDGET_SEPARATOR", "DEFAULT_WARM_START", "WARM_START_ATTR", "Budget",
-           "budget_of", "family_members", "member_name", "parse_budget_list", "plan_family",
+           "budget_of", "family_members", "member_folder", "member_name", "parse_budget_list",
+           "plan_family",
            "warm_start"]
 
 BUDGET_SEPARATOR = "/epochs-"  # NAME/epochs-16: the member of family NAME at 16 epochs
@@ -63,6 +64,12 @@ def parse_budget_list(text: str, argument: str) -> tuple[int, ...]:
 def member_name(family: str, epochs: int, *, first: bool) -> str:
     """The study name of the family's member at `epochs` (the first keeps the family's)."""
     return family if first else f"{family}{BUDGET_SEPARATOR}{epochs}"
+
+
+def member_folder(epochs: int, *, first: bool) -> str:
+    """Where a member's report goes, relative to the family's folder: the first member's into
+    it, member E's into epochs-E (`study.run` and `python -m analysis --budgets` alike)."""
+    return "" if first else f"epochs-{epochs}"
 
 
 def budget_of(study_name: str) -> tuple[str, int | None]:

@@ -177,7 +177,7 @@ def test_a_two_budget_family_runs_to_a_verdict_per_budget_and_resumes_after_a_ki
     monkeypatch.setattr(training_module, "train_and_score", killed_at_the_longer_selection)
     assert main(_family(tmp_path)) == 130
     out = capsys.readouterr().out
-    assert "Step 4 of 8: select at 2 epochs" in out and "Step 5 of 8" not in out
+    assert "Step 4 of 7: select at 2 epochs" in out and "Step 5 of 7" not in out
     assert main(_family(tmp_path)) == 0
 
     out = capsys.readouterr().out
@@ -193,7 +193,8 @@ def test_a_two_budget_family_runs_to_a_verdict_per_budget_and_resumes_after_a_ki
     sources = [t.user_attrs.get("warm_start_from") for t in longer.trials]
     assert sorted(sources) == sorted(f"F#{t.number}" for t in shorter.trials)
     for name in ("F/epochs-2/select", "F/select"):
-        reruns = optuna.load_study(study_name=name, storage=url).trials
+        reruns = optuna.load_study(study_name=name, storage=url).get_trials(
+            states=(optuna.trial.TrialState.COMPLETE,))
         assert len(reruns) == 4 and len({(t.params[SCIENTIFIC_PARAM], t.user_attrs["seed"])
                                          for t in reruns}) == 4
     assert all(t.user_attrs["code_version"] for t in longer.trials)
@@ -201,6 +202,8 @@ def test_a_two_budget_family_runs_to_a_verdict_per_budget_and_resumes_after_a_ki
                 for folder in (".", "epochs-2")]
     assert [v["study_name"] for v in verdicts] == ["F", "F/epochs-2"]
     assert all(v["verdict"] == "matters" and v["paired"] for v in verdicts)
+    budgets = (tmp_path / "report" / "budgets.md").read_text()
+    assert "does not depend on the budget" in budgets and "--budgets" in out
     assert len(calls) == 120  # 60 test reruns per budget, none twice
 
 

@@ -10,7 +10,6 @@ from analysis.reports.budgets import (
     budget_table,
     budgets_markdown,
     dependence_sentence,
-    member_folder,
     plateau_lines,
 )
 
@@ -124,8 +123,3 @@ def test_a_family_of_clean_reruns_says_so(families):
     assert text.rstrip().endswith("## Reruns not from a clean commit\n\nNone: every selection "
                                   "and confirmation rerun of the family ran from a clean commit.")
     assert "Every curve is validation accuracy." in text
-
-
-def test_member_folders_are_the_first_members_and_epochs_e():
-    assert member_folder(8, first=True) == ""
-    assert member_folder(16, first=False) == "epochs-16"

@@ -11,6 +11,7 @@ from study.engine.budgets import (
     WARM_START_ATTR,
     budget_of,
     family_members,
+    member_folder,
     parse_budget_list,
     plan_family,
     warm_start,
@@ -89,3 +90,8 @@ def test_the_warm_start_queues_each_values_best_complete_trials_once():
     assert trial.suggest_float("learning_rate", 1e-4, 0.5, log=True) == 0.04
     assert warm_start(longer, shorter, param="bn_position") == []  # started already: no more
     assert len(longer.get_trials()) == 4
+
+
+def test_member_folders_are_the_first_members_and_epochs_e():
+    assert member_folder(8, first=True) == ""
+    assert member_folder(16, first=False) == "epochs-16"

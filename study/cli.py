@@ -22,8 +22,8 @@ from types import FrameType
 
 from study.errors import UsageError
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "EXIT_USAGE", "OneLineParser",
-           "add_allow_dirty", "run_command", "run_module"]
+__all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "EXIT_USAGE", "OneLineParser", "run_command",
+           "run_module"]
 
 EXIT_USAGE = 2  # argparse's code for a malformed command line; ours for every user mistake
 EXIT_INTERRUPTED = 130  # what a shell reports for a process stopped by Ctrl-C (128 + SIGINT)
@@ -31,18 +31,17 @@ EXIT_TERMINATED = 143  # the same for SIGTERM (128 + 15), which a scheduler or `
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (the usage is one `--help` away)."""
+    """An ArgumentParser whose errors are one line (the usage is one `--help` away), and which
+    still reads the old spellings of `study.options.OLD_SPELLINGS`, saying so in one line."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        from study.options import rewrite_old_spellings
 
-def add_allow_dirty(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """The flag that lets a command write a results/ storage from uncommitted code
-    (`study.engine.provenance`)."""
-    parser.add_argument("--allow-dirty", action="store_true",
-                        help="write a results/ storage or snapshot from uncommitted code (the "
-                             "report lists the reruns that ran so)")
+        args = sys.argv[1:] if args is None else list(args)
+        return super().parse_known_args(rewrite_old_spellings(args, self.prog), namespace)
 
 
 def run_command(command: Callable[[], str], prog: str, *,

@@ -12,8 +12,9 @@ import shlex
 import statistics
 from typing import TYPE_CHECKING
 
-from study.cli import OneLineParser, add_allow_dirty, run_command
+from study.cli import OneLineParser, run_command
 from study.errors import ConfigError
+from study.options import add_allow_dirty, add_reuse_compiled
 from study.reruns.allocation import ALLOCATIONS
 from study.reruns.confirmation import PAIRINGS, VARIED, run_confirmation
 from study.reruns.stopping import StopRule
@@ -151,9 +152,7 @@ def _parser() -> argparse.ArgumentParser:
                              "wide on each side (a fraction, e.g. 0.005 for 0.5 pp) and each "
                              f"placement has {MIN_RERUNS_EACH} reruns: for a design whose n is "
                              "fixed by precision in advance (default: off)")
-    parser.add_argument("--reuse-compiled", choices=("on", "off"), default="on",
-                        help="reruns of one configuration reuse its compiled model, "
-                             "re-initialised (default: on)")
+    add_reuse_compiled(parser, default=True, what="reruns")
     add_allow_dirty(parser)
     return parser
 
@@ -170,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         seeds, rule = stop_rule(args)
         check_storage_clean(args.storage, allow_dirty=args.allow_dirty)
         study = run_confirmation(args.storage, args.study_name, seeds,
-                                 reuse_compiled=args.reuse_compiled == "on",
+                                 reuse_compiled=args.reuse_compiled,
                                  allocation=args.allocation, rule=rule,
                                  pairing=args.pairing, vary=args.vary)
         return summary(study, args.storage, args.study_name)

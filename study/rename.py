@@ -7,7 +7,10 @@ finishes it (`study.storage.renaming`); a refusal is one line and exit code 2.
 
 from __future__ import annotations
 
+import argparse
+
 from study.cli import OneLineParser, run_command
+from study.options import add_storage
 
 __all__ = ["main"]
 
@@ -26,11 +29,11 @@ def main(argv: list[str] | None = None) -> int:
                         "running it again finishes a rename that was cut off.")
         parser.add_argument("old", help="the study's name now")
         parser.add_argument("new", help="the name it gets")
-        parser.add_argument("--once", action="store_true",
+        parser.add_argument("--once", action=argparse.BooleanOptionalAction, default=False,
                             help="do nothing if NEW exists already, even beside another study "
-                                 "called OLD: for a script that renames on every resume")
-        parser.add_argument("--storage", default=DEFAULT_STORAGE,
-                            help=f"Optuna storage URL (default: {DEFAULT_STORAGE})")
+                                 "called OLD: for a script that renames on every resume "
+                                 "(default: off)")
+        add_storage(parser, default=DEFAULT_STORAGE)
         args = parser.parse_args(argv)
         check_study_name(args.new, "new")
         return rename_study(open_storage(args.storage, create=False), args.old, args.new,

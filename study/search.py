@@ -6,7 +6,8 @@ import argparse
 import shlex
 from typing import TYPE_CHECKING
 
-from study.cli import OneLineParser, add_allow_dirty, run_command
+from study.cli import OneLineParser, run_command
+from study.options import add_allow_dirty, add_reuse_compiled, add_storage, add_study_name
 from study.tuning.progress import format_params
 
 if TYPE_CHECKING:
@@ -34,14 +35,15 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
     from study.config import PRESETS, PRUNERS, SAMPLERS
     from study.model.precision import PRECISIONS
 
-    parser.add_argument("--preset", default="smoke",
-                        help=f"base settings: {', '.join(PRESETS)} (default: smoke)")
+    parser.add_argument("--preset", default="smoke", choices=sorted(PRESETS),
+                        help="base settings (default: smoke)")
     parser.add_argument("--dataset", help="fashion_mnist, tfds:<name> (e.g. tfds:tf_flowers) "
                                           "or folder:<path> (one subfolder per class)")
     parser.add_argument("--data-dir", help="folder with the dataset's files")
-    parser.add_argument("--storage", help="Optuna storage URL (default: sqlite:///studies/"
-                                          "bnstudy.db); postgresql://... for many machines")
-    parser.add_argument("--study-name", help="default: bnstudy-<preset>")
+    add_storage(parser, default=None,
+                help="Optuna storage URL (default: sqlite:///studies/bnstudy.db); "
+                     "postgresql://... for many machines")
+    add_study_name(parser, required=False, help="default: bnstudy-<preset>")
     parser.add_argument("--search-space", help="a space of search_spaces/ by name, or the "
                         "dotted path of a module with build(hp, context) (default: bn_placement)")
     parser.add_argument("--n-trials", type=int, help="finished trials over all workers")
@@ -51,8 +53,8 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image-size", type=int, help="input side, at least 32")
     parser.add_argument("--train-size", type=int, help="training images")
     parser.add_argument("--val-size", type=int, help="validation images")
-    parser.add_argument("--sampler", help=f"one of {', '.join(SAMPLERS)}")
-    parser.add_argument("--pruner", help=f"one of {', '.join(PRUNERS)}")
+    parser.add_argument("--sampler", choices=list(SAMPLERS), help="Optuna sampler (default: tpe)")
+    parser.add_argument("--pruner", choices=list(PRUNERS), help="Optuna pruner (default: median)")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--precision", choices=PRECISIONS,
@@ -62,15 +64,14 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
                         default=None, help="shorthand: --precision mixed_float16 (or float32)")
     parser.add_argument("--jit-compile", choices=("auto", "on", "off"),
                         help="XLA compilation; auto: on with a GPU, off on CPU")
-    parser.add_argument("--reuse-compiled", choices=("on", "off"),
-                        help="trials of an architecture already compiled in this process "
-                             "reuse its model, re-initialised (default: on)")
-    parser.add_argument("--deterministic", action="store_const", const=True,
-                        help="deterministic TensorFlow ops, so each trial can be reproduced")
-    parser.add_argument("--no-balance", dest="balance", action="store_const", const=False,
-                        help="let the sampler choose the scientific hyperparameter (the "
-                             "space's question: bn_position by default) too, instead of an "
-                             "equal share of trials for each value")
+    add_reuse_compiled(parser, default=None)
+    parser.add_argument("--deterministic", action=argparse.BooleanOptionalAction, default=None,
+                        help="deterministic TensorFlow ops, so each trial can be reproduced "
+                             "(default: off)")
+    parser.add_argument("--balance", action=argparse.BooleanOptionalAction, default=None,
+                        help="an equal share of trials for each value of the scientific "
+                             "hyperparameter (the space's question: bn_position by default); "
+                             "--no-balance lets the sampler choose it too (default: on)")
     add_allow_dirty(parser)
 
 
@@ -96,8 +97,6 @@ def config_from_arguments(arguments: dict[str, object]) -> SearchConfig:
     args.pop("allow_dirty", None)  # not a setting of the experiment: checked by the commands
     if args["jit_compile"] is not None:
         args["jit_compile"] = {"auto": "auto", "on": True, "off": False}[args["jit_compile"]]
-    if args["reuse_compiled"] is not None:
-        args["reuse_compiled"] = args["reuse_compiled"] == "on"
     mixed = args.pop("mixed_precision")
     if mixed is not None:
         shorthand = "mixed_float16" if mixed else "float32"

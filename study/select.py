@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from study.cli import OneLineParser, add_allow_dirty, run_command
+from study.cli import OneLineParser, run_command
+from study.options import add_allow_dirty, add_reuse_compiled
 from study.reruns.selection_reruns import MAX_SELECT_SEEDS, run_selection
 from study.storage.contract import DEFAULT_SELECT_SEEDS, DEFAULT_TOP_K
 
@@ -37,9 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", type=int, default=DEFAULT_SELECT_SEEDS,
                         help=f"reruns per candidate, 2 to {MAX_SELECT_SEEDS} (default: "
                              f"{DEFAULT_SELECT_SEEDS})")
-    parser.add_argument("--reuse-compiled", choices=("on", "off"), default="on",
-                        help="reruns of one architecture reuse its compiled model, "
-                             "re-initialised (default: on)")
+    add_reuse_compiled(parser, default=True, what="reruns")
     add_allow_dirty(parser)
     return parser
 
@@ -55,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         check_study_name(args.study_name)
         check_storage_clean(args.storage, allow_dirty=args.allow_dirty)
         run_selection(args.storage, args.study_name, top_k=args.top_k, seeds=args.seeds,
-                      reuse_compiled=args.reuse_compiled == "on")
+                      reuse_compiled=args.reuse_compiled)
         import shlex
 
         from study.storage.opener import mask_password

@@ -8,6 +8,8 @@ a refusal is one line and exit code 2, with nothing written (`study.cli.run_comm
 
 from __future__ import annotations
 
+import argparse
+
 from study.cli import OneLineParser, run_command
 
 __all__ = ["main"]
@@ -26,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
                         "to it.")
         parser.add_argument("source", help="SQLite file or sqlite:/// URL to copy")
         parser.add_argument("destination", help="file or sqlite:/// URL to write")
-        parser.add_argument("--overwrite", action="store_true",
-                            help="replace a destination that is not an Optuna storage")
+        parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
+                            help="replace a destination that is not an Optuna storage "
+                                 "(default: off)")
         args = parser.parse_args(argv)
         written = snapshot_sqlite(args.source, args.destination, overwrite=args.overwrite)
         return f"Snapshot of {mask_password(args.source)} written to {written}"

@@ -93,3 +93,37 @@ def test_a_bad_input_is_one_line_exit_2_and_writes_nothing(command, capsys, tmp_
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
     assert captured.err.startswith(f"{command}: error: ") and rule in captured.err
     assert list(tmp_path.iterdir()) == []
+
+
+HEAVY = ("keras", "tensorflow", "matplotlib", "jax", "torch", "optuna_dashboard")
+MODULES = {command: command.split()[-1] for command in MAINS if command.startswith("python -m")}
+
+
+@pytest.mark.parametrize("command", sorted(MODULES))
+def test_help_is_light_it_loads_no_keras_tensorflow_or_matplotlib(command):
+    import subprocess
+    import sys
+
+    code = ("import runpy, sys\n"
+            f"sys.argv = [{MODULES[command]!r}, '--help']\n"
+            "try:\n"
+            f"    runpy.run_module({MODULES[command]!r}, run_name='__main__', alter_sys=True)\n"
+            "except SystemExit as end:\n"
+            "    assert not end.code, end.code\n"
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-500:]
+
+
+def test_an_old_spelling_still_works_for_one_release_and_says_so(capsys):
+    from study.search import parse_config
+
+    config = parse_config(["--reuse-compiled", "off", "--no-balance", "--deterministic"])
+    assert (config.reuse_compiled, config.balance, config.deterministic) == (False, False, True)
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "python -m study.search: `--reuse-compiled off` is deprecated and goes in the next "
+        "release; use `--no-reuse-compiled`."]
+    assert parse_config(["--reuse-compiled=on", "--balance"]).reuse_compiled is True
+    assert parse_config(["--no-reuse-compiled"]).reuse_compiled is False
+    assert capsys.readouterr().err.count("deprecated") == 1

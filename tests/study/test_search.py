@@ -86,12 +86,13 @@ def test_resuming_a_study_of_another_search_space_is_refused_and_writes_nothing(
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--preset", "huge"], "`preset` must be one of ['cpu', 'gpu', 'smoke'], but got 'huge'."),
+    (["--preset", "huge"], "argument --preset: invalid choice: 'huge' (choose from 'cpu', "
+                           "'gpu', 'smoke')"),
     (["--dataset", "mnist"], "`dataset` must be 'fashion_mnist', 'tfds:<name>'"),
     (["--search-space", "nope"],
      "`search_space` must be one of ['activation', 'bn_placement'] or the dotted"),
-    (["--sampler", "grid"], "`sampler` must be one of ['tpe', 'random', 'sobol'], but got"),
-    (["--pruner", "always"], "`pruner` must be one of ['median', 'successive_halving',"),
+    (["--sampler", "grid"], "argument --sampler: invalid choice: 'grid' (choose from 'tpe',"),
+    (["--pruner", "always"], "argument --pruner: invalid choice: 'always' (choose from 'median',"),
     (["--n-trials", "0"], "`n_trials` must be positive, but got 0."),
     (["--epochs", "-1"], "`epochs` must be positive, but got -1."),
     (["--batch-size", "0"], "`batch_size` must be positive, but got 0."),

@@ -1,7 +1,8 @@
 """Which rerun `study.confirm` trains next: both placements alike, or where the spread is.
 
 "equal" reruns seed by seed, both placements alike (seed 1000 before, 1000 after, 1001 before,
-...), so an interrupted run leaves them with nearly equal counts.
+...), so an interrupted run leaves them with nearly equal counts, and workers sharing one
+confirmation (`study.reruns.workers`) finish a half-done pair before they start a new one.
 
 "by-spread" spends reruns where they narrow the verdict's interval most. That interval is
 Welch's, whose half-width goes with sqrt(s_before²/n_before + s_after²/n_after); one more rerun
@@ -25,7 +26,7 @@ That interval, and the half-width `study.confirm --stop-at-half-width` stops on,
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from study.errors import ConfigError
 from study.stats.intervals import MIN_RERUNS_EACH
@@ -36,7 +37,8 @@ ALLOCATIONS = ("equal", "by-spread")
 
 
 def next_rerun(done: Mapping[str, Mapping[int, float]], seeds: Sequence[int],
-               allocation: str = "equal") -> tuple[str, int] | None:
+               allocation: str = "equal", *,
+               taken: Mapping[str, Collection[int]] | None = None) -> tuple[str, int] | None:
     """The (placement, seed) to rerun next, or None when each placement has had every seed.
 
     Args:
@@ -44,9 +46,11 @@ def next_rerun(done: Mapping[str, Mapping[int, float]], seeds: Sequence[int],
             accuracy of each seed already rerun.
         seeds: The seeds each placement may use, in the order they are used.
         allocation: One of ALLOCATIONS (see the module docstring).
+        taken: Per value, the seeds other workers are rerunning now: not free, so the
+            seed-major order goes on past them ("by-spread" runs in one process only).
 
     Returns:
-        The placement and its first seed not rerun yet.
+        The placement and its first seed neither rerun nor taken yet.
 
     Raises:
         ConfigError: for an unknown allocation.
@@ -55,8 +59,10 @@ def next_rerun(done: Mapping[str, Mapping[int, float]], seeds: Sequence[int],
         raise ConfigError(f"`allocation` must be one of {list(ALLOCATIONS)}, but got "
                           f"{allocation!r}.")
     values = list(done)
-    first_free = {placement: next((seed for seed in seeds if seed not in done[placement]),
-                                  None) for placement in values}
+    taken = taken or {}
+    first_free = {placement: next((seed for seed in seeds if seed not in done[placement]
+                                   and seed not in taken.get(placement, ())), None)
+                  for placement in values}
     open_placements = [placement for placement in values if first_free[placement] is not None]
     if not open_placements:
         return None

@@ -14,22 +14,24 @@ differences (`study.reruns.stopping`). Each rerun stores its seeds and a digest 
 weights, so the report can say how many pairs really started alike.
 
 The reruns go to the study `NAME/confirm` in the same storage, one COMPLETE trial per
-(placement, seed) (`study.storage.reruns`); running again skips the reruns already there.
+(placement, seed) (`study.storage.reruns`); running again skips the reruns already there. Any
+number of workers may run it on one storage (`study.reruns.workers`): they take the reruns in
+the seed-major order, each once, and all stop where one process would have stopped.
 `python -m study.confirm` is the command.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import sys
-import time
 from typing import TYPE_CHECKING, TextIO
 
 from study.errors import ConfigError
 from study.reruns.allocation import next_rerun
 from study.reruns.selection_reruns import selection_picks
-from study.reruns.stopping import StopRule, rerun_until_stopped
+from study.reruns.stopping import LooksInOrder, StopRule
+from study.reruns.trainer import RerunTrainer
+from study.reruns.workers import check_joining, share_reruns
 from study.stats.decision import MIN_RERUNS_TO_DECIDE
 from study.storage.contract import CONFIG_ATTR, CONFIRM_METRIC
 from study.storage.question import QUESTION_ATTR, stored_question
@@ -37,15 +39,18 @@ from study.storage.reruns import (
     CONFIRM_SEED_BASE,
     RerunSeeds,
     confirm_study_name,
-    done_reruns,
+    rerun_fields,
+    rerun_key,
     rerun_seeds,
+    reruns_by_value,
     source_params,
-    store_rerun,
 )
 from study.tuning.progress import format_duration, format_params, time_left
 
 if TYPE_CHECKING:
     import optuna
+
+    from study.storage.claims import Claim, RerunBoard
 
 
 # Light module level (standard library and light study modules only): `python -m study.confirm`
@@ -85,7 +90,9 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
 
     Everything is rebuilt from the search study's stored configuration: data, splits, epochs,
     batch and image size, search space. Pairs (placement, seed) already COMPLETE in the
-    confirmation study are skipped, so an interrupted run continues where it stopped.
+    confirmation study are skipped, so an interrupted run continues where it stopped. Any
+    number of processes may run this on one storage at once (`study.reruns.workers`): each
+    rerun is taken by one of them, and each returns once the confirmation is done.
 
     Args:
         storage_url: The search's Optuna storage; a SQLite file must exist.
@@ -96,7 +103,7 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
             with each seed (`study.tuning.compiled_models`); off builds and compiles every rerun.
         allocation: Which placement reruns next (`study.reruns.allocation`): "equal" gives each
             placement every seed in turn; "by-spread" gives reruns to the noisier placement
-            first, in proportion to the stds, until each has had every seed.
+            first, in proportion to the stds, until each has had every seed (one process only).
         stop_at_half_width: Stop once the 95% interval of after - before (Welch) is at most
             this wide on each side (a fraction of accuracy, e.g. 0.005): the same as
             `rule=StopRule("half-width", half_width=...)`.
@@ -112,8 +119,9 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         The confirmation study (maximize test accuracy) with every rerun so far.
 
     Raises:
-        ConfigError, DataError, StorageError: for wrong arguments or a storage that cannot be
-            used (see `open_storage`), before anything is written to storage.
+        ConfigError, DataError, StorageError: for wrong arguments, a storage that cannot be
+            used (see `open_storage`), or other workers running this confirmation with other
+            settings (`study.reruns.workers.check_joining`), before anything is written.
     """
     from study.config import config_from_record
     from study.storage.opener import (
@@ -151,7 +159,23 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     existing = load_study_if_any(storage, name)
     if existing is not None:
         _check_same_design(existing, pairing, vary)
-    done = done_reruns(existing, best, storage_url, question)
+    key_of = rerun_key(question.param)
+    settings = {"reruns_per_value": seeds, "allocation": allocation, "pairing": pairing,
+                "vary": vary, **rule.record()}
+    alone = (None if allocation == "equal" else f"`allocation` {allocation!r} must run in one "
+             "process only (its next rerun depends on every rerun before it)")
+    board = check_joining(existing, key_of, settings, alone=alone)
+    looks = LooksInOrder(rule, question.values, seed_list) if allocation == "equal" else None
+
+    def stored(board: RerunBoard | None) -> dict[object, dict[int, float]]:
+        return reruns_by_value([] if board is None else board.complete.values(), best,
+                               storage_url=storage_url, question=question, study_name=name)
+
+    def reason_to_stop(done: dict[object, dict[int, float]]) -> str | None:
+        return (rule if looks is None else looks).reason_to_stop(done)
+
+    done = stored(board)
+    running = [] if board is None else board.running_numbers()
     planned = len(seed_list) * len(question.values)
     finished = sum(seed in done[value] for value in question.values for seed in seed_list)
     early = allocation != "equal" or rule.stop != "all"
@@ -173,56 +197,69 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     if next_rerun(done, seed_list, allocation) is None:
         say(f"All {planned} reruns already finished.")
         return load_study(storage, name)
-    reason = rule.reason_to_stop(done)
-    if reason is not None:
+    reason = reason_to_stop(done)
+    if reason is not None and not running:
         say(reason)
         return load_study(storage, name)
-    if finished:
+    if running:
+        say(f"Joining the workers of {name!r}: {finished} of {of_planned} reruns finished, "
+            f"{len(running)} running.")
+    elif finished:
         say(f"Resuming: {finished} of {of_planned} reruns already finished.")
 
-    from study.engine.setup import library_versions, prepare_run
-    from study.reruns.training import train_and_score
-
-    setup = prepare_run(config, held_out="test")
-    models = setup.models(reuse=reuse_compiled)
     confirm = create_or_load_study(storage, name, metric=CONFIRM_METRIC)
-    confirm.set_user_attr(CONFIG_ATTR, confirmation_record(
-        confirm.user_attrs.get(CONFIG_ATTR), search_study=study_name,
-        seed_base=CONFIRM_SEED_BASE, seeds=seed_list,
-        source_trials={str(value): trial.number for value, trial in best.items()},
-        train_images=len(setup.splits.train_images), test_images=len(setup.splits.test_images),
-        epochs=config.epochs, allocation=allocation, stop=rule.record(),
-        versions=library_versions()) | {"pairing": pairing, "vary": vary,
-                                        "picked_by": how_picked,
-                                        QUESTION_ATTR: question.record()})
+    run = RerunTrainer(config, held_out="test", reuse_compiled=reuse_compiled)
 
-    started_all, done_here = time.perf_counter(), 0
+    def prepare(board: RerunBoard) -> None:
+        from study.engine.setup import library_versions
 
-    def rerun(placement: str, seed: int) -> float:
-        nonlocal finished, done_here
+        setup = run.prepare()
+        if board.running:
+            return  # the workers running it wrote the record, with these settings
+        confirm.set_user_attr(CONFIG_ATTR, confirmation_record(
+            confirm.user_attrs.get(CONFIG_ATTR), search_study=study_name,
+            seed_base=CONFIRM_SEED_BASE, seeds=seed_list,
+            source_trials={str(value): trial.number for value, trial in best.items()},
+            train_images=len(setup.splits.train_images),
+            test_images=len(setup.splits.test_images), epochs=config.epochs,
+            allocation=allocation, stop=rule.record(), versions=library_versions())
+            | settings | {"picked_by": how_picked, QUESTION_ATTR: question.record()})
+
+    def choose(board: RerunBoard) -> tuple[tuple[object, int] | None, str | None]:
+        done = stored(board)
+        reason = reason_to_stop(done)
+        if reason is not None:
+            return None, reason
+        taken: dict[object, set[int]] = {value: set() for value in question.values}
+        for value, seed in board.running:
+            taken.get(value, set()).add(seed)
+        return next_rerun(done, seed_list, allocation, taken=taken), None
+
+    def rerun(key: tuple[object, int], claim: Claim) -> tuple[float, dict[str, object]]:
+        placement, seed = key
         source = best[placement]
-        finished += 1
+        # This rerun's place among the planned ones: those stored and those being run.
+        position = sum(s in seed_list and v in question.values
+                       for v, s in (*claim.board.complete, *claim.board.running))
         left = ""
-        if done_here:
-            left = "; " + _time_left(time.perf_counter() - started_all, done_here,
-                                     planned - finished + 1, early, rule.stop == "decided",
-                                     MIN_RERUNS_TO_DECIDE * len(question.values) - finished + 1)
-        say(f"Rerun {finished} of {of_planned}: "
+        if run.trained:
+            workers = len(claim.board.running)
+            left = "; " + _time_left(
+                run.elapsed(), run.trained, run.share(planned - position + 1, workers), early,
+                rule.stop == "decided",
+                run.share(MIN_RERUNS_TO_DECIDE * len(question.values) - position + 1, workers))
+        say(f"Rerun {position} of {of_planned}: "
             f"{question.label(placement)} seed={seed} (trial {source.number}){left}")
-        started = datetime.datetime.now()  # Optuna stores local naive times
-        result = train_and_score(models, dict(source.params), setup.inputs, config,
-                                 rerun_seeds_for(seed, vary))
-        store_rerun(confirm, source, rerun_seeds_for(seed, vary), result.accuracy,
-                    question=question, loss=result.loss, seconds=result.seconds,
-                    compiled_model=models.last_build,
-                    dtype_policy=models.dtype_policy, started=started, history=result.history,
-                    code_version=setup.code_version,
-                    extra={"weights_digest": result.weights_digest})
+        result = run.train(dict(source.params), rerun_seeds_for(seed, vary))
         say(f"  -> test accuracy {result.accuracy:.4f} in {result.seconds:.1f} s")
-        done_here += 1
-        return result.accuracy
+        return result.accuracy, run.measured(result, "test_loss")
 
-    reason = rerun_until_stopped(done, seed_list, allocation, rule.reason_to_stop, rerun)
+    reason = share_reruns(
+        confirm, key_of=key_of, settings=settings, choose=choose,
+        fields=lambda key: rerun_fields(best[key[0]], rerun_seeds_for(key[1], vary),
+                                        question=question, code_version=run.code_version),
+        rerun=rerun, prepare=prepare, alone=alone, say=say,
+        describe=lambda key: f"{question.label(key[0])} seed={key[1]}")
     if reason is not None:
         say(reason)
     elif rule.stop == "decided":

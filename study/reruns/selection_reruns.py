@@ -1,10 +1,12 @@
 """`study.select`'s reruns: each value's top search trials, reseeded, on validation only.
 
 The candidates and the pick are `study.reruns.candidates`; here they are trained and stored.
-Each rerun is one COMPLETE trial of the study `NAME/select` (`study.storage.reruns.store_rerun`,
+Each rerun is one COMPLETE trial of the study `NAME/select` (`study.storage.reruns.rerun_fields`,
 validation accuracy as value); running again skips the (trial, seed) pairs already there, so an
-interrupted selection continues where it stopped. The test split is never loaded into the
-inputs (`prepare_run(..., held_out="val")`): only `study.confirm` scores on it.
+interrupted selection continues where it stopped, and any number of workers share one selection
+through the storage (`study.reruns.workers`), each (trial, seed) taken by one of them. The test
+split is never loaded into the inputs (`prepare_run(..., held_out="val")`): only `study.confirm`
+scores on it.
 
 `selection_picks` is what `study.confirm` reruns: the picks of a finished selection, or each
 value's best search trial where no selection was run (studies from before it existed).
@@ -12,9 +14,7 @@ value's best search trial where no selection was run (studies from before it exi
 
 from __future__ import annotations
 
-import datetime
 import sys
-import time
 from typing import TYPE_CHECKING, TextIO
 
 from study.errors import ConfigError
@@ -25,6 +25,8 @@ from study.reruns.candidates import (
     search_value,
     top_candidates,
 )
+from study.reruns.trainer import RerunTrainer
+from study.reruns.workers import check_joining, share_reruns
 from study.storage.contract import (
     CONFIG_ATTR,
     DEFAULT_SELECT_SEEDS,
@@ -35,17 +37,24 @@ from study.storage.question import stored_question
 from study.storage.reruns import (
     SELECT_SEED_BASE,
     RerunSeeds,
+    candidate_key,
+    rerun_fields,
     rerun_seeds,
     select_study_name,
     source_params,
-    store_rerun,
 )
 from study.tuning.progress import format_params, time_left
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import optuna
     from optuna.storages import BaseStorage
     from optuna.trial import FrozenTrial
+
+    from study.config import SearchConfig
+    from study.storage.claims import Claim, RerunBoard
+    from study.storage.question import Question
 
 __all__ = ["MAX_SELECT_SEEDS", "check_selection", "run_selection", "selection_picks", "selections"]
 
@@ -121,6 +130,9 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
                   reuse_compiled: bool = True) -> optuna.Study:
     """Reruns each placement's top `top_k` search trials with `seeds` new seeds, on validation.
 
+    Any number of processes may run this on one storage at once (`study.reruns.workers`):
+    each (candidate, seed) is rerun by one of them, and each returns once all are done.
+
     Args:
         storage_url: The search's Optuna storage; a SQLite file must exist.
         study_name: The search study; reruns go to `select_study_name(study_name)`.
@@ -133,12 +145,12 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
         The selection study (maximize validation accuracy) with every rerun so far.
 
     Raises:
-        ConfigError, DataError, StorageError: for wrong arguments or a storage that cannot be
-            used, before anything is written to storage.
+        ConfigError, DataError, StorageError: for wrong arguments, a storage that cannot be
+            used, or other workers running this selection with another `top_k` or `seeds`,
+            before anything is written to storage.
     """
     from study.config import config_from_record
     from study.storage.opener import (
-        create_or_load_study,
         load_study,
         load_study_if_any,
         open_storage,
@@ -154,19 +166,17 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
     question = stored_question(search)
     candidates = top_candidates(search.get_trials(deepcopy=False), top_k, question)
     name = select_study_name(study_name)
-    existing = load_study_if_any(storage, name)
-    done = set() if existing is None else {
-        (trial.user_attrs.get("source_trial"), trial.user_attrs.get("seed"))
-        for trial in existing.get_trials(deepcopy=False) if trial.value is not None}
+    settings = {"top_k": top_k, "seeds": seeds}
+    board = check_joining(load_study_if_any(storage, name), candidate_key, settings)
     seed_list = rerun_seeds(seeds, SELECT_SEED_BASE)
     # Seed by seed, so that an interrupted selection leaves every candidate with about as many.
-    todo = [(seed, placement, trial) for seed in seed_list for placement in question.values
-            for trial in candidates[placement] if (trial.number, seed) not in done]
+    order = [(trial.number, seed) for seed in seed_list for placement in question.values
+             for trial in candidates[placement]]
+    total = len(order)
 
     def say(line: str) -> None:
         print(line, file=stream, flush=True)
 
-    total = seeds * sum(len(found) for found in candidates.values())
     say(f"Selecting in {study_name!r}: the top {top_k} search trials of each value of "
         f"{question.param}, rerun with {seeds} seeds each on the validation split (never the "
         "test split).")
@@ -175,45 +185,18 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
             params = format_params(source_params(trial, question.param))
             say(f"  {question.label(placement)}: trial {trial.number} ({trial.state.name}), "
                 f"val_accuracy {search_value(trial):.4f} ({params})")
-    if todo and len(todo) < total:
-        say(f"Resuming: {total - len(todo)} of {total} reruns already finished.")
-    if todo:
-        from study.engine.setup import library_versions, prepare_run
-        from study.reruns.training import train_and_score
-
-        setup = prepare_run(config, held_out="val")
-        models = setup.models(reuse=reuse_compiled)
-        select = create_or_load_study(storage, name, metric=SEARCH_METRIC)
-        select.set_user_attr(CONFIG_ATTR, {
-            "search_study": study_name, "top_k": top_k, "seeds": seeds,
-            "seed_base": SELECT_SEED_BASE, "held_out": "val",
-            "candidates": {str(p): [t.number for t in found]
-                           for p, found in candidates.items()},
-            "train_images": len(setup.splits.train_images),
-            "val_images": len(setup.splits.val_images), "epochs": config.epochs,
-            "versions": library_versions()})
-        started_all = time.perf_counter()
-        for index, (seed, placement, trial) in enumerate(todo, start=1):
-            left = ""
-            if index > 1:
-                left = ", " + time_left(time.perf_counter() - started_all, index - 1,
-                                        len(todo) - index + 1)
-            say(f"Select {total - len(todo) + index} of {total}: {question.label(placement)} "
-                f"trial {trial.number} seed={seed}{left}")
-            started = datetime.datetime.now()  # Optuna stores local naive times
-            result = train_and_score(models, dict(trial.params), setup.inputs, config,
-                                     RerunSeeds(seed, seed, seed))
-            store_rerun(select, trial, seed, result.accuracy, question=question,
-                        loss=result.loss,
-                        seconds=result.seconds, compiled_model=models.last_build,
-                        dtype_policy=models.dtype_policy, started=started,
-                        history=result.history, code_version=setup.code_version,
-                        loss_name="val_loss",
-                        extra={"search_value": search_value(trial),
-                               "weights_digest": result.weights_digest})
-            say(f"  -> val accuracy {result.accuracy:.4f} in {result.seconds:.1f} s")
-    else:
+    finished = 0 if board is None else sum(key in board.complete for key in order)
+    running = [] if board is None else board.running_numbers()
+    if finished == total:
         say(f"All {total} reruns already finished.")
+    else:
+        if running:
+            say(f"Joining the workers of {name!r}: {finished} of {total} reruns finished, "
+                f"{len(running)} running.")
+        elif finished:
+            say(f"Resuming: {finished} of {total} reruns already finished.")
+        _share(storage, name, config, question, candidates, order, settings, reuse_compiled,
+               say)
     select = load_study(storage, name)
     found = selections(search, select, top_k)
     if found is not None:
@@ -225,3 +208,54 @@ def run_selection(storage_url: str, study_name: str, *, top_k: int = DEFAULT_TOP
             say(f"Pick for {question.label(placement)}: trial {pick.trial}, mean val "
                 f"accuracy {pick.mean:.4f} over {len(pick.values)} seeds{ties}")
     return select
+
+
+def _share(storage: BaseStorage, name: str, config: SearchConfig, question: Question,
+           candidates: dict[object, list[FrozenTrial]], order: list[tuple[int, int]],
+           settings: dict[str, object], reuse_compiled: bool,
+           say: Callable[[str], None]) -> None:
+    """Takes and trains the selection's reruns, in `order`, with the other workers."""
+    from study.engine.setup import library_versions
+    from study.storage.opener import create_or_load_study
+
+    by_number = {trial.number: trial for found in candidates.values() for trial in found}
+    select = create_or_load_study(storage, name, metric=SEARCH_METRIC)
+    run = RerunTrainer(config, held_out="val", reuse_compiled=reuse_compiled)
+
+    def prepare(board: RerunBoard) -> None:
+        setup = run.prepare()
+        if board.running:
+            return  # the workers running it wrote the record, with these settings
+        select.set_user_attr(CONFIG_ATTR, {
+            "search_study": config.resolved_study_name, **settings,
+            "seed_base": SELECT_SEED_BASE, "held_out": "val",
+            "candidates": {str(p): [t.number for t in found] for p, found in candidates.items()},
+            "train_images": len(setup.splits.train_images),
+            "val_images": len(setup.splits.val_images), "epochs": config.epochs,
+            "versions": library_versions()})
+
+    def choose(board: RerunBoard) -> tuple[tuple[int, int] | None, None]:
+        free = (key for key in order if key not in board.complete and key not in board.running)
+        return next(free, None), None
+
+    def rerun(key: tuple[int, int], claim: Claim) -> tuple[float, dict[str, object]]:
+        number, seed = key
+        trial = by_number[number]
+        position = sum(key in claim.board.complete or key in claim.board.running
+                       for key in order)
+        left = ""
+        if run.trained:
+            left = ", " + time_left(run.elapsed(), run.trained, run.share(
+                len(order) - position + 1, len(claim.board.running)))
+        say(f"Select {position} of {len(order)}: "
+            f"{question.label(trial.params[question.param])} trial {number} seed={seed}{left}")
+        result = run.train(dict(trial.params), RerunSeeds(seed, seed, seed))
+        say(f"  -> val accuracy {result.accuracy:.4f} in {result.seconds:.1f} s")
+        return result.accuracy, run.measured(result, "val_loss")
+
+    share_reruns(select, key_of=candidate_key, settings=settings, choose=choose,
+                 fields=lambda key: rerun_fields(
+                     by_number[key[0]], key[1], question=question, code_version=run.code_version,
+                     extra={"search_value": search_value(by_number[key[0]])}),
+                 rerun=rerun, prepare=prepare, say=say,
+                 describe=lambda key: f"trial {key[0]} seed={key[1]}")

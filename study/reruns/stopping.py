@@ -18,9 +18,12 @@ functions of `study.stats.looks`, which the verdict of `analysis` reads its inte
 With more than two values each other value is compared with the reference at the level split
 across the comparisons (Bonferroni), and "decided" waits until every comparison is.
 
-`rerun_until_stopped` is the loop itself, with training passed in: `study.reruns.confirmation`
-trains and stores, `analysis.calibration.peeking` draws accuracies, so the simulations measure
-the loop that runs.
+`rerun_until_stopped` is the loop of one process, with training passed in:
+`analysis.calibration.peeking` draws accuracies into it. `study.confirm`'s workers share their
+reruns through the storage (`study.reruns.workers`) and make the same two calls on what is
+stored, the rule and then `next_rerun`; with the "equal" allocation they look through
+`LooksInOrder`, which reads the stored reruns in the seed-major order one process would have
+run them, so that any number of workers stop at the rerun one process stops at.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from study.stats.decision import (
 )
 from study.stats.looks import anytime_verdicts, half_width
 
-__all__ = ["STOPS", "StopRule", "rerun_until_stopped"]
+__all__ = ["STOPS", "LooksInOrder", "StopRule", "rerun_until_stopped"]
 
 STOPS = ("all", "half-width", "decided")
 
@@ -138,3 +141,38 @@ def rerun_until_stopped(done: MutableMapping[str, MutableMapping[int, float]],
         done[placement][seed] = rerun(placement, seed)
         reason = stop(done)
     return reason
+
+
+class LooksInOrder:
+    """A stop rule looked at after each rerun of the seed-major order, as one process looks.
+
+    Workers finish their reruns in any order, so the reruns stored at one moment may have a
+    gap (pair 7 still running, pair 8 done). Only the longest gap-free start of the order
+    (seed 1000 of each value, then seed 1001, ...) is looked at, one rerun at a time: the first
+    look that gives a reason is the reason, for every worker and for one process alike. Each
+    look is made once; a reason, once found, stays.
+
+    Args:
+        rule: The stop rule.
+        values: The question's values, the reference first.
+        seeds: The seeds each value may use, in order.
+    """
+
+    def __init__(self, rule: StopRule, values: Sequence[object], seeds: Sequence[int]) -> None:
+        self._rule = rule
+        self._order = [(value, seed) for seed in seeds for value in values]
+        self._seen: dict[object, dict[int, float]] = {value: {} for value in values}
+        self._looked = 0
+        self._reason: str | None = None
+
+    def reason_to_stop(self, done: Mapping[object, Mapping[int, float]]) -> str | None:
+        """The rule's reason at the first look that gives one, or None (so far)."""
+        while self._reason is None and self._looked < len(self._order):
+            value, seed = self._order[self._looked]
+            if seed not in done[value]:
+                break
+            self._seen[value][seed] = done[value][seed]
+            self._looked += 1
+            if self._rule.stop != "all":
+                self._reason = self._rule.reason_to_stop(self._seen)
+        return self._reason

@@ -230,3 +230,101 @@ def test_the_next_run_waits_for_a_killed_workers_rerun_and_takes_it_over(tmp_pat
                   if t.state == TrialState.COMPLETE) == sorted(
         (value, seed) for value in ("before", "after")
         for seed in (CONFIRM_SEED_BASE, CONFIRM_SEED_BASE + 1))
+
+
+# Bad combinations: one line and exit code 2, nothing written; a finished step says so.
+
+
+def _running_worker(url: str, step: str, record: dict[str, object], key: tuple[object, int]):
+    """A rerun study as a worker running `step` leaves it mid-rerun: its record, one claim."""
+    from study.storage.claims import claim_rerun
+    from study.storage.reruns import candidate_key, rerun_key
+
+    reruns = optuna.create_study(study_name=f"S/{step}", storage=open_storage(url),
+                                 direction="maximize")
+    reruns.set_user_attr(CONFIG_ATTR, record)
+    value = "before" if step == "confirm" else SEARCH_TRIALS[key[0]][0]
+    attrs = {"seed": key[1]} | ({"source_trial": key[0]} if step == "select" else {})
+    return claim_rerun(reruns, key, key_of=rerun_key("bn_position") if step == "confirm"
+                       else candidate_key, params={"bn_position": value},
+                       distributions={"bn_position": DISTRIBUTIONS["bn_position"]},
+                       user_attrs=attrs, describe=str)
+
+
+def _stored(url: str, name: str) -> tuple[list[tuple[int, str]], dict[str, object]]:
+    reruns = optuna.load_study(study_name=name, storage=url)
+    return [(t.number, t.state.name) for t in reruns.trials], reruns.user_attrs
+
+
+@pytest.mark.parametrize(("record", "argv", "message"), [
+    ({"reruns_per_value": 4, "allocation": "equal", "pairing": "paired", "vary": "both",
+      "stop": "all", "paired": True},
+     ["--seeds", "5"],
+     "`reruns_per_value` must be the same for every worker of 'S/confirm', but the workers "
+     "running trial 0 have reruns_per_value=4 and this one asks for 5; start every worker of "
+     "one step with the same settings, or wait until they finish."),
+    ({"reruns_per_value": 4, "allocation": "equal", "pairing": "paired", "vary": "both",
+      "stop": "all", "paired": True},
+     ["--stop", "decided", "--max-reruns", "4"],
+     "`stop` must be the same for every worker of 'S/confirm', but the workers running "
+     "trial 0 have stop='all' and this one asks for 'decided'"),
+    ({"reruns_per_value": 4, "allocation": "by-spread", "pairing": "unpaired", "vary": "both"},
+     ["--seeds", "4", "--pairing", "unpaired", "--allocation", "by-spread"],
+     "`allocation` 'by-spread' must run in one process only (its next rerun depends on every "
+     "rerun before it), but trial 0 of 'S/confirm' is running in another worker"),
+], ids=["seeds", "stop-rule", "by-spread"])
+def test_a_confirm_worker_unlike_the_running_ones_is_one_line_and_writes_nothing(
+        tmp_path, capsys, record, argv, message):
+    from study.confirm import main
+
+    url = f"sqlite:///{tmp_path}/bnstudy.db"
+    _searched(url, "S")
+    running = _running_worker(url, "confirm", record, ("before", CONFIRM_SEED_BASE))
+    before = _stored(url, "S/confirm")
+
+    code = main(["--storage", url, "--study-name", "S", *argv])
+
+    err = capsys.readouterr().err
+    running.give_up("the test ends")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("python -m study.confirm: error: ") and message in err, err
+    assert _stored(url, "S/confirm")[1] == before[1]
+    assert _stored(url, "S/confirm")[0] == [(0, "FAIL")] and before[0] == [(0, "RUNNING")]
+
+
+def test_a_select_worker_with_another_top_k_than_the_running_ones_is_one_line(tmp_path, capsys):
+    from study.select import main
+
+    url = f"sqlite:///{tmp_path}/bnstudy.db"
+    _searched(url, "S")
+    running = _running_worker(url, "select", {"top_k": 2, "seeds": 3}, (0, SELECT_SEED_BASE))
+
+    code = main(["--storage", url, "--study-name", "S", "--top-k", "3", "--seeds", "3"])
+
+    err = capsys.readouterr().err
+    running.give_up("the test ends")
+    assert code == 2 and err.count("\n") == 1, err
+    assert ("`top_k` must be the same for every worker of 'S/select', but the workers running "
+            "trial 0 have top_k=2 and this one asks for 3") in err
+    assert len(optuna.load_study(study_name="S/select", storage=url).trials) == 1
+
+
+def test_a_worker_joining_a_finished_confirmation_says_so_and_writes_nothing(tmp_path, capsys):
+    from study.confirm import main
+    from study.storage.question import DEFAULT_QUESTION
+    from study.storage.reruns import store_rerun
+
+    url = f"sqlite:///{tmp_path}/bnstudy.db"
+    search = _searched(url, "S")
+    confirm = optuna.create_study(study_name="S/confirm", storage=url, direction="maximize")
+    for seed in rerun_seeds(2):
+        for source in (search.trials[0], search.trials[3]):
+            store_rerun(confirm, source, seed, accuracy(source.params, seed),
+                        question=DEFAULT_QUESTION, loss=0.5, seconds=0.1,
+                        compiled_model="new", dtype_policy="float32")
+    before = _stored(url, "S/confirm")
+
+    assert main(["--storage", url, "--study-name", "S", "--seeds", "2"]) == 0
+
+    assert "All 4 reruns already finished." in capsys.readouterr().out
+    assert _stored(url, "S/confirm") == before

@@ -75,3 +75,11 @@ def test_equal_goes_seed_by_seed_over_every_value_of_a_question_reference_first(
     assert next_rerun(done, SEEDS) == ("gelu", 1000)
     done["gelu"][1000] = 0.8
     assert next_rerun(done, SEEDS) == ("relu6", 1001)
+
+
+def test_equal_passes_over_the_seeds_other_workers_hold_finishing_a_half_pair_first():
+    taken = {"before": {1000}, "after": set()}
+    assert next_rerun(_done([], []), SEEDS, taken=taken) == ("after", 1000)
+    taken["after"].add(1000)
+    assert next_rerun(_done([], []), SEEDS, taken=taken) == ("before", 1001)
+    assert next_rerun(_done([0.8], [0.8]), SEEDS[:1], taken={"before": {1001}}) is None

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from study.errors import ConfigError
-from study.reruns.stopping import StopRule, rerun_until_stopped
+from study.reruns.stopping import LooksInOrder, StopRule, rerun_until_stopped
 from study.stats.looks import anytime_verdict
 from study.storage.reruns import rerun_seeds
 
@@ -114,3 +114,24 @@ def test_decided_waits_until_every_comparison_with_the_reference_is_decided():
     assert max(counts) - min(counts) <= 1 and min(counts) >= 30  # seed by seed, all alike
     found = anytime_verdict({v: done[v] for v in ("relu6", "gelu")}, alpha=0.025)
     assert found is not None and found[0] == "equivalent"
+
+
+def test_looks_in_order_stop_where_one_process_stops_whatever_order_the_reruns_end_in():
+    rule = StopRule("decided", paired=True)
+    draws = _draws(0.02)
+    alone, reason = _run(rule, draws)
+    assert reason is not None
+    keys = [(value, seed) for seed in SEEDS for value in ("before", "after")]
+    stored: dict[str, dict[int, float]] = {"before": {}, "after": {}}
+    looks = LooksInOrder(rule, ["before", "after"], SEEDS)
+    # Workers finish out of order: the pair after next ends before the next one's "after".
+    shuffled = [*keys[:5], keys[6], keys[7], keys[5], *keys[8:]]
+    found = []
+    for value, seed in shuffled:
+        stored[value][seed] = draws[value][seed]
+        found.append(looks.reason_to_stop(stored))
+    assert found[-1] == reason  # a reason, once found, stays
+    first = found.index(reason)  # found once every rerun before one process's stop is stored
+    assert set(shuffled[:first + 1]) >= {(v, s) for v, reruns in alone.items() for s in reruns}
+    assert found[first - 1] is None
+    assert LooksInOrder(StopRule(), ["before", "after"], SEEDS).reason_to_stop(stored) is None

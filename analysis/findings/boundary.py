@@ -72,6 +72,8 @@ def edge_warnings(
     distributions: dict[str, BaseDistribution],
     top_k: int = TOP_K,
     edge_fraction: float = EDGE_FRACTION,
+    *,
+    lower_is_better: bool = False,
 ) -> list[EdgeWarning]:
     """Find numeric parameters whose best trials sit near an edge of the search range.
 
@@ -84,12 +86,13 @@ def edge_warnings(
         distributions: Search-space distribution per parameter.
         top_k: Number of best trials inspected.
         edge_fraction: Width of each edge zone, as a fraction of the (log) range.
+        lower_is_better: The study minimises: the best trials are the lowest.
 
     Returns:
         One warning per flagged parameter and edge.
     """
     complete = frame[(frame["state"] == "COMPLETE") & frame["value"].map(math.isfinite)]
-    top = complete.nlargest(top_k, "value")
+    top = (complete.nsmallest if lower_is_better else complete.nlargest)(top_k, "value")
     warnings = []
     for param, distribution in distributions.items():
         if not isinstance(distribution, FloatDistribution | IntDistribution):

@@ -1,4 +1,5 @@
-"""Expected best validation accuracy after n trials, per value (Dodge et al. 2019).
+"""Expected best value after n trials, per value of the question (Dodge et al. 2019): the
+highest validation accuracy, or for a study that minimises, the lowest value.
 
 With the N observed values sorted v(1) <= ... <= v(N), a budget of n trials drawn without
 replacement has the j-th value as its best with probability C(j-1, n-1) / C(N, n), which gives
@@ -9,6 +10,7 @@ is fine in floats, C(400, 200) is not.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,8 +90,9 @@ def expected_max_curve(values: np.ndarray | list[float], placement: str = "") ->
     return ExpectedMaxCurve(placement, budgets, pairs[:, 0], pairs[:, 1])
 
 
-def placement_curves(frame: pd.DataFrame, question: Question) -> list[ExpectedMaxCurve]:
-    """Expected-max curves of the question's two values from a trials table.
+def placement_curves(frame: pd.DataFrame, question: Question, *,
+                     lower_is_better: bool = False) -> list[ExpectedMaxCurve]:
+    """Expected-best curves of the question's two values from a trials table.
 
     Uses COMPLETE and PRUNED trials with a finite value: a pruned trial spent part of the
     budget and its value is what it reached. Failed trials have no value and are left out.
@@ -97,6 +100,8 @@ def placement_curves(frame: pd.DataFrame, question: Question) -> list[ExpectedMa
     Args:
         frame: A trials table from `analysis.reading.studies.trials_frame`.
         question: The reference and the value compared with it.
+        lower_is_better: The study minimises: each curve is the expected minimum (the
+            expected maximum of the negated values, negated back).
 
     Returns:
         One curve per value that has at least one such trial.
@@ -105,17 +110,24 @@ def placement_curves(frame: pd.DataFrame, question: Question) -> list[ExpectedMa
     curves = []
     for placement in question.values:
         values = finished.loc[finished[question.param] == placement, "value"].to_numpy(float)
-        if values.size:
+        if not values.size:
+            continue
+        if lower_is_better:
+            curve = expected_max_curve(-values, placement)
+            curves.append(dataclasses.replace(curve, mean=-curve.mean))
+        else:
             curves.append(expected_max_curve(values, placement))
     return curves
 
 
-def leader_by_budget(curves: list[ExpectedMaxCurve], question: Question) -> pd.DataFrame:
-    """Say which value has the higher expected best at each budget both can afford.
+def leader_by_budget(curves: list[ExpectedMaxCurve], question: Question, *,
+                     lower_is_better: bool = False) -> pd.DataFrame:
+    """Say which value has the better expected best at each budget both can afford.
 
     Args:
         curves: Exactly the curves of the question's two values.
         question: The reference and the value compared with it.
+        lower_is_better: The study minimises: the lower expected best leads.
 
     Returns:
         Columns budget, the reference, the other value (columns named by the values as text),
@@ -129,8 +141,8 @@ def leader_by_budget(curves: list[ExpectedMaxCurve], question: Question) -> pd.D
     budget = min(by_name[p].budgets.size for p in question.values)
     before, after = (by_name[p].mean[:budget] for p in question.values)
     difference = after - before
-    leader = np.where(difference > 0, str(other),
-                      np.where(difference < 0, str(reference), "tie"))
+    gain = -difference if lower_is_better else difference  # > 0: the other value is better
+    leader = np.where(gain > 0, str(other), np.where(gain < 0, str(reference), "tie"))
     return pd.DataFrame(
         {
             "budget": np.arange(1, budget + 1),

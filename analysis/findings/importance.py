@@ -46,12 +46,14 @@ class ImportanceResult:
     target_quantile: float | None  # the PED-ANOVA quantile actually used, None if skipped
 
 
-def _copy_study(trials: Sequence[FrozenTrial]) -> optuna.Study:
+def _copy_study(trials: Sequence[FrozenTrial], direction: optuna.study.StudyDirection
+                ) -> optuna.Study:
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "study created" chatter
     try:
+        # The study's own direction: PED-ANOVA's "good trials" are the top or bottom quantile.
         study = optuna.create_study(
-            storage=optuna.storages.InMemoryStorage(), direction="maximize"
+            storage=optuna.storages.InMemoryStorage(), direction=direction
         )
     finally:
         optuna.logging.set_verbosity(verbosity)
@@ -135,7 +137,7 @@ def param_importances(
             f"but the study has {len(trials)}."
         )
         return ImportanceResult(pd.DataFrame(rows, columns=_COLUMNS), tuple(notes), None)
-    full = _copy_study(trials)
+    full = _copy_study(trials, study.direction)
     fanova_runs = [
         _evaluate(full, FanovaImportanceEvaluator(n_trees=n_trees, seed=seed)) for seed in seeds
     ]
@@ -168,7 +170,8 @@ def param_importances(
         for seed in seeds:
             rng = np.random.default_rng(seed)
             picked = sorted(rng.choice(len(trials), size=size, replace=False))
-            ped_runs.append(_evaluate(_copy_study([trials[i] for i in picked]), evaluator))
+            ped_runs.append(_evaluate(_copy_study([trials[i] for i in picked], study.direction),
+                                      evaluator))
         rows += _rows("PED-ANOVA", ped_runs, len(trials))
     table = pd.DataFrame(rows, columns=_COLUMNS)
     table["order"] = table["method"].map({"fANOVA": 0, "PED-ANOVA": 1})

@@ -1,4 +1,5 @@
-"""Isolation table: the best accuracy of each placement once the nuisance parameters are tuned.
+"""Isolation table: the best value of each placement once the nuisance parameters are tuned
+(the highest accuracy, or the lowest value of a study that minimises).
 
 The Tuning Playbook compares scientific values (here `bn_position`) by the best trial of each,
 the nuisance hyperparameters (learning rate, ...) having been optimized for each separately.
@@ -18,12 +19,14 @@ ALL_GROUP = "all"
 
 
 def isolation_table(frame: pd.DataFrame, group_param: str | None = GROUP_PARAM, *,
-                    question: Question) -> pd.DataFrame:
-    """Best COMPLETE validation accuracy per placement, overall and per value of `group_param`.
+                    question: Question, lower_is_better: bool = False) -> pd.DataFrame:
+    """Best COMPLETE value per placement, overall and per value of `group_param`.
 
     Args:
         frame: A trials table from `analysis.reading.studies.trials_frame`.
         group_param: Parameter to split by; skipped if None or absent from the table.
+        question: The scientific parameter and its values.
+        lower_is_better: The study minimises: the best trial is the lowest.
 
     Returns:
         Columns group ("all" or the group value as text), the scientific parameter (named
@@ -40,7 +43,8 @@ def isolation_table(frame: pd.DataFrame, group_param: str | None = GROUP_PARAM, 
     for label, trials in groups:
         for placement in question.values:
             own = trials[trials[question.param] == placement]
-            best = own.loc[own["value"].idxmax()] if len(own) else None
+            best = None if not len(own) else own.loc[
+                own["value"].idxmin() if lower_is_better else own["value"].idxmax()]
             rows.append(
                 {
                     "group": label,

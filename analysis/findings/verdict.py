@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.findings.settling import seeds_to_settle
+from analysis.reading.objective import ACCURACY, UNBOUNDED
 from study.stats.decision import DEFAULT_MARGIN, MIN_RERUNS_TO_DECIDE, Verdict, check_margin
 from study.stats.intervals import difference_error, fixed_n_intervals, t_test_p_values
 from study.stats.looks import INTERVALS, interval_verdict
@@ -42,7 +43,6 @@ ASSUMED_SEED_STD = 0.003
 # Reruns per placement that `study.confirm` runs by default: the fewest the anytime verdict
 # decides on (MIN_RERUNS_TO_DECIDE).
 DEFAULT_SEEDS = DEFAULT_CONFIRM_SEEDS
-UNBOUNDED = "not yet bounded"
 
 
 def describe_interval(low: float, high: float) -> str:
@@ -50,11 +50,9 @@ def describe_interval(low: float, high: float) -> str:
 
     Differences lie in [-1, 1], so intervals are clipped there; an end at the clip means the
     data cannot bound the interval at this n, which "+-100 pp" would hide: that reads
-    "not yet bounded".
+    "not yet bounded" (`analysis.reading.objective.Objective.interval`, for any units).
     """
-    if low <= -1.0 or high >= 1.0:
-        return UNBOUNDED
-    return f"[{100 * low:+.2f}, {100 * high:+.2f}] pp"
+    return ACCURACY.interval(low, high)
 
 
 @dataclass(frozen=True)

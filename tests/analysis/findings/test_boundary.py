@@ -102,3 +102,12 @@ def test_no_divergence_warning_when_stable_or_without_failure_reasons():
     )
 
     assert divergence_warning(divergence(frame, DEFAULT_QUESTION)) is None
+
+
+def test_for_a_study_that_minimises_the_best_trials_are_the_lowest():
+    # The best five by accuracy sit at the top of the learning-rate range; the lowest five
+    # (the last five rows) in its middle.
+    frame = _frame([0.5, 0.6, 0.7, 0.8, 0.9, 1e-2, 1e-2, 1e-2, 1e-2, 1e-2], [0.25] * 10)
+
+    assert [w.param for w in edge_warnings(frame, DISTRIBUTIONS)] == ["learning_rate"]
+    assert edge_warnings(frame, DISTRIBUTIONS, lower_is_better=True) == []

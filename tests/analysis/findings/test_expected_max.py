@@ -84,3 +84,15 @@ def test_leaders_and_their_description():
         DEFAULT_QUESTION,
     )
     assert describe_leaders(same) == "after is ahead at every budget from 1 to 2 trials"
+
+
+def test_for_a_study_that_minimises_the_curves_are_expected_minima_and_lower_leads():
+    frame = pd.DataFrame({"state": ["COMPLETE"] * 4, "value": [2.0, 3.0, 2.5, 2.6],
+                          "bn_position": ["before", "before", "after", "after"]})
+
+    before, after = placement_curves(frame, DEFAULT_QUESTION, lower_is_better=True)
+
+    assert list(before.mean) == pytest.approx([2.5, 2.0])  # best of both: the lower
+    assert list(after.mean) == pytest.approx([2.55, 2.5])
+    leaders = leader_by_budget([before, after], DEFAULT_QUESTION, lower_is_better=True)
+    assert list(leaders["leader"]) == ["before", "before"]

@@ -81,3 +81,17 @@ def test_a_ranking_from_few_complete_trials_is_called_rough(n_trials):
 )
 def test_ped_anova_quantile_keeps_enough_good_trials(n_trials, expected):
     assert ped_anova_quantile(n_trials, 0.25) == expected
+
+
+def test_ped_anova_reads_the_good_trials_of_a_study_that_minimises_as_its_lowest():
+    maximised = _study(40)
+    minimised = optuna.create_study(direction="minimize")
+    minimised.add_trials([  # the same trials, their values negated
+        optuna.trial.create_trial(value=None if trial.value is None else -trial.value,
+                                  params=trial.params, distributions=trial.distributions,
+                                  state=trial.state) for trial in maximised.trials])
+
+    ped_anova = [param_importances(study, seeds=(0,), n_trees=8).table.query(
+        "method == 'PED-ANOVA'").set_index("param")["mean"] for study in (maximised, minimised)]
+
+    assert ped_anova[1].to_dict() == pytest.approx(ped_anova[0].to_dict())

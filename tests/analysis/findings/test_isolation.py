@@ -41,3 +41,11 @@ def test_without_alpha_only_the_overall_group_remains():
 
     assert list(table["group"]) == ["all", "all"]
 
+
+
+def test_a_study_that_minimises_keeps_each_placements_lowest_trial():
+    table = isolation_table(FRAME, None, question=DEFAULT_QUESTION, lower_is_better=True)
+
+    rows = table.set_index("bn_position")
+    assert rows.loc["before", "best_trial"] == 1 and rows.loc["after", "best_trial"] == 4
+    assert list(table["group"]) == ["all", "all"]  # no split without a group parameter

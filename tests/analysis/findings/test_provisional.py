@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.findings.provisional import compare_top_trials, top_k_mean
+from analysis.findings.provisional import compare_top_trials, decide_in_any_units, top_k_mean
 
 RNG = np.random.default_rng(5)
 BEFORE = RNG.normal(0.88, 0.02, 14)
@@ -58,3 +58,39 @@ def test_with_too_few_trials_the_interval_is_the_whole_feasible_range():
 
     assert (comparison.ci_low, comparison.ci_high) == (-1.0, 1.0)
     assert comparison.verdict == "inconclusive"
+
+
+def test_a_study_that_minimises_compares_its_lowest_trials_mirrored():
+    # Lower is better: the same values negated give the same test, mirrored back.
+    low = compare_top_trials(-BEFORE, -AFTER, k=3, n_permutations=300, lower_is_better=True)
+    high = compare_top_trials(BEFORE, AFTER, k=3, n_permutations=300)
+
+    assert low.verdict == high.verdict
+    assert low.difference == pytest.approx(-high.difference, abs=1e-12)
+    assert (low.ci_low, low.ci_high) == pytest.approx((-high.ci_high, -high.ci_low), abs=1e-12)
+    assert low.mean_before == pytest.approx(-high.mean_before)  # the 3 lowest, not highest
+    assert low.mean_before == pytest.approx(np.sort(-BEFORE)[:3].mean())
+
+
+def test_values_in_other_units_take_any_margin_and_leave_unbounded_ends_infinite():
+    # Losses in the thousands, "after" lower by 300: a margin of 100 is a fine size there.
+    before, after = 1000 * (2 - BEFORE), 1000 * (2 - AFTER) - 300
+
+    comparison = compare_top_trials(before, after, k=3, margin=100.0, n_permutations=300,
+                                    lower_is_better=True, fraction=False)
+
+    assert comparison.verdict == "matters" and comparison.ci_high < -100
+    assert comparison.seeds_needed is None  # no seed-to-seed spread assumed in these units
+    few = compare_top_trials([5.0, 6.0], [1.0, 9.0], k=2, margin=0.5, fraction=False)
+    assert (few.ci_low, few.ci_high) == (-np.inf, np.inf) and few.verdict == "inconclusive"
+    with pytest.raises(ValueError, match=r"`margin` must be positive and finite, but got 0.0"):
+        compare_top_trials(before, after, k=3, margin=0.0, fraction=False)
+
+
+@pytest.mark.parametrize(("interval", "margin", "verdict"), [
+    ((150.0, 300.0), 100.0, "matters"), ((-50.0, 40.0), 100.0, "equivalent"),
+    ((20.0, 300.0), 100.0, "nonzero"), ((-150.0, 300.0), 100.0, "inconclusive"),
+    ((2.0, 3.0), 1.0, "matters"),  # a margin of exactly 1 is not a whole accuracy here
+])
+def test_the_verdict_rule_is_the_same_at_any_scale(interval, margin, verdict):
+    assert decide_in_any_units(*interval, margin, interval) == verdict

@@ -1,5 +1,7 @@
 """Analysis of a study: does its scientific choice (BN placement first) matter once the rest is
-tuned?
+tuned? Of any single-objective Optuna study too: `analyze(study, param="optimizer", margin=...)`
+reads it (either direction, values in their own units) and writes nothing into it;
+`write_outputs` puts the report, verdict.json and figures in a folder (docs/own_code.md).
 
 The sub-packages are the stages a verdict goes through, each importing only those before it
 (tests/test_dependencies.py keeps the order): `reading/` (open the storage read-only, load the
@@ -27,6 +29,9 @@ _EXPORTS = {
     "analysis.findings.importance": ("ImportanceResult", "param_importances"),
     "analysis.findings.isolation": ("isolation_table",),
     "analysis.reading.studies": ("AnalysisError", "LoadedStudies", "load_studies", "open_storage"),
+    "analysis.reading.objective": ("FRACTION", "Objective"),
+    "analysis.reports.verdict_text": ("verdict_sentence",),
+    "analysis.reports.writer": ("write_outputs",),
     "analysis.study_analysis": ("Analysis", "Decision", "analyze", "decide"),
     "analysis.family_analysis": ("FamilyAnalysis", "analyze_family"),
     "analysis.findings.provisional": ("compare_top_trials",),
@@ -49,9 +54,11 @@ __all__ = [
     "Divergence",
     "EdgeWarning",
     "ExpectedMaxCurve",
+    "FRACTION",
     "FamilyAnalysis",
     "ImportanceResult",
     "LoadedStudies",
+    "Objective",
     "analyze",
     "analyze_family",
     "compare_placements",
@@ -67,6 +74,8 @@ __all__ = [
     "load_studies",
     "open_storage",
     "param_importances",
+    "verdict_sentence",
+    "write_outputs",
 ]
 
 

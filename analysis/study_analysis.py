@@ -1,10 +1,12 @@
-"""From a storage and a study name to every number the report shows, without drawing.
+"""From an Optuna study (or a storage and a study name) to every number the report shows,
+without drawing or writing anything.
 
 The verdict comes from the confirmation reruns (NAME/confirm) when each placement has at least
 MIN_PER_PLACEMENT COMPLETE reruns (`analysis.findings.verdict`); otherwise from the search
 alone, provisionally (`analysis.findings.provisional`): the top-k COMPLETE trials of each
-placement by validation accuracy, k = max(2, a quarter of the smaller placement), the same k
-on both sides.
+placement by value (highest, or lowest for a study that minimises), k = max(2, a quarter of
+the smaller placement), the same k on both sides. A study bnstudy did not write has no reruns:
+its verdict always comes from its trials.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import optuna
 import pandas as pd
 from optuna.distributions import FloatDistribution, IntDistribution
 from optuna.storages import BaseStorage
@@ -33,13 +36,13 @@ from analysis.findings.instability import (
     collapsed_neighbour_warnings,
     heavy_tail_warning,
 )
-from analysis.findings.isolation import isolation_table
+from analysis.findings.isolation import GROUP_PARAM, isolation_table
 from analysis.findings.provenance import DirtyReruns, dirty_reruns
 from analysis.findings.provisional import N_PERMUTATIONS, compare_top_trials
 from analysis.findings.selection_view import SelectionView, near_tie_warning, selection_view
 from analysis.findings.verdict import ALPHA, DEFAULT_INTERVAL, Comparison, compare_placements
 from analysis.reading.studies import AnalysisError, LoadedStudies, complete_values, load_studies
-from study.stats.decision import DEFAULT_MARGIN, split_alpha
+from study.stats.decision import split_alpha
 from study.storage.opener import mask_password
 from study.storage.question import Question
 
@@ -89,26 +92,32 @@ class Analysis:
         if self.selection is not None and self.selection.rerun:
             picks = {placement: chosen.pick
                      for placement, chosen in self.selection.selections.items()}
-        found += collapsed_neighbour_warnings(self.loaded.study.get_trials(deepcopy=False),
-                                              picks=picks, question=self.loaded.question)
+        objective = self.loaded.objective
+        if objective.fraction and not objective.lower_is_better:  # falls of accuracy
+            found += collapsed_neighbour_warnings(self.loaded.study.get_trials(deepcopy=False),
+                                                  picks=picks, question=self.loaded.question)
         if self.source == "confirm":
             found.append(heavy_tail_warning(self.compared))
         found.append(near_tie_warning(self.selection))
         return tuple(sentence for sentence in found if sentence)
 
 
-def search_top_trials(frame: pd.DataFrame, question: Question) -> dict[object, pd.DataFrame]:
+def search_top_trials(frame: pd.DataFrame, question: Question, *,
+                      lower_is_better: bool = False) -> dict[object, pd.DataFrame]:
     """Pick the top-k COMPLETE trials of each value for the provisional verdict.
 
     Args:
         frame: A trials table from `analysis.reading.studies.trials_frame`.
         question: The reference and the value compared with it.
+        lower_is_better: The study minimises: the top trials are the lowest.
 
     Returns:
         Value -> its top-k rows, best first (same k for both), the reference first.
     """
     param = question.param
-    counts = {p: len(complete_values(frame, p, param)) for p in question.values}
+    best = {p: complete_values(frame, p, param, lower_is_better=lower_is_better)
+            for p in question.values}
+    counts = {p: len(values) for p, values in best.items()}
     if min(counts.values()) < MIN_PER_PLACEMENT:
         shown = ", ".join(f"{p}: {n}" for p, n in counts.items())
         raise AnalysisError(
@@ -116,7 +125,7 @@ def search_top_trials(frame: pd.DataFrame, question: Question) -> dict[object, p
             f"per `{param}`, but the study has {shown}."
         )
     k = max(MIN_PER_PLACEMENT, math.floor(TOP_FRACTION * min(counts.values())))
-    return {p: frame.loc[complete_values(frame, p, param).index[:k]] for p in question.values}
+    return {p: frame.loc[best[p].index[:k]] for p in question.values}
 
 
 def confirm_runs(confirm: pd.DataFrame | None, *, paired: bool = False,
@@ -173,20 +182,27 @@ class Decision:
 
 
 def decide(
-    loaded: LoadedStudies, margin: float = DEFAULT_MARGIN, *, n_permutations: int = N_PERMUTATIONS,
-    interval: str = DEFAULT_INTERVAL,
+    loaded: LoadedStudies, margin: float | None = None, *,
+    n_permutations: int = N_PERMUTATIONS, interval: str = DEFAULT_INTERVAL,
 ) -> Decision:
     """Draw the verdict from the reruns when usable, else provisionally from the search.
 
     Args:
         loaded: Output of `analysis.reading.studies.load_studies`.
-        margin: Equivalence margin in accuracy (fraction).
+        margin: Equivalence margin in the values' units (`loaded.objective`): a fraction of
+            accuracy (None: DEFAULT_MARGIN), or for other values a difference in their units
+            (required).
         n_permutations: Permutations of the provisional (search) test.
         interval: The reruns' interval, "anytime" or "welch" (`analysis.findings.verdict`).
 
     Returns:
         The decision.
+
+    Raises:
+        AnalysisError, ConfigError: for a margin its units refuse, or too few trials.
     """
+    objective = loaded.objective
+    margin = objective.check_margin(margin)
     paired, question = loaded.paired, loaded.question
     reference, other = question.values
     runs, note = confirm_runs(loaded.confirm, paired=paired, question=question)
@@ -210,12 +226,14 @@ def decide(
         )
         return Decision("confirm", _labelled(comparison, question), runs, notes)
     # raises if the search has too few trials
-    top_trials = search_top_trials(loaded.trials, question)
+    top_trials = search_top_trials(loaded.trials, question,
+                                   lower_is_better=objective.lower_is_better)
     pools = [complete_values(loaded.trials, p, question.param).to_numpy(float)
              for p in question.values]
     k = len(top_trials[reference])
     comparison = compare_top_trials(*pools, k, margin, n_permutations=n_permutations,
-                                    level=1 - alpha)
+                                    level=1 - alpha, lower_is_better=objective.lower_is_better,
+                                    fraction=objective.fraction)
     return Decision("search", _labelled(comparison, question), top_trials, notes)
 
 
@@ -226,22 +244,37 @@ def _labelled(comparison: Comparison, question: Question) -> Comparison:
 
 
 def analyze(
-    storage: str | BaseStorage,
-    study_name: str,
+    source: str | BaseStorage | optuna.Study,
+    study_name: str | None = None,
     *,
-    margin: float = DEFAULT_MARGIN,
+    param: str | None = None,
+    reference: object | None = None,
+    margin: float | None = None,
+    units: str | None = None,
     importance_seeds: Sequence[int] = (0, 1, 2, 3, 4),
     n_trees: int = 64,
     interval: str = DEFAULT_INTERVAL,
     compare: object | None = None,
 ) -> Analysis:
-    """Load the studies and compute the verdict, importances, isolation and checks.
+    """Does a categorical choice matter once the rest is tuned? The verdict and its evidence.
+
+    Reads the study and writes nothing, into the study or anywhere else
+    (`analysis.reports.writer.write_outputs` writes the report).
 
     Args:
-        storage: Storage URL or object holding NAME (and maybe NAME/confirm); its URL rides on
-            the analysis, for the commands the report suggests.
-        study_name: Name of the search study.
-        margin: Equivalence margin in accuracy (fraction).
+        source: The search study (any single-objective `optuna.Study`), or a storage URL or
+            object holding NAME (and maybe NAME/confirm); a URL rides on the analysis, for the
+            commands the report suggests.
+        study_name: Name of the search study; may be left out for a study object.
+        param: The categorical parameter compared, for a study bnstudy did not write; None:
+            the question bnstudy stored, or `bn_position` (`analysis.reading.questions`).
+        reference: The value every other is compared with; None: the first of its choices.
+        margin: Equivalence margin, the smallest difference that matters: a fraction of
+            accuracy for bnstudy's studies and the default question (None: DEFAULT_MARGIN);
+            for other values in their own units, and required.
+        units: What the values are in, for the report: FRACTION reads them as fractions of
+            accuracy (in pp); any other text names their units; None: fractions where
+            `param` is not given, the objective's own units where it is.
         importance_seeds: Seeds over which importances are repeated.
         n_trees: Trees of the fANOVA forest.
         interval: The reruns' interval, "anytime" or "welch" (`analysis.findings.verdict`).
@@ -250,24 +283,35 @@ def analyze(
 
     Returns:
         The analysis.
+
+    Raises:
+        AnalysisError, ConfigError, StorageError: for a study, question, margin or units that
+            cannot be used, naming the rule and the value.
     """
-    loaded = load_studies(storage, study_name, compare)
+    loaded = load_studies(source, study_name, compare, param=param, reference=reference,
+                          units=units)
     frame = loaded.trials
+    lower = loaded.objective.lower_is_better
     # First: an unusable study fails before the slow fANOVA.
     decision = decide(loaded, margin, interval=interval)
-    curves = placement_curves(frame, loaded.question)
+    curves = placement_curves(frame, loaded.question, lower_is_better=lower)
+    leaders = (leader_by_budget(curves, loaded.question, lower_is_better=lower)
+               if len(curves) == 2 else None)
+    # Only bnstudy's spaces have the width multiplier `alpha`; another study's "alpha" may be
+    # continuous, one group per trial.
+    group = GROUP_PARAM if loaded.written_by_bnstudy else None
     return Analysis(
         loaded=loaded,
-        study_name=study_name,
+        study_name=loaded.study.study_name,
         source=decision.source,
         comparison=decision.comparison,
         compared=decision.compared,
         source_notes=decision.notes,
         importance=param_importances(loaded.study, seeds=importance_seeds, n_trees=n_trees),
-        isolation=isolation_table(frame, question=loaded.question),
+        isolation=isolation_table(frame, group, question=loaded.question, lower_is_better=lower),
         curves=tuple(curves),
-        leaders=leader_by_budget(curves, loaded.question) if len(curves) == 2 else None,
-        edges=tuple(edge_warnings(frame, loaded.distributions)),
+        leaders=leaders,
+        edges=tuple(edge_warnings(frame, loaded.distributions, lower_is_better=lower)),
         divergence=divergence(frame, loaded.question),
         axis_params=numeric_params(loaded),
         # A finished selection is shown before the confirmation has reruns too: the winner's
@@ -275,6 +319,6 @@ def analyze(
         selection=(selection_view(loaded, decision.compared)
                    if decision.source == "confirm" or loaded.select_study is not None
                    else None),
-        storage_url=storage if isinstance(storage, str) else getattr(storage, "url", None),
+        storage_url=source if isinstance(source, str) else getattr(source, "url", None),
         dirty_reruns=dirty_reruns((loaded.select_study, loaded.confirm_study)),
     )

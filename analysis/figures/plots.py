@@ -18,7 +18,8 @@ from matplotlib.figure import Figure
 from optuna.distributions import BaseDistribution
 
 from analysis.findings.expected_max import ExpectedMaxCurve
-from analysis.findings.verdict import Comparison, describe_interval
+from analysis.findings.verdict import Comparison
+from analysis.reading.objective import ACCURACY, Objective
 from study.storage.question import Question
 
 PAIR_COLORS = ("tab:blue", "tab:orange")  # the reference, then the value compared with it
@@ -91,13 +92,14 @@ def colors(question: Question) -> dict[object, str]:
 
 
 def plot_isolation(isolation: pd.DataFrame, ax: Axes | None = None, *,
-                   question: Question) -> Axes:
-    """Best validation accuracy of each placement, overall and per width multiplier.
+                   question: Question, objective: Objective = ACCURACY) -> Axes:
+    """Best value (validation accuracy) of each placement, overall and per width multiplier.
 
     Args:
         isolation: Output of `analysis.findings.isolation.isolation_table`.
         ax: Axes to draw on; a new figure if None.
         question: The scientific parameter and its two values compared.
+        objective: What the values are, for the axis label.
 
     Returns:
         The Axes.
@@ -124,8 +126,8 @@ def plot_isolation(isolation: pd.DataFrame, ax: Axes | None = None, *,
     if len(groups) > 1:
         ax.axvline(0.5, color="0.8", lw=1)
     ax.set_xticks(positions, groups)
-    ax.set_xlabel("width multiplier alpha ('all': every width)")
-    ax.set_ylabel("best validation accuracy")
+    ax.set_xlabel("width multiplier alpha ('all': every width)" if len(groups) > 1 else "")
+    ax.set_ylabel(objective.label("best"))
     ax.set_title(f"Isolation: best trial per {question.param}, nuisance parameters tuned")
     ax.legend(title=question.param)
     ax.margins(y=0.15)
@@ -133,13 +135,14 @@ def plot_isolation(isolation: pd.DataFrame, ax: Axes | None = None, *,
 
 
 def plot_expected_max(curves: Sequence[ExpectedMaxCurve], ax: Axes | None = None, *,
-                      question: Question) -> Axes:
-    """Expected best validation accuracy against the number of trials, with ± std bands.
+                      question: Question, objective: Objective = ACCURACY) -> Axes:
+    """Expected best value against the number of trials, with ± std bands.
 
     Args:
         curves: One curve per value of the question.
         ax: Axes to draw on; a new figure if None.
         question: The scientific parameter and its two values compared.
+        objective: What the values are, for the axis label.
 
     Returns:
         The Axes.
@@ -166,7 +169,7 @@ def plot_expected_max(curves: Sequence[ExpectedMaxCurve], ax: Axes | None = None
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda n, _: f"{n:g}"))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel("number of trials n (log scale)")
-    ax.set_ylabel("expected best validation accuracy")
+    ax.set_ylabel(objective.label("expected best"))
     ax.set_title("Expected best of n trials (band: ± std of the best)")
     ax.legend(title=question.param)
     return ax
@@ -174,9 +177,9 @@ def plot_expected_max(curves: Sequence[ExpectedMaxCurve], ax: Axes | None = None
 
 def plot_axis(
     frame: pd.DataFrame, param: str, distribution: BaseDistribution, ax: Axes | None = None,
-    *, question: Question,
+    *, question: Question, objective: Objective = ACCURACY,
 ) -> Axes:
-    """Validation accuracy of every trial against one numeric parameter, coloured by placement.
+    """The value of every trial against one numeric parameter, coloured by placement.
 
     COMPLETE trials are filled, PRUNED hollow (at the value they were stopped with), FAILED
     ones are crosses along the bottom edge; the dotted lines mark the search range.
@@ -187,6 +190,7 @@ def plot_axis(
         distribution: Its search-space distribution (range and log scale).
         ax: Axes to draw on; a new figure if None.
         question: The scientific parameter and its two values compared.
+        objective: What the values are, for the axis label.
 
     Returns:
         The Axes.
@@ -224,17 +228,17 @@ def plot_axis(
     for bound in (distribution.low, distribution.high):
         ax.axvline(bound, color="0.6", ls=":", lw=1)
     ax.set_xlabel(param + (" (log scale)" if getattr(distribution, "log", False) else ""))
-    ax.set_ylabel("validation accuracy")
-    ax.set_title(f"Validation accuracy against {param}")
+    ax.set_ylabel(objective.label())
+    ax.set_title(f"{objective.name[:1].upper() + objective.name[1:]} against {param}")
     ax.legend(fontsize=7, title=question.param, title_fontsize=8)
     return ax
 
 
 def plot_comparison(
     compared: dict[object, pd.DataFrame], comparison: Comparison, source: str,
-    ax: Axes | None = None, *, question: Question,
+    ax: Axes | None = None, *, question: Question, objective: Objective = ACCURACY,
 ) -> Axes:
-    """The accuracies behind the verdict, one column per value, with their means.
+    """The values (accuracies) behind the verdict, one column per value, with their means.
 
     Args:
         compared: Value -> rows with a `value` column (reruns or top search trials).
@@ -242,6 +246,7 @@ def plot_comparison(
         source: "confirm" (test accuracy of reruns) or "search" (validation accuracy).
         ax: Axes to draw on; a new figure if None.
         question: The scientific parameter and its two values compared.
+        objective: What the values are, for the labels and the difference's units.
 
     Returns:
         The Axes.
@@ -257,15 +262,17 @@ def plot_comparison(
     ax.set_xticks(range(len(question.values)), [str(v) for v in question.values])
     ax.set_xlim(-0.6, len(question.values) - 0.4)
     what = (
-        "test accuracy of reruns" if source == "confirm" else "validation accuracy, top-k trials"
+        "test accuracy of reruns" if source == "confirm" else f"{objective.label()}, top-k trials"
     )
     ax.set_ylabel(what)
     ax.set_xlabel(question.param)
+    # A difference in other units may be long: its interval then goes on a line of its own.
+    separator = ", " if objective.fraction else ",\n"
     ax.set_title(
         f"{question.difference_label(question.others[0])} = "
-        f"{100 * comparison.difference:+.2f} pp, {comparison.interval} "
+        f"{objective.difference(comparison.difference)}{separator}{comparison.interval} "
         f"{100 * comparison.level:.3g}% CI "
-        f"{describe_interval(comparison.ci_low, comparison.ci_high)}",
+        f"{objective.interval(comparison.ci_low, comparison.ci_high)}",
         fontsize=10,
     )
     return ax

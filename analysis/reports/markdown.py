@@ -15,6 +15,7 @@ from analysis.findings.expected_max import describe_leaders
 from analysis.findings.provenance import DirtyReruns, number_ranges
 from analysis.findings.selection_view import SelectionView, selection_frame, selection_intro
 from analysis.findings.verdict import Comparison, describe_interval
+from analysis.reading.objective import ACCURACY
 from analysis.reports.verdict_text import (
     INTERVAL_WHY,
     MEANING,
@@ -126,10 +127,12 @@ def _pairing_lines(analysis: Analysis) -> list[str]:
 
 def _comparison_section(analysis: Analysis) -> list[str]:
     c, question = analysis.comparison, analysis.loaded.question
+    objective = analysis.loaded.objective
     what = (
         "test accuracy of the reruns of each value's pick (seeds vary)"
         if analysis.source == "confirm"
-        else f"validation accuracy of the top {c.n_before} COMPLETE trials of each value"
+        else f"{objective.name} of the top {c.n_before} COMPLETE trials of each value"
+        + ("" if objective == ACCURACY else f" ({objective.better} is better)")
     )
     interval = (
         f"the verdict's interval is {INTERVAL_WHY[c.interval].format(minimum=c.minimum)}"
@@ -153,17 +156,19 @@ def _comparison_section(analysis: Analysis) -> list[str]:
         *rerun_sources(analysis),
         markdown_table(summary),
         "",
-        f"- difference ({question.difference_label(question.others[0])}): {pp(c.difference)} pp",
+        f"- difference ({question.difference_label(question.others[0])}): "
+        f"{objective.difference(c.difference)}",
         f"- {interval_label(c)} interval (the verdict's): "
-        f"{interval_text(c.ci_low, c.ci_high, sizes_text(c))}",
+        f"{interval_text(c.ci_low, c.ci_high, sizes_text(c), objective)}",
         *([f"- {'paired t' if c.paired else 'Welch'} 95% interval (fixed n, for comparison): "
            f"{interval_text(c.welch_low, c.welch_high, sizes_text(c))} "
            f"(p = {c.welch_p_value:.3g})"] if c.interval == "anytime" else
           [f"- p = {c.welch_p_value:.3g} (no difference)"]),
-        f"- 90% interval (TOST against ±{100 * c.margin:.2f} pp): "
-        f"{interval_text(c.tost_low, c.tost_high, sizes_text(c))} (TOST p = {c.tost_p_value:.3g})",
+        f"- 90% interval (TOST against {objective.margin(c.margin)}): "
+        f"{interval_text(c.tost_low, c.tost_high, sizes_text(c), objective)} "
+        f"(TOST p = {c.tost_p_value:.3g})",
         f"- bootstrap 95% interval: "
-        f"{interval_text(c.bootstrap_low, c.bootstrap_high, sizes_text(c))}",
+        f"{interval_text(c.bootstrap_low, c.bootstrap_high, sizes_text(c), objective)}",
         f"- P({question.others[0]} > {question.reference}) = {c.prob_after_greater:.2f} "
         "(Mann-Whitney U / (n_a n_b))",
         *_pairing_lines(analysis),
@@ -171,8 +176,8 @@ def _comparison_section(analysis: Analysis) -> list[str]:
         "",
         "![comparison](verdict.png)",
         "",
-        "The figure shows each accuracy behind the verdict with the mean of each value "
-        "as a black bar.",
+        f"The figure shows each {'accuracy' if objective == ACCURACY else 'trial value'} "
+        "behind the verdict with the mean of each value as a black bar.",
         "",
     ]
 
@@ -195,21 +200,24 @@ def _evidence_sections(analysis: Analysis, axis_files: dict[str, str]) -> list[s
     )
     quantile = analysis.importance.target_quantile
     ped_anova = f"PED-ANOVA, top {quantile:.0%}" if quantile else "PED-ANOVA"
+    name = analysis.loaded.objective.name
+    groups = " and per width multiplier alpha" if analysis.loaded.written_by_bnstudy else ""
     lines = [
         "## Isolation: each value with its nuisance parameters tuned",
         "",
         "![isolation](isolation.png)",
         "",
-        "The figure shows the best validation accuracy of each value over all COMPLETE "
-        "trials and per width multiplier alpha (n = COMPLETE trials in each cell).",
+        f"The figure shows the best {name} of each value over all COMPLETE trials{groups} "
+        "(n = COMPLETE trials in each cell).",
         "",
         markdown_table(_isolation_shown(analysis.isolation)),
         "",
-        "## Expected best accuracy against the number of trials",
+        f"## Expected best {'accuracy' if name == ACCURACY.name else name} against the "
+        "number of trials",
         "",
         "![expected max](expected_max.png)",
         "",
-        f"The figure shows the expected best validation accuracy of n trials drawn without "
+        f"The figure shows the expected best {name} of n trials drawn without "
         f"replacement from each value's COMPLETE and PRUNED trials (Dodge et al. 2019, "
         f"unbiased estimator of Tang et al. 2020), ± the std of that best: {leaders}.",
         "",
@@ -217,7 +225,7 @@ def _evidence_sections(analysis: Analysis, axis_files: dict[str, str]) -> list[s
         "",
         "![importance](importance.png)",
         "",
-        f"The figure shows how much each hyperparameter explains validation accuracy across the "
+        f"The figure shows how much each hyperparameter explains {name} across the "
         f"whole search (fANOVA) and among the best trials ({ped_anova}); "
         f"`{analysis.loaded.param}` is "
         f"the scientific parameter, the others are nuisance."
@@ -227,12 +235,12 @@ def _evidence_sections(analysis: Analysis, axis_files: dict[str, str]) -> list[s
     if len(analysis.importance.table):
         lines += [markdown_table(analysis.importance.table), ""]
     lines += [f"- {note}" for note in analysis.importance.notes]
-    lines += ["", "## Validation accuracy along each numeric hyperparameter", ""]
+    lines += ["", f"## {name[:1].upper() + name[1:]} along each numeric hyperparameter", ""]
     for param, file_name in axis_files.items():
         lines += [
             f"![{param}]({file_name})",
             "",
-            f"The figure shows every trial's validation accuracy against `{param}` by value "
+            f"The figure shows every trial's {name} against `{param}` by value "
             f"of `{analysis.loaded.param}` (hollow: pruned, crosses: failed; dotted: search "
             "range).",
             "",
@@ -315,22 +323,26 @@ def report_markdown(analysis: Analysis, axis_files: dict[str, str]) -> str:
     Returns:
         Markdown text.
     """
-    c = analysis.comparison
+    c, objective = analysis.comparison, analysis.loaded.objective
     lines = [
         f"# Does `{analysis.loaded.param}` matter once the rest is tuned? Study "
         f"`{analysis.study_name}`",
         "",
         f"**{verdict_sentence(analysis)}**",
         "",
-        f"Meaning: {MEANING[c.verdict]}, with a margin of ±{100 * c.margin:.2f} pp. "
+        f"Meaning: {MEANING[c.verdict]}, with a margin of {objective.margin(c.margin)}. "
         + recommendation(analysis),
         "",
     ]
+    if objective != ACCURACY:
+        lines += [objective.description(), ""]
     lines += [f"Note: {note}" for note in analysis.source_notes]
     lines += ["## Warnings", ""]
     lines += [f"- {warning}" for warning in analysis.warnings] or [
         "- none: the best trials are away from the search-space edges, few trials diverged, none "
         "ended at chance accuracy and no value has a heavy tail of bad reruns."
+        if analysis.loaded.written_by_bnstudy else
+        "- none: the best trials are away from the search-space edges and few trials diverged."
     ]
     lines += [""]
     lines += _comparison_section(analysis)

@@ -2,7 +2,8 @@
 
 Pure text from an `Analysis`; `analysis.reports.markdown` builds report.md and the dashboard notes
 on it.
-Accuracy differences are shown in percentage points (pp), stored as fractions.
+Accuracy differences are shown in percentage points (pp), stored as fractions; the values of a
+study bnstudy did not write in their own units (`analysis.reading.objective`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,8 @@ from typing import Any
 import pandas as pd
 
 from analysis.findings.settling import SEEDS_NEEDED_CAP, more_reruns_by_spread
-from analysis.findings.verdict import (
-    ASSUMED_SEED_STD,
-    DEFAULT_SEEDS,
-    UNBOUNDED,
-    Comparison,
-    describe_interval,
-)
+from analysis.findings.verdict import ASSUMED_SEED_STD, DEFAULT_SEEDS, UNBOUNDED, Comparison
+from analysis.reading.objective import ACCURACY, Objective
 from analysis.study_analysis import Analysis
 
 MEANING = {
@@ -59,9 +55,10 @@ def pp(fraction: float) -> str:
     return f"{100 * fraction:+.2f}"
 
 
-def interval_text(low: float, high: float, sizes: str) -> str:
-    """An interval in pp, or "not yet bounded (SIZES)" where the data cannot bound it."""
-    text = describe_interval(low, high)
+def interval_text(low: float, high: float, sizes: str, objective: Objective = ACCURACY) -> str:
+    """An interval in pp (or the objective's units), or "not yet bounded (SIZES)" where the
+    data cannot bound it."""
+    text = objective.interval(low, high)
     return f"{text} ({sizes})" if text == UNBOUNDED else text
 
 
@@ -89,12 +86,12 @@ def verdict_sentence(analysis: Analysis) -> str:
         E.g. "Verdict (provisional, from the search): inconclusive - after minus before =
         +0.31 pp, 95% CI [-0.80, +1.42] pp (n = 4 per placement)."
     """
-    c = analysis.comparison
-    interval = interval_text(c.ci_low, c.ci_high, sizes_text(c))
+    c, objective = analysis.comparison, analysis.loaded.objective
+    interval = interval_text(c.ci_low, c.ci_high, sizes_text(c), objective)
     sizes = "" if interval.startswith(UNBOUNDED) else f" ({sizes_text(c)})"  # else inside it
     return (f"Verdict ({source_label(analysis)}): {c.verdict} - {c.labels[1]} minus "
             f"{c.labels[0]} = "
-            f"{pp(c.difference)} pp, {interval_label(c)} CI {interval}{sizes}.")
+            f"{objective.difference(c.difference)}, {interval_label(c)} CI {interval}{sizes}.")
 
 
 def _confirm_command(analysis: Analysis, *extra: str) -> str:
@@ -123,8 +120,19 @@ def recommendation(analysis: Analysis) -> str:
         One or two sentences.
     """
     c, question = analysis.comparison, analysis.loaded.question
+    objective = analysis.loaded.objective
     reference, other = question.values
-    margin = f"±{100 * c.margin:.2f} pp"
+    margin = objective.margin(c.margin)
+    # The better of the two by the observed difference: the higher, or the lower value when
+    # the study minimises.
+    winner = other if objective.sign * c.difference > 0 else reference
+    if analysis.source == "search" and not analysis.loaded.written_by_bnstudy:
+        ahead = ("" if c.difference == 0 else
+                 f"{question.label(winner)} is ahead ({objective.better} is better), but ")
+        return (f"Provisional: {ahead}each value's best trials are picked on one evaluation "
+                f"each, so their lead can be luck. To settle it, rerun each value's best "
+                f"configuration with new seeds (on data the search did not pick it on) and "
+                f"compare the reruns with the same margin ({margin}).")
     if analysis.source == "search":
         select = shlex.join(["python", "-m", "study.select", "--storage",
                              analysis.shown_storage, "--study-name", analysis.study_name])
@@ -136,20 +144,19 @@ def recommendation(analysis: Analysis) -> str:
             f"settle it: `{command}`."
         )
     if c.verdict == "matters":
-        winner = other if c.difference > 0 else reference
         near = min(abs(c.ci_low), abs(c.ci_high))
-        return (f"{question.label(winner)} is better by {abs(100 * c.difference):.2f} pp, "
-                f"by at least {100 * near:.2f} pp (margin {margin}).")
+        return (f"{question.label(winner)} is better by {objective.amount(c.difference)}, "
+                f"by at least {objective.amount(near)} (margin {margin}).")
     if c.verdict == "equivalent":
         return (f"Once tuned, {question.param} makes no practical difference between "
                 f"{reference} and {other} (margin {margin}).")
     text = ""
     if c.verdict == "nonzero":
-        winner = other if c.difference > 0 else reference
         near = min(abs(c.ci_low), abs(c.ci_high))
-        text = (f"{question.label(winner)} is ahead, by between {100 * near:.2f} and "
-                f"{100 * max(abs(c.ci_low), abs(c.ci_high)):.2f} pp: whether by the margin "
-                f"({margin}) is not settled. ")
+        far = objective.amount(max(abs(c.ci_low), abs(c.ci_high)))
+        text = (f"{question.label(winner)} is ahead, by between "
+                f"{objective.amount(near).removesuffix(' pp')} and {far}: whether by the "
+                f"margin ({margin}) is not settled. ")
     elif c.below_minimum:
         text = (f"The anytime interval decides nothing before {c.minimum} reruns per value "
                 f"(rare low seeds fool it at fewer). ")
@@ -157,9 +164,9 @@ def recommendation(analysis: Analysis) -> str:
         gap = abs(abs(c.difference) - c.margin)
         return text + (
             f"Even {SEEDS_NEEDED_CAP} seeds per value would not settle it at the observed "
-            f"spread: the difference ({pp(c.difference)} pp) sits {100 * gap:.2f} pp from the "
-            f"margin ({margin}). Treat it as too close to the margin to call, or choose the "
-            f"margin you care about with `--margin`."
+            f"spread: the difference ({objective.difference(c.difference)}) sits "
+            f"{objective.amount(gap)} from the margin ({margin}). Treat it as too close to the "
+            f"margin to call, or choose the margin you care about with `--margin`."
         )
     text += (f"About {c.seeds_needed} seeds per value would settle it at the observed "
              f"spread (80% power at the observed difference; margin {margin}).")
@@ -184,18 +191,20 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
         analysis: The analysis.
 
     Returns:
-        A JSON-serializable dict; accuracies and differences are fractions.
+        A JSON-serializable dict; accuracies and differences are fractions. For values that
+        are not accuracy fractions to maximise, "objective" says their direction and units
+        (absent otherwise, as before it was added).
     """
     c, question = analysis.comparison, analysis.loaded.question
     reference, other = (str(value) for value in question.values)
     # Trial numbers in the study the values came from (NAME/confirm when source is "confirm").
     compared = {str(p): [int(n) for n in analysis.compared[p]["number"]]
                 for p in question.values}
-    return {
+    record = {
         "verdict": c.verdict,
         "difference": c.difference,
-        "ci_low": c.ci_low,
-        "ci_high": c.ci_high,
+        "ci_low": _finite(c.ci_low),  # null: an end the data did not bound (not fractions)
+        "ci_high": _finite(c.ci_high),
         "margin": c.margin,
         "source": analysis.source,
         "n_per_position": {reference: c.n_before, other: c.n_after},
@@ -207,8 +216,8 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
         "interval": c.interval,
         "interval_method": {"anytime": "asymptotic confidence sequence (normal mixture)",
                             "welch": "Welch t", "permutation": "permutation, top-k"}[c.interval],
-        "welch_ci_low": c.welch_low,  # the paired t interval when paired
-        "welch_ci_high": c.welch_high,
+        "welch_ci_low": _finite(c.welch_low),  # the paired t interval when paired
+        "welch_ci_high": _finite(c.welch_high),
         "paired": c.paired,
         "pair_correlation": _finite(c.pair_correlation),
         "variance_saved_by_pairing": _finite(c.variance_saved),
@@ -218,8 +227,8 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
                         "rerun": analysis.selection.rerun}
             for placement, s in analysis.selection.selections.items()},
         "minimum_reruns": c.minimum if c.interval == "anytime" else None,
-        "tost_ci90_low": c.tost_low,
-        "tost_ci90_high": c.tost_high,
+        "tost_ci90_low": _finite(c.tost_low),
+        "tost_ci90_high": _finite(c.tost_high),
         "tost_p_value": c.tost_p_value,
         "p_value": c.welch_p_value,
         "bootstrap_ci_low": c.bootstrap_low,
@@ -237,6 +246,9 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
         "reproduced_search_trials": reproduced_trials(analysis),
         "warnings": list(analysis.warnings),
     }
+    if analysis.loaded.objective != ACCURACY:  # absent: accuracy fractions, maximised
+        record["objective"] = analysis.loaded.objective.record()
+    return record
 
 
 def _by_value(more: dict[str, int] | None, reference: str, other: str) -> dict[str, int] | None:

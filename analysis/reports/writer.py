@@ -70,12 +70,14 @@ def write_figures(analysis: Analysis, out_dir: Path) -> dict[str, Path]:
     Returns:
         Figure key (fixed names, or the parameter of an axis plot) -> path.
     """
-    question = analysis.loaded.question
+    question, objective = analysis.loaded.question, analysis.loaded.objective
     figures = {
         "verdict": plots.plot_comparison(analysis.compared, analysis.comparison, analysis.source,
-                                         question=question),
-        "isolation": plots.plot_isolation(analysis.isolation, question=question),
-        "expected_max": plots.plot_expected_max(analysis.curves, question=question),
+                                         question=question, objective=objective),
+        "isolation": plots.plot_isolation(analysis.isolation, question=question,
+                                          objective=objective),
+        "expected_max": plots.plot_expected_max(analysis.curves, question=question,
+                                                objective=objective),
         "importance": plots.plot_importance(analysis.importance.table),
     }
     paths = {key: plots.save(ax, out_dir / f"{key}.png") for key, ax in figures.items()}
@@ -83,7 +85,7 @@ def write_figures(analysis: Analysis, out_dir: Path) -> dict[str, Path]:
         stem = safe_name(param)
         stem = f"axis_{stem}" if stem in RESERVED_NAMES else stem
         ax = plots.plot_axis(analysis.loaded.trials, param, analysis.loaded.distributions[param],
-                             question=question)
+                             question=question, objective=objective)
         paths[param] = plots.save(ax, out_dir / f"{stem}.png")
     return paths
 

@@ -1,4 +1,5 @@
-"""One sqlite file of synthetic studies for the analysis tests (`analysis.calibration.simulate`).
+"""One sqlite file of synthetic studies for the analysis tests (`analysis.calibration.simulate`),
+and one of plain Optuna studies that bnstudy did not write (`plain_study`, `plain_db`).
 
 Creating an Optuna sqlite schema and committing trials one by one takes seconds, so the file is
 built once per session and each test gets its own copy.
@@ -7,6 +8,7 @@ built once per session and each test gets its own copy.
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -133,6 +135,56 @@ def family_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         write_synthetic_study(storage, ALONE, effect=0.0, n_trials=12, seed=9)
 
     return _sqlite_file(tmp_path_factory.mktemp("family") / "family.db", write)
+
+
+SGD_PENALTY = 0.5  # how much worse "sgd" is than "adam" in `toy_loss`, in its units (nats)
+PLAIN_TRIALS = 40
+LOSS, SCORE = "loss", "score"  # `plain_db`'s studies: toy_loss minimised, -toy_loss maximised
+
+
+def toy_loss(trial: optuna.Trial) -> float:
+    """A cheap objective of a categorical and two numeric nuisance parameters, nothing trained:
+    a loss of about 2-6 nats, lowest at learning_rate 0.01 and width 32, "sgd" SGD_PENALTY
+    worse than "adam", with noise fixed by the trial's number."""
+    optimizer = trial.suggest_categorical("optimizer", ["sgd", "adam"])
+    learning_rate = trial.suggest_float("learning_rate", 1e-4, 1.0, log=True)
+    width = trial.suggest_int("width", 8, 64)
+    noise = 0.05 * math.sin(12.9898 * trial.number)  # deterministic, about uniform
+    return (2.0 + (math.log10(learning_rate) + 2) ** 2 + 0.01 * abs(width - 32)
+            + (SGD_PENALTY if optimizer == "sgd" else 0.0) + noise)
+
+
+@pytest.fixture(scope="session")
+def plain_study() -> Callable[..., optuna.Study]:
+    """`plain_study(direction, storage=None, name=None)`: a study written as an Optuna user
+    writes one, `create_study` and `optimize`, of `toy_loss` (negated when maximised)."""
+
+    def make(direction: str, storage: object = None, name: str | None = None) -> optuna.Study:
+        study = optuna.create_study(direction=direction, storage=storage, study_name=name,
+                                    sampler=optuna.samplers.RandomSampler(seed=0))
+        sign = 1.0 if direction == "minimize" else -1.0
+        study.optimize(lambda trial: sign * toy_loss(trial), n_trials=PLAIN_TRIALS)
+        return study
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def plain_db(tmp_path_factory: pytest.TempPathFactory,
+             plain_study: Callable[..., optuna.Study]) -> Path:
+    """A sqlite file of two plain studies of `toy_loss`: LOSS minimised, SCORE maximised."""
+
+    def write(storage: optuna.storages.BaseStorage) -> None:
+        plain_study("minimize", storage, LOSS)
+        plain_study("maximize", storage, SCORE)
+
+    return _sqlite_file(tmp_path_factory.mktemp("plain") / "plain.db", write)
+
+
+@pytest.fixture
+def plain_url(plain_db: Path, tmp_path: Path) -> str:
+    """A sqlite URL to this test's own copy of `plain_db`."""
+    return _own_copy(plain_db, tmp_path)
 
 
 @pytest.fixture

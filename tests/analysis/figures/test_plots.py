@@ -9,6 +9,7 @@ from analysis.figures import plots
 from analysis.findings.expected_max import placement_curves
 from analysis.findings.importance import param_importances
 from analysis.findings.isolation import isolation_table
+from analysis.reading.objective import Objective
 from analysis.reading.studies import load_studies
 from analysis.study_analysis import decide
 from study.storage.question import DEFAULT_QUESTION
@@ -100,3 +101,18 @@ def test_comparison_plot_names_the_difference(loaded, tmp_path):
     assert ax.get_ylabel() == "test accuracy of reruns"
     assert ax.get_title().startswith("after - before = +")
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_values_of_another_study_are_labelled_in_their_units_and_direction(loaded):
+    decision = decide(loaded)
+    seconds = Objective("latency", lower_is_better=True, units="s")
+
+    ax = plots.plot_comparison(decision.compared, decision.comparison, "search",
+                               question=DEFAULT_QUESTION, objective=seconds)
+    table = isolation_table(loaded.trials, None, question=DEFAULT_QUESTION)
+    isolation = plots.plot_isolation(table, question=DEFAULT_QUESTION, objective=seconds)
+
+    assert ax.get_ylabel() == "latency (lower is better), top-k trials"
+    assert " s,\n" in ax.get_title() and "pp" not in ax.get_title()
+    assert isolation.get_ylabel() == "best latency (lower is better)"
+    assert isolation.get_xlabel() == ""  # one group: no width multiplier to name

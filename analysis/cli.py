@@ -1,5 +1,12 @@
 """Command line: `python -m analysis --study-name NAME [--storage URL] [--out DIR] [--margin M]
-[--interval anytime|welch] [--compare VALUE] [--budgets]`.
+[--interval anytime|welch] [--compare VALUE] [--budgets] [--param NAME [--reference VALUE]]
+[--units UNITS] [--note|--no-note]`.
+
+Any single-objective Optuna study in an RDB storage can be analysed: a bnstudy study with the
+question it stored, another with `--param NAME` (a categorical parameter; `--reference` picks
+the value the others are compared with), either direction, its values in their own units
+(`--units` names them; `--margin` is then required, in them). The dashboard note goes into a
+study bnstudy wrote unless `--no-note`, into another only with `--note`.
 
 With `--budgets`, NAME is the first study of a family of training budgets
 (`study.engine.budgets`): every member gets its usual analysis (the first into DIR, member E
@@ -23,20 +30,17 @@ from pathlib import Path
 import optuna
 
 from analysis.findings.verdict import DEFAULT_INTERVAL
+from analysis.reading.objective import FRACTION
 from analysis.reading.studies import AnalysisError, load_question
 from analysis.reports.verdict_text import verdict_sentence
-from analysis.reports.writer import (
-    attach_note,
-    check_out_dir,
-    default_out_dir,
-    safe_name,
-    write_outputs,
-)
 from analysis.study_analysis import Analysis, analyze
 from study.cli import OneLineParser, run_command
 from study.config import DEFAULT_STORAGE, check_study_name
 from study.stats.decision import DEFAULT_MARGIN, check_margin
 from study.stats.looks import INTERVALS
+
+# analysis.reports.writer (matplotlib, through the figures) is imported where it is used, so
+# that --help prints before it is.
 
 PROG = "python -m analysis"
 # Each seed refits fANOVA's 64-tree forest: measured 0.6 s a seed for 32 trials on a 2-core CPU,
@@ -52,14 +56,19 @@ class AnalysisConfig:
     storage: str
     study_name: str
     out_dir: Path
-    margin: float = DEFAULT_MARGIN
+    margin: float | None = None  # None: DEFAULT_MARGIN for accuracies; required in other units
     interval: str = DEFAULT_INTERVAL  # "anytime": valid however often reruns were looked at
     importance_seeds: int = 5  # fANOVA forests differ by seed; 5 shows the spread cheaply
-    note: bool = True  # attach the verdict (and the report as artifacts) for optuna-dashboard
+    # Attach the verdict (and the report as artifacts) for optuna-dashboard; None: only to a
+    # study bnstudy wrote, never unasked into someone else's.
+    note: bool | None = None
     artifact_dir: Path | None = None  # None: beside a SQLite storage, else no artifacts
     overwrite: bool = False  # replace files in --out that the analysis did not write
     compare: str | None = None  # with 3+ values: the one compared with the reference; None: all
     budgets: bool = False  # analyse the family of training budgets whose first study this is
+    param: str | None = None  # the categorical parameter compared; None: the stored question
+    reference: str | None = None  # the value the others are compared with; None: the first
+    units: str | None = None  # what the values are in; None: see `analysis.analyze`
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Analyse a study's question (does its scientific hyperparameter, BN "
                     "placement by default, matter once the rest is tuned?): verdict, report, "
-                    "figures, dashboard note.",
+                    "figures, dashboard note. Any single-objective Optuna study, with --param "
+                    "naming its categorical parameter.",
     )
     parser.add_argument("--storage", default=DEFAULT_STORAGE,
                         help=f"Optuna storage URL of the study (default: {DEFAULT_STORAGE})")
@@ -77,8 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--margin",
         type=float,
-        default=DEFAULT_MARGIN,
-        help=f"equivalence margin in accuracy, a fraction in (0, 1) (default {DEFAULT_MARGIN})",
+        help="equivalence margin, the smallest difference that matters: for accuracies a "
+        f"fraction in (0, 1) (default {DEFAULT_MARGIN}); for other values in their own units, "
+        "and required",
+    )
+    parser.add_argument(
+        "--param", metavar="NAME",
+        help="the categorical parameter to compare, for a study bnstudy did not write "
+        "(default: the question bnstudy stored, or bn_position)",
+    )
+    parser.add_argument(
+        "--reference", metavar="VALUE",
+        help="the value of --param every other is compared with (default: its first choice)",
+    )
+    parser.add_argument(
+        "--units",
+        help=f"what the values are in, named in the report: '{FRACTION}' reads them as "
+        "fractions of accuracy (in pp, margin in (0, 1)); any other text names their units "
+        "(default: fractions without --param, the objective's own units with it)",
     )
     parser.add_argument(
         "--interval",
@@ -95,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"seeds per importance method, at most {MAX_IMPORTANCE_SEEDS} (default 5)",
     )
     parser.add_argument(
-        "--no-note", action="store_true",
-        help="do not attach the verdict as a dashboard note, nor the report as artifacts"
+        "--note", action=argparse.BooleanOptionalAction,
+        help="attach the verdict as a dashboard note and the report as artifacts of the study "
+        "(default: yes for a study bnstudy wrote, no for any other, which is only read)",
     )
     parser.add_argument(
         "--artifact-dir",
@@ -137,13 +164,16 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
     Raises:
         AnalysisError, ConfigError: naming the first wrong argument and the value received.
     """
-    check_margin(args.margin, "--margin")
+    if args.margin is not None and args.param is None and args.units in (None, FRACTION):
+        check_margin(args.margin, "--margin")  # accuracies, whatever the study: checked at once
     if not 1 <= args.importance_seeds <= MAX_IMPORTANCE_SEEDS:
         raise AnalysisError(
             f"`--importance-seeds` must be at least 1 and at most {MAX_IMPORTANCE_SEEDS} (each "
             f"seed refits a 64-tree forest; {MAX_IMPORTANCE_SEEDS} already make the mean "
             f"steady), but got {args.importance_seeds}."
         )
+    from analysis.reports.writer import default_out_dir
+
     check_study_name(args.study_name, "--study-name")
     if args.out is not None and not args.out.strip():
         raise AnalysisError(f"`--out` must name a folder, but got {args.out!r}, which would "
@@ -156,11 +186,14 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
         margin=args.margin,
         interval=args.interval,
         importance_seeds=args.importance_seeds,
-        note=not args.no_note,
+        note=args.note,
         artifact_dir=Path(args.artifact_dir) if args.artifact_dir else None,
         overwrite=args.overwrite,
         compare=args.compare,
         budgets=args.budgets,
+        param=args.param,
+        reference=args.reference,
+        units=args.units,
     )
 
 
@@ -215,6 +248,8 @@ def run_analysis(config: AnalysisConfig) -> str:
         AnalysisError: for a storage, study or `--out` that cannot be used; nothing is
             written then.
     """
+    from analysis.reports.writer import check_out_dir, safe_name
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if config.budgets:
         return run_family(config)
@@ -222,7 +257,8 @@ def run_analysis(config: AnalysisConfig) -> str:
     check_out_dir(config.out_dir, config.study_name, overwrite=config.overwrite)
     runs = [config]
     if config.compare is None:
-        question = load_question(config.storage, config.study_name)
+        question = load_question(config.storage, config.study_name, param=config.param,
+                                 reference=config.reference)
         if len(question.others) > 1:
             runs = [dataclasses.replace(config, compare=str(value), note=False,
                                         out_dir=config.out_dir / safe_name(str(value)))
@@ -244,11 +280,17 @@ def run_family(config: AnalysisConfig) -> str:
     from analysis.family_analysis import family_analysis
     from analysis.reading.budgets import family_studies
     from analysis.reports.budgets import dependence_sentence
-    from analysis.reports.writer import FAMILY_FILES, FIXED_FILES, write_family_outputs
+    from analysis.reports.writer import (
+        FAMILY_FILES,
+        FIXED_FILES,
+        check_out_dir,
+        write_family_outputs,
+    )
     from study.engine.budgets import member_folder
 
     members = family_studies(config.storage, config.study_name)
-    question = load_question(config.storage, config.study_name)
+    question = load_question(config.storage, config.study_name, param=config.param,
+                             reference=config.reference)
     if len(question.others) > 1 and config.compare is None:
         raise AnalysisError(
             f"`--budgets` compares one value with the reference at each budget, but "
@@ -275,7 +317,7 @@ def run_family(config: AnalysisConfig) -> str:
     family = family_analysis(members, analyses)
     written = write_family_outputs(family, config.out_dir, overwrite=config.overwrite)
     lines.append(f"{dependence_sentence(family.budgets)} Budgets: {written[0]}")
-    if config.note:
+    if _noted(analyses[0], config):
         uploaded = _warn_without_dashboard(
             lambda: _upload(analyses[0], config, list(written)))
         if uploaded is not None:
@@ -299,19 +341,30 @@ def _analyse(config: AnalysisConfig) -> Analysis:
     return analyze(
         config.storage,
         config.study_name,
+        param=config.param,
+        reference=config.reference,
         margin=config.margin,
+        units=config.units,
         importance_seeds=tuple(range(config.importance_seeds)),
         interval=config.interval,
         compare=config.compare,
     )
 
 
+def _noted(analysis: Analysis, config: AnalysisConfig) -> bool:
+    """Whether the dashboard note and artifacts go into the study: as asked, else only into a
+    study bnstudy wrote (another's is the user's record, written only on `--note`)."""
+    return analysis.loaded.written_by_bnstudy if config.note is None else config.note
+
+
 def _write_and_attach(analysis: Analysis, config: AnalysisConfig) -> str:
     """Writes an analysis into its folder (already checked) and attaches it to the dashboard;
     returns the closing lines."""
+    from analysis.reports.writer import attach_note, write_outputs
+
     written = write_outputs(analysis, config.out_dir, overwrite=config.overwrite)
     uploaded = None
-    if config.note:
+    if _noted(analysis, config):
         def attach() -> str | None:
             attach_note(analysis, written.report)
             return _upload(analysis, config, [written.report, *written.figures])

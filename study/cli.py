@@ -4,8 +4,11 @@ SIGTERM is handled as Ctrl-C is, and reported as "terminated" with exit code 143
 
 `python -m study.search`, `python -m study.confirm` and `python -m analysis` all run their work
 through `run_command`, so they report mistakes alike: `<prog>: error: <rule and value>`, and
-Ctrl-C at any moment of the work alike: one line and exit code 130. Light on purpose (standard
-library only): an entry module imports it before anything slow.
+Ctrl-C at any moment of the work alike: one line and exit code 130. The options several
+commands share are defined here once (`add_storage`, `add_reuse_compiled`, ...): every yes/no
+option is argparse's `BooleanOptionalAction`, and `OneLineParser` still reads the old spellings
+of `OLD_SPELLINGS` for one release, with one line on stderr. Light on purpose (standard library
+only): an entry module imports it before anything slow.
 """
 
 from __future__ import annotations
@@ -16,30 +19,118 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
 from study.errors import UsageError
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "EXIT_USAGE", "OneLineParser", "run_command",
-           "run_module"]
+__all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "EXIT_USAGE", "OLD_SPELLINGS", "OneLineParser",
+           "add_allow_dirty", "add_margin", "add_reuse_compiled", "add_storage", "add_study_name",
+           "rewrite_old_spellings", "run_command", "run_module"]
 
 EXIT_USAGE = 2  # argparse's code for a malformed command line; ours for every user mistake
 EXIT_INTERRUPTED = 130  # what a shell reports for a process stopped by Ctrl-C (128 + SIGINT)
 EXIT_TERMINATED = 143  # the same for SIGTERM (128 + 15), which a scheduler or `kill` sends
 
 
+# -- the options several commands share, each defined once --------------------------------
+
+Group = argparse.ArgumentParser | argparse._ArgumentGroup
+
+
+def add_allow_dirty(parser: Group) -> None:
+    """The flag that lets a command write a results/ storage from uncommitted code
+    (`study.engine.provenance`)."""
+    parser.add_argument("--allow-dirty", action=argparse.BooleanOptionalAction, default=False,
+                        help="write a results/ storage or snapshot from uncommitted code (the "
+                             "report lists the reruns that ran so)")
+
+
+def add_storage(parser: Group, *, default: str | None, help: str | None = None) -> None:
+    """`--storage URL`: the Optuna storage (default: `default`)."""
+    shown = f" (default: {default})" if default else ""
+    parser.add_argument("--storage", default=default,
+                        help=help or f"Optuna storage URL{shown}; postgresql://... for many "
+                                     "machines")
+
+
+def add_study_name(parser: Group, *, required: bool = True,
+                   help: str = "name of the search study") -> None:
+    """`--study-name NAME`."""
+    parser.add_argument("--study-name", required=required, help=help)
+
+
+def add_margin(parser: Group, *, default: float | None, help: str) -> None:
+    """`--margin M`: the equivalence margin, a fraction of accuracy (0.005 is 0.5 pp)."""
+    parser.add_argument("--margin", type=float, metavar="M", default=default, help=help)
+
+
+def add_reuse_compiled(parser: Group, *, default: bool | None, what: str = "trials") -> None:
+    """`--reuse-compiled / --no-reuse-compiled`."""
+    parser.add_argument("--reuse-compiled", action=argparse.BooleanOptionalAction,
+                        default=default,
+                        help=f"{what} of an architecture already compiled in this process reuse "
+                             "its model, re-initialised (default: on)")
+
+
+def _on_off(flag: str) -> Callable[[str], list[str]]:
+    def rewrite(value: str) -> list[str]:
+        if value not in ("on", "off"):
+            return [flag, value]  # not the old spelling: argparse says what is wrong
+        return [flag if value == "on" else "--no-" + flag[2:]]
+    return rewrite
+
+
+# Old flag -> how its value is spelled now. Each goes in the release after the one it was
+# deprecated in (one line on stderr says so each time it is used).
+OLD_SPELLINGS: dict[str, Callable[[str], list[str]]] = {
+    "--reuse-compiled": _on_off("--reuse-compiled"),
+}
+
+
+def rewrite_old_spellings(argv: Sequence[str], prog: str,
+                          spellings: dict[str, Callable[[str], list[str]]] | None = None
+                          ) -> list[str]:
+    """`argv` with old spellings replaced by new ones, one deprecation line per replacement.
+
+    A flag in `spellings` followed by a value (`--flag VALUE` or `--flag=VALUE`) is rewritten
+    by its function; the same flag spelled the new way passes through unchanged.
+    """
+    spellings = OLD_SPELLINGS if spellings is None else spellings
+    rewritten: list[str] = []
+    items = list(argv)
+    index = 0
+    while index < len(items):
+        item = items[index]
+        flag, equals, value = item.partition("=")
+        if flag in spellings and (equals or (index + 1 < len(items)
+                                             and not items[index + 1].startswith("-"))):
+            if not equals:
+                value = items[index + 1]
+                index += 1
+            new = spellings[flag](value)
+            if new != [flag, value]:
+                old = f"{flag} {value}"
+                print(f"{prog}: `{old}` is deprecated and goes in the next release; use "
+                      f"`{' '.join(new)}`.", file=sys.stderr)
+            rewritten += new
+        else:
+            rewritten.append(item)
+        index += 1
+    return rewritten
+
+
+# -- parsing and running -----------------------------------------------------------------
+
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (the usage is one `--help` away), and which
-    still reads the old spellings of `study.options.OLD_SPELLINGS`, saying so in one line."""
+    still reads the old spellings of `OLD_SPELLINGS`, saying so in one line."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
     def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
-        from study.options import rewrite_old_spellings
-
         args = sys.argv[1:] if args is None else list(args)
         return super().parse_known_args(rewrite_old_spellings(args, self.prog), namespace)
 

@@ -12,9 +12,8 @@ import shlex
 import statistics
 from typing import TYPE_CHECKING
 
-from study.cli import OneLineParser, run_command
+from study.cli import OneLineParser, add_allow_dirty, add_reuse_compiled, run_command
 from study.errors import ConfigError
-from study.options import add_allow_dirty, add_reuse_compiled
 from study.reruns.allocation import ALLOCATIONS
 from study.reruns.confirmation import PAIRINGS, VARIED, run_confirmation
 from study.reruns.stopping import StopRule

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from study.cli import OneLineParser, run_command
-from study.options import add_storage
+from study.cli import OneLineParser, add_storage, run_command
 
 __all__ = ["main"]
 

@@ -6,8 +6,14 @@ import argparse
 import shlex
 from typing import TYPE_CHECKING
 
-from study.cli import OneLineParser, run_command
-from study.options import add_allow_dirty, add_reuse_compiled, add_storage, add_study_name
+from study.cli import (
+    OneLineParser,
+    add_allow_dirty,
+    add_reuse_compiled,
+    add_storage,
+    add_study_name,
+    run_command,
+)
 from study.tuning.progress import format_params
 
 if TYPE_CHECKING:

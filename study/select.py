@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from study.cli import OneLineParser, run_command
-from study.options import add_allow_dirty, add_reuse_compiled
+from study.cli import OneLineParser, add_allow_dirty, add_reuse_compiled, run_command
 from study.reruns.selection_reruns import MAX_SELECT_SEEDS, run_selection
 from study.storage.contract import DEFAULT_SELECT_SEEDS, DEFAULT_TOP_K
 

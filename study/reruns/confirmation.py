@@ -50,6 +50,7 @@ from study.tuning.progress import format_duration, format_params, time_left
 if TYPE_CHECKING:
     import optuna
 
+    from study.engine.setup import RunSetup
     from study.storage.claims import Claim, RerunBoard
 
 
@@ -210,20 +211,17 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     confirm = create_or_load_study(storage, name, metric=CONFIRM_METRIC)
     run = RerunTrainer(config, held_out="test", reuse_compiled=reuse_compiled)
 
-    def prepare(board: RerunBoard) -> None:
+    def record(setup: RunSetup) -> dict[str, object]:
         from study.engine.setup import library_versions
 
-        setup = run.prepare()
-        if board.running:
-            return  # the workers running it wrote the record, with these settings
-        confirm.set_user_attr(CONFIG_ATTR, confirmation_record(
+        return confirmation_record(
             confirm.user_attrs.get(CONFIG_ATTR), search_study=study_name,
             seed_base=CONFIRM_SEED_BASE, seeds=seed_list,
             source_trials={str(value): trial.number for value, trial in best.items()},
             train_images=len(setup.splits.train_images),
             test_images=len(setup.splits.test_images), epochs=config.epochs,
-            allocation=allocation, stop=rule.record(), versions=library_versions())
-            | settings | {"picked_by": how_picked, QUESTION_ATTR: question.record()})
+            allocation=allocation, stop=rule.record(), versions=library_versions()) \
+            | settings | {"picked_by": how_picked, QUESTION_ATTR: question.record()}
 
     def choose(board: RerunBoard) -> tuple[tuple[object, int] | None, str | None]:
         done = stored(board)
@@ -258,7 +256,7 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
         confirm, key_of=key_of, settings=settings, choose=choose,
         fields=lambda key: rerun_fields(best[key[0]], rerun_seeds_for(key[1], vary),
                                         question=question, code_version=run.code_version),
-        rerun=rerun, prepare=prepare, alone=alone, say=say,
+        rerun=rerun, trainer=run, record=record, alone=alone, say=say,
         describe=lambda key: f"{question.label(key[0])} seed={key[1]}")
     if reason is not None:
         say(reason)

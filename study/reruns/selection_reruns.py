@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
     from study.config import SearchConfig
+    from study.engine.setup import RunSetup
     from study.storage.claims import Claim, RerunBoard
     from study.storage.question import Question
 
@@ -222,17 +223,14 @@ def _share(storage: BaseStorage, name: str, config: SearchConfig, question: Ques
     select = create_or_load_study(storage, name, metric=SEARCH_METRIC)
     run = RerunTrainer(config, held_out="val", reuse_compiled=reuse_compiled)
 
-    def prepare(board: RerunBoard) -> None:
-        setup = run.prepare()
-        if board.running:
-            return  # the workers running it wrote the record, with these settings
-        select.set_user_attr(CONFIG_ATTR, {
-            "search_study": config.resolved_study_name, **settings,
-            "seed_base": SELECT_SEED_BASE, "held_out": "val",
-            "candidates": {str(p): [t.number for t in found] for p, found in candidates.items()},
-            "train_images": len(setup.splits.train_images),
-            "val_images": len(setup.splits.val_images), "epochs": config.epochs,
-            "versions": library_versions()})
+    def record(setup: RunSetup) -> dict[str, object]:
+        return {"search_study": config.resolved_study_name, **settings,
+                "seed_base": SELECT_SEED_BASE, "held_out": "val",
+                "candidates": {str(p): [t.number for t in found]
+                               for p, found in candidates.items()},
+                "train_images": len(setup.splits.train_images),
+                "val_images": len(setup.splits.val_images), "epochs": config.epochs,
+                "versions": library_versions()}
 
     def choose(board: RerunBoard) -> tuple[tuple[int, int] | None, None]:
         free = (key for key in order if key not in board.complete and key not in board.running)
@@ -257,5 +255,5 @@ def _share(storage: BaseStorage, name: str, config: SearchConfig, question: Ques
                  fields=lambda key: rerun_fields(
                      by_number[key[0]], key[1], question=question, code_version=run.code_version,
                      extra={"search_value": search_value(by_number[key[0]])}),
-                 rerun=rerun, prepare=prepare, say=say,
+                 rerun=rerun, trainer=run, record=record, say=say,
                  describe=lambda key: f"trial {key[0]} seed={key[1]}")

@@ -48,6 +48,9 @@ from study.storage.contract import CONFIG_ATTR
 if TYPE_CHECKING:
     import optuna
 
+    from study.engine.setup import RunSetup
+    from study.reruns.trainer import RerunTrainer
+
 __all__ = ["MAX_POLL_SECONDS", "check_joining", "read_study_board", "settings_conflict",
            "share_reruns"]
 
@@ -105,7 +108,7 @@ def share_reruns(study: optuna.Study, *, key_of: KeyOf, settings: Mapping[str, o
                  choose: Callable[[RerunBoard], tuple[Hashable | None, str | None]],
                  fields: Callable[[Hashable], Fields],
                  rerun: Callable[[Hashable, Claim], tuple[float, Mapping[str, object]]],
-                 prepare: Callable[[RerunBoard], None],
+                 trainer: RerunTrainer, record: Callable[[RunSetup], Mapping[str, object]],
                  describe: Callable[[Hashable], str], say: Callable[[str], None],
                  alone: str | None = None, poll_seconds: float | None = None) -> str | None:
     """Takes, trains and stores the step's reruns with the other workers until it is done.
@@ -118,8 +121,11 @@ def share_reruns(study: optuna.Study, *, key_of: KeyOf, settings: Mapping[str, o
             reason to take no more (the stop rule's), or None.
         fields: What a queued rerun of a key holds (`study.storage.reruns.rerun_fields`).
         rerun: Trains a taken rerun; returns its value and measured user attributes.
-        prepare: Called once before the first rerun is taken (loads data, writes the
-            step's record when no other worker is running).
+        trainer: What the reruns train with: its set-up is loaded before the first rerun this
+            worker takes, not before (a worker joining a finished step never loads it).
+        record: The step's record (the `config` user attribute) from the set-up: written
+            before the first rerun where no other worker runs (theirs holds these settings,
+            or this worker is refused).
         describe: A key in words, for messages and duplicates' `failure_reason`.
         say: Prints one progress line.
         alone: Why this worker must run alone, or None (see `check_joining`).
@@ -159,7 +165,9 @@ def share_reruns(study: optuna.Study, *, key_of: KeyOf, settings: Mapping[str, o
             time.sleep(poll_seconds)
             continue
         if not prepared:
-            prepare(board)
+            setup = trainer.prepare()
+            if not board.running:
+                study.set_user_attr(CONFIG_ATTR, dict(record(setup)))
             prepared = True
         _check_settings(study, board, settings, alone)
         params, distributions, user_attrs = fields(key)
@@ -191,29 +199,28 @@ def _check_running(study: optuna.Study, running: list[int], settings: Mapping[st
                           f"{'is' if len(running) == 1 else 'are'} running in another worker "
                           "(or in one killed less than the storage's grace period ago); wait "
                           "until it ends.")
-    conflict = settings_conflict(study.user_attrs.get(CONFIG_ATTR), settings)
-    if conflict is not None:
-        name, stored, asked = conflict
-        raise ConfigError(f"`{name}` must be the same for every worker of {study.study_name!r}, "
-                          f"but the workers running {_trials(running)} have {name}={stored!r} "
-                          f"and this one asks for {asked!r}; start every worker of one step "
-                          "with the same settings, or wait until they finish.")
+    _check_record(study, settings, f"the workers running {_trials(running)} have")
 
 
 def _check_settings(study: optuna.Study, board: RerunBoard, settings: Mapping[str, object],
                     alone: str | None) -> None:
-    """Before each rerun taken: the record is still this worker's design, and (`alone`) no
-    other worker runs."""
+    """Before each rerun taken: no other worker runs another design (or, `alone`, at all),
+    and the record is still this worker's: none started the step anew meanwhile."""
     running = board.running_numbers()
     if running:
         _check_running(study, running, settings, alone)
+    else:
+        _check_record(study, settings, "another worker started it meanwhile with")
+
+
+def _check_record(study: optuna.Study, settings: Mapping[str, object], whose: str) -> None:
     conflict = settings_conflict(study.user_attrs.get(CONFIG_ATTR), settings)
     if conflict is not None:
         name, stored, asked = conflict
-        raise ConfigError(f"`{name}` must stay as this worker runs {study.study_name!r} "
-                          f"({asked!r}), but another worker started it meanwhile with "
-                          f"{name}={stored!r}; start every worker of one step with the same "
-                          "settings.")
+        raise ConfigError(f"`{name}` must be the same for every worker of {study.study_name!r}, "
+                          f"but {whose} {name}={stored!r} and this one asks for {asked!r}; "
+                          "start every worker of one step with the same settings, or wait "
+                          "until they finish.")
 
 
 def _check_alone(study: optuna.Study, claim: Claim, alone: str) -> None:

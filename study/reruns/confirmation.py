@@ -161,7 +161,7 @@ def run_confirmation(storage_url: str, study_name: str, seeds: int, *,
     if existing is not None:
         _check_same_design(existing, pairing, vary)
     key_of = rerun_key(question.param)
-    settings = {"reruns_per_value": seeds, "allocation": allocation, "pairing": pairing,
+    settings = {"max_reruns": seeds, "allocation": allocation, "pairing": pairing,
                 "vary": vary, **rule.record()}
     alone = (None if allocation == "equal" else f"`allocation` {allocation!r} must run in one "
              "process only (its next rerun depends on every rerun before it)")

@@ -125,14 +125,22 @@ def rewrite_old_spellings(argv: Sequence[str], prog: str,
 
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (the usage is one `--help` away), and which
-    still reads the old spellings of `OLD_SPELLINGS`, saying so in one line."""
+    still reads the old spellings of `OLD_SPELLINGS` (or its own `old_spellings`), saying so in
+    one line."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
+    def __init__(self, *args: object,
+                 old_spellings: dict[str, Callable[[str], list[str]]] | None = None,
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.old_spellings = OLD_SPELLINGS if old_spellings is None else old_spellings
+
     def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
         args = sys.argv[1:] if args is None else list(args)
-        return super().parse_known_args(rewrite_old_spellings(args, self.prog), namespace)
+        return super().parse_known_args(
+            rewrite_old_spellings(args, self.prog, self.old_spellings), namespace)
 
 
 def run_command(command: Callable[[], str], prog: str, *,

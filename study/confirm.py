@@ -12,7 +12,16 @@ import shlex
 import statistics
 from typing import TYPE_CHECKING
 
-from study.cli import OneLineParser, add_allow_dirty, add_reuse_compiled, run_command
+from study.cli import (
+    OLD_SPELLINGS,
+    OneLineParser,
+    add_allow_dirty,
+    add_margin,
+    add_reuse_compiled,
+    add_storage,
+    add_study_name,
+    run_command,
+)
 from study.errors import ConfigError
 from study.reruns.allocation import ALLOCATIONS
 from study.reruns.confirmation import PAIRINGS, VARIED, run_confirmation
@@ -62,29 +71,39 @@ def summary(confirm: optuna.Study, storage_url: str, study_name: str) -> str:
     return "\n".join(lines)
 
 
+STOPS = ("all", "decided", "half-width")
+# The spellings of earlier releases: `--seeds N` (reruns per value) is `--max-reruns N` for
+# every stop now, `--stop-at-half-width H` is `--stop half-width --half-width H`.
+OLD_CONFIRM_SPELLINGS = {
+    **OLD_SPELLINGS,
+    "--seeds": lambda value: ["--max-reruns", value],
+    "--stop-at-half-width": lambda value: ["--stop", "half-width", "--half-width", value],
+}
+
+
 def stop_rule(args: argparse.Namespace) -> tuple[int, StopRule]:
-    """(reruns per placement at most, stop rule) from the command line's stop flags.
+    """(reruns per value at most, stop rule) from the command line's stop flags.
 
     Raises:
-        ConfigError: for flags that belong to another stop, or --stop decided with
-            --stop-at-half-width.
+        ConfigError: for a flag that belongs to another stop, or --stop half-width without
+            --half-width.
     """
+    if args.stop != "decided" and args.margin is not None:
+        raise ConfigError(f"`--margin` must be given only with --stop decided, but got "
+                          f"{args.margin} with --stop {args.stop}.")
+    if args.stop != "half-width" and args.half_width is not None:
+        raise ConfigError(f"`--half-width` must be given only with --stop half-width, but got "
+                          f"{args.half_width} with --stop {args.stop}.")
     if args.stop == "decided":
-        for flag, value in (("--seeds", args.seeds),
-                            ("--stop-at-half-width", args.stop_at_half_width)):
-            if value is not None:
-                raise ConfigError(f"`{flag}` must not be given with --stop decided (its "
-                                  f"limit is --max-reruns), but got {value}.")
         rule = StopRule("decided", margin=DEFAULT_MARGIN if args.margin is None else args.margin)
         return (DEFAULT_MAX_RERUNS if args.max_reruns is None else args.max_reruns), rule
-    for flag, value in (("--max-reruns", args.max_reruns), ("--margin", args.margin)):
-        if value is not None:
-            raise ConfigError(f"`{flag}` must be given only with --stop decided, but got "
-                              f"{value} with --stop {args.stop}.")
-    seeds = DEFAULT_CONFIRM_SEEDS if args.seeds is None else args.seeds
-    if args.stop_at_half_width is None:
-        return seeds, StopRule()
-    return seeds, StopRule("half-width", half_width=args.stop_at_half_width)
+    most = DEFAULT_CONFIRM_SEEDS if args.max_reruns is None else args.max_reruns
+    if args.stop == "all":
+        return most, StopRule()
+    if args.half_width is None:
+        raise ConfigError("`--half-width` must be given with --stop half-width (a fraction, "
+                          "e.g. 0.005 for 0.5 pp), but got none.")
+    return most, StopRule("half-width", half_width=args.half_width)
 
 
 def add_decided_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup,
@@ -95,36 +114,35 @@ def add_decided_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
         parser: The parser or argument group to add them to.
         when: How their help starts ("with --stop decided").
         defaults: Give them their default values; False leaves them None, so that a command
-            can refuse them beside another stop rule (`stop_rule`).
+            can take the default of its stop rule, and refuse --margin beside another
+            (`stop_rule`).
     """
     parser.add_argument("--max-reruns", type=int, metavar="N",
                         default=DEFAULT_MAX_RERUNS if defaults else None,
                         help=f"{when}: the most reruns per value if the verdict stays "
-                             f"undecided (default: {DEFAULT_MAX_RERUNS})")
-    parser.add_argument("--margin", type=float, metavar="M",
-                        default=DEFAULT_MARGIN if defaults else None,
-                        help=f"{when}: differences within +-M (a fraction) do not matter "
-                             f"(default: {DEFAULT_MARGIN}, as `python -m analysis`)")
+                             f"undecided (default: {DEFAULT_MAX_RERUNS})"
+                        if defaults else
+                        "reruns per value: every one with --stop all, the most with "
+                        f"--stop decided (default: {DEFAULT_MAX_RERUNS}) or half-width or "
+                        f"--allocation by-spread (default: {DEFAULT_CONFIRM_SEEDS}, the "
+                        "fewest the anytime verdict decides on)")
+    add_margin(parser, default=DEFAULT_MARGIN if defaults else None,
+               help=f"{when}: differences within +-M (a fraction) do not matter "
+                    f"(default: {DEFAULT_MARGIN}, as `python -m analysis`)")
 
 
 def _parser() -> argparse.ArgumentParser:
     from study.config import DEFAULT_STORAGE
 
     parser = OneLineParser(
-        prog="python -m study.confirm",
+        prog="python -m study.confirm", old_spellings=OLD_CONFIRM_SPELLINGS,
         description="Retrain the pick of each value of the study's question (BN placement by "
                     "default; the selection's pick, else the value's best search "
                     "trial) with several seeds and test each once on the held-out test split, "
                     "paired by seed; results go to the study "
                     "NAME/confirm. Running the same command again resumes.")
-    parser.add_argument("--storage", default=DEFAULT_STORAGE,
-                        help=f"Optuna storage URL of the search (default: {DEFAULT_STORAGE})")
-    parser.add_argument("--study-name", required=True, help="name of the search study")
-    parser.add_argument("--seeds", type=int, default=None,
-                        help=f"reruns per value with --stop all, the most of either with "
-                             f"--allocation by-spread or --stop-at-half-width (default: "
-                             f"{DEFAULT_CONFIRM_SEEDS}, the fewest the anytime verdict decides "
-                             "on)")
+    add_storage(parser, default=DEFAULT_STORAGE)
+    add_study_name(parser)
     parser.add_argument("--pairing", choices=PAIRINGS, default="paired",
                         help="paired: rerun k of every value shares its seeds (the same "
                              "initial weights where the widths match, the same data order) and "
@@ -139,18 +157,19 @@ def _parser() -> argparse.ArgumentParser:
                              "reruns go first to the value whose std is larger, which "
                              "narrows the interval of the difference with fewer reruns "
                              "(default: equal)")
-    parser.add_argument("--stop", choices=("all", "decided"), default="all",
-                        help="all: run every seed; decided: stop at the first rerun after "
+    parser.add_argument("--stop", choices=STOPS, default="all",
+                        help="all: run every rerun; decided: stop at the first rerun after "
                              "which the anytime-valid interval decides \"matters\" or "
-                             "\"equivalent\" (each placement needs "
-                             f"{MIN_RERUNS_TO_DECIDE} reruns first), or at --max-reruns "
-                             "(default: all)")
+                             "\"equivalent\" (each value needs "
+                             f"{MIN_RERUNS_TO_DECIDE} reruns first), or at --max-reruns; "
+                             "half-width: stop once the 95%% interval of the difference is at "
+                             "most --half-width wide on each side and each value has "
+                             f"{MIN_RERUNS_EACH} reruns, for a design whose n is fixed by "
+                             "precision in advance (default: all)")
     add_decided_arguments(parser, "with --stop decided", defaults=False)
-    parser.add_argument("--stop-at-half-width", type=float, default=None, metavar="H",
-                        help="stop once Welch's 95%% interval of after - before is at most H "
-                             "wide on each side (a fraction, e.g. 0.005 for 0.5 pp) and each "
-                             f"placement has {MIN_RERUNS_EACH} reruns: for a design whose n is "
-                             "fixed by precision in advance (default: off)")
+    parser.add_argument("--half-width", type=float, default=None, metavar="H",
+                        help="with --stop half-width: the half-width to stop at, a fraction "
+                             "(e.g. 0.005 for 0.5 pp)")
     add_reuse_compiled(parser, default=True, what="reruns")
     add_allow_dirty(parser)
     return parser

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import argparse
 
-from study.cli import OneLineParser, add_allow_dirty, add_reuse_compiled, run_command
+from study.cli import (
+    OneLineParser,
+    add_allow_dirty,
+    add_reuse_compiled,
+    add_storage,
+    add_study_name,
+    run_command,
+)
 from study.reruns.selection_reruns import MAX_SELECT_SEEDS, run_selection
 from study.storage.contract import DEFAULT_SELECT_SEEDS, DEFAULT_TOP_K
 
@@ -26,9 +33,8 @@ def _parser() -> argparse.ArgumentParser:
                     "validation split and pick the best mean; results go to the study "
                     "NAME/select, which `python -m study.confirm` then reruns from. Running the "
                     "same command again resumes.")
-    parser.add_argument("--storage", default=DEFAULT_STORAGE,
-                        help=f"Optuna storage URL of the search (default: {DEFAULT_STORAGE})")
-    parser.add_argument("--study-name", required=True, help="name of the search study")
+    add_storage(parser, default=DEFAULT_STORAGE)
+    add_study_name(parser)
     parser.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
                         help="candidates per value of the question: its best COMPLETE search "
                              "trials, the best PRUNED ones filling in where there are fewer "

@@ -41,7 +41,7 @@ MAINS = {
 BAD_INPUT = {
     "python -m study.search": (["--n-trials", "0", "--storage", "sqlite:///{tmp}/s.db"],
                                "`n_trials` must be positive, but got 0."),
-    "python -m study.confirm": (["--study-name", "s", "--seeds", "1000000000000",
+    "python -m study.confirm": (["--study-name", "s", "--max-reruns", "1000000000000",
                                  "--storage", "sqlite:///{tmp}/s.db"],
                                 "`seeds` must be at most 100000 per value"),
     "python -m study.select": (["--study-name", "s", "--seeds", "1",

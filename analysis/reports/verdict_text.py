@@ -106,7 +106,7 @@ def _more_reruns_command(analysis: Analysis, most: int) -> str:
     design = ([] if analysis.comparison.paired
               else ["--pairing", "unpaired", "--allocation", "by-spread"])
     if analysis.comparison.interval == "welch":
-        return _confirm_command(analysis, "--seeds", str(most), *design)
+        return _confirm_command(analysis, "--max-reruns", str(most), *design)
     return _confirm_command(analysis, "--stop", "decided", "--max-reruns", str(most), *design)
 
 

@@ -16,10 +16,10 @@ The rule looks at the spreads only, never at the means, and chooses from past re
 the anytime-valid interval of `study.stats.sequential` stays valid under it. That does not
 make it neutral for a fixed-n interval: with skewed seeds a sample's spread and mean move
 together (the first publication's "before" reruns: a correlation of -0.76, a low seed raising
-the spread and lowering the mean), so stopping on the spread (`--stop-at-half-width`) steers
+the spread and lowering the mean), so stopping on the spread (`--stop half-width`) steers
 Welch's interval; a review measured 8.8-9.5% false "matters" from it on that shape.
 
-That interval, and the half-width `study.confirm --stop-at-half-width` stops on, are computed in
+That interval, and the half-width `study.confirm --stop half-width` stops on, are computed in
 `study.stats.intervals`.
 """
 

@@ -4,7 +4,7 @@
 
 - "all": every seed asked for, each placement (`--seeds`);
 - "half-width": the fixed-n 95% interval (Welch's; the paired t's for paired reruns) is at
-  most `half_width` on each side (`--stop-at-half-width`), a precision target for designs that
+  most `half_width` on each side (`--stop half-width`), a precision target for designs that
   fix their n in advance;
 - "decided": the anytime-valid interval, past `MIN_RERUNS_TO_DECIDE` reruns per placement,
   gives "matters" or "equivalent" under the verdict rule of `study.stats.decision`, so the run

@@ -6,7 +6,7 @@ differences of pairs; `fixed_n_intervals` the interval at 1 - alpha and the one 
 that the two one-sided tests (TOST) judge equivalence on; `t_test_p_values` the two-sided
 p-value of "no difference" and TOST's. These are the only formulas of the kind: the verdict's
 Welch interval (`analysis --interval welch`), the half-width the stop rule
-`study.confirm --stop-at-half-width` reads (`study.stats.looks.half_width`) and the simulated
+`study.confirm --stop half-width` reads (`study.stats.looks.half_width`) and the simulated
 fixed-n looks of `analysis.calibration.peeking` all call them, so a paired stop and a paired
 verdict see the same interval. Light on purpose: scipy is imported inside the functions that
 need it, numpy inside the one that takes arrays.

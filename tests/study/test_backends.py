@@ -96,7 +96,7 @@ def test_confirmation_reruns_on_jax_from_arrays_without_tensorflow(tmp_path):
                            "alpha": CategoricalDistribution([0.35, 0.5, 0.75, 1.0])},
             value=value))
     command = [sys.executable, "-c", _CONFIRM_WITHOUT_TENSORFLOW, "--storage", url,
-               "--study-name", "s", "--seeds", "1"]
+               "--study-name", "s", "--max-reruns", "1"]
 
     result = _run_on_jax(command)
 

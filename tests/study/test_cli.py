@@ -136,7 +136,7 @@ def test_other_errors_stay_errors_and_the_handler_is_restored():
 
 @pytest.mark.parametrize(("main", "argv", "message"), [
     (search_main, ["--epochs", "many"], "argument --epochs: invalid int value: 'many'"),
-    (confirm_main, ["--seeds", "1"], "the following arguments are required: --study-name"),
+    (confirm_main, ["--max-reruns", "1"], "the following arguments are required: --study-name"),
     (analysis_main, ["--margin", "0.1"], "the following arguments are required: --study-name"),
     (confirm_main, ["--study-name", " "], "`study_name` must name a study with at least one"),
     (confirm_main, ["--study-name", "s", "--allocation", "neyman"],

@@ -92,7 +92,7 @@ def test_an_inconclusive_recommendation_offers_reruns_by_spread_where_they_save(
     welch = _with(unequal, interval="welch", seeds_needed=188)
     more = more_reruns_by_spread(welch.comparison)
     assert recommendation(welch).endswith(
-        f"--seeds {max(30 + more['before'], 30 + more['after'])} --pairing unpaired "
+        f"--max-reruns {max(30 + more['before'], 30 + more['after'])} --pairing unpaired "
         f"--allocation by-spread`).")
     alike = _with(analysis, verdict="inconclusive", difference=0.0, std_before=0.01,
                   std_after=0.01, n_before=30, n_after=30, seeds_needed=90)

@@ -175,7 +175,7 @@ def test_summary_shows_mean_and_std_per_placement_and_the_analysis_command(url, 
                                                                           capsys, fake_training):
     monkeypatch.setattr(training_module, "train_and_score", fake_training([]))
 
-    assert main(["--storage", url, "--study-name", SEARCH, "--seeds", "2"]) == 0
+    assert main(["--storage", url, "--study-name", SEARCH, "--max-reruns", "2"]) == 0
 
     out = capsys.readouterr().out
     assert "bn_position=before: test accuracy 0.5050 ± 0.0071 (mean ± std of 2 seeds)" \
@@ -200,7 +200,8 @@ def test_unknown_study_is_one_line_error(url, capsys, assert_one_line_error):
 
 
 def test_zero_seeds_is_one_line_error(url, capsys, assert_one_line_error):
-    assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH, "--seeds", "0"],
+    assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH,
+                                   "--max-reruns", "0"],
                           "`seeds` must be positive, but got 0.")
     assert optuna.get_all_study_names(storage=url) == [SEARCH]
 

@@ -57,11 +57,11 @@ def test_stops_once_the_interval_is_as_narrow_as_asked_and_a_rerun_of_it_trains_
 
 
 def test_a_half_width_outside_0_1_is_one_line_error(url, capsys, assert_one_line_error):
-    assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH,
-                                   "--stop-at-half-width", "0.5pp"],
-                          "argument --stop-at-half-width: invalid float value: '0.5pp'")
-    assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH,
-                                   "--stop-at-half-width", "5"],
+    assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH, "--stop",
+                                   "half-width", "--half-width", "0.5pp"],
+                          "argument --half-width: invalid float value: '0.5pp'")
+    assert_one_line_error(capsys, ["--storage", url, "--study-name", SEARCH, "--stop",
+                                   "half-width", "--half-width", "5"],
                           "`stop_at_half_width` must be a fraction of accuracy in (0, 1), "
                           "but got 5.0.")
     assert optuna.get_all_study_names(storage=url) == [SEARCH]
@@ -104,11 +104,12 @@ def test_stop_decided_stops_at_the_first_rerun_the_anytime_verdict_decides(url, 
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--stop", "decided", "--seeds", "40"],
-     "`--seeds` must not be given with --stop decided (its limit is --max-reruns), but got 40."),
-    (["--stop", "decided", "--stop-at-half-width", "0.005"],
-     "`--stop-at-half-width` must not be given with --stop decided"),
-    (["--max-reruns", "50"], "`--max-reruns` must be given only with --stop decided, but got 50"),
+    (["--stop", "decided", "--half-width", "0.005"],
+     "`--half-width` must be given only with --stop half-width, but got 0.005 with --stop "
+     "decided."),
+    (["--half-width", "0.005"], "`--half-width` must be given only with --stop half-width"),
+    (["--stop", "half-width"], "`--half-width` must be given with --stop half-width (a "
+                               "fraction, e.g. 0.005 for 0.5 pp), but got none."),
     (["--margin", "0.01"], "`--margin` must be given only with --stop decided, but got 0.01"),
     (["--stop", "decided", "--margin", "2"],
      "`margin` must be a fraction of accuracy in (0, 1), but got 2.0."),
@@ -169,3 +170,17 @@ def test_paired_reruns_refuse_by_spread_and_a_resume_of_another_design(url, monk
     with pytest.raises(ConfigError, match="ran with vary='both' and this run asks for 'data'"):
         run_confirmation(url, SEARCH, 2, stream=io.StringIO(), pairing="unpaired", vary="data")
     assert len(confirm_trials(url)) == 2
+
+
+def test_the_old_spellings_still_work_for_one_release_and_say_so(capsys):
+    from study.confirm import _parser, stop_rule
+
+    args = _parser().parse_args(["--study-name", SEARCH, "--seeds", "7",
+                                 "--stop-at-half-width", "0.004"])
+    most, rule = stop_rule(args)
+    assert (most, rule.stop, rule.half_width) == (7, "half-width", 0.004)
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "python -m study.confirm: `--seeds 7` is deprecated and goes in the next release; use "
+        "`--max-reruns 7`.",
+        "python -m study.confirm: `--stop-at-half-width 0.004` is deprecated and goes in the "
+        "next release; use `--stop half-width --half-width 0.004`."]

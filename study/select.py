@@ -10,14 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from study.cli import (
-    OneLineParser,
-    add_allow_dirty,
-    add_reuse_compiled,
-    add_storage,
-    add_study_name,
-    run_command,
-)
+from study import cli
+from study.cli import OneLineParser, run_command
 from study.reruns.selection_reruns import MAX_SELECT_SEEDS, run_selection
 from study.storage.contract import DEFAULT_SELECT_SEEDS, DEFAULT_TOP_K
 
@@ -33,8 +27,8 @@ def _parser() -> argparse.ArgumentParser:
                     "validation split and pick the best mean; results go to the study "
                     "NAME/select, which `python -m study.confirm` then reruns from. Running the "
                     "same command again resumes.")
-    add_storage(parser, default=DEFAULT_STORAGE)
-    add_study_name(parser)
+    cli.add_storage(parser, default=DEFAULT_STORAGE)
+    cli.add_study_name(parser)
     parser.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
                         help="candidates per value of the question: its best COMPLETE search "
                              "trials, the best PRUNED ones filling in where there are fewer "
@@ -43,8 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", type=int, default=DEFAULT_SELECT_SEEDS,
                         help=f"reruns per candidate, 2 to {MAX_SELECT_SEEDS} (default: "
                              f"{DEFAULT_SELECT_SEEDS})")
-    add_reuse_compiled(parser, default=True, what="reruns")
-    add_allow_dirty(parser)
+    cli.add_reuse_compiled(parser, default=True, what="reruns")
+    cli.add_allow_dirty(parser)
     return parser
 
 

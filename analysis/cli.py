@@ -34,7 +34,7 @@ from analysis.reading.objective import FRACTION
 from analysis.reading.studies import AnalysisError, load_question
 from analysis.reports.verdict_text import verdict_sentence
 from analysis.study_analysis import Analysis, analyze
-from study.cli import OneLineParser, run_command
+from study.cli import OneLineParser, add_margin, add_storage, add_study_name, run_command
 from study.config import DEFAULT_STORAGE, check_study_name
 from study.stats.decision import DEFAULT_MARGIN, check_margin
 from study.stats.looks import INTERVALS
@@ -80,17 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "figures, dashboard note. Any single-objective Optuna study, with --param "
                     "naming its categorical parameter.",
     )
-    parser.add_argument("--storage", default=DEFAULT_STORAGE,
-                        help=f"Optuna storage URL of the study (default: {DEFAULT_STORAGE})")
-    parser.add_argument("--study-name", required=True, help="name of the search study")
+    add_storage(parser, default=DEFAULT_STORAGE)
+    add_study_name(parser)
     parser.add_argument("--out", help="output folder (default: reports/<study name>)")
-    parser.add_argument(
-        "--margin",
-        type=float,
-        help="equivalence margin, the smallest difference that matters: for accuracies a "
-        f"fraction in (0, 1) (default {DEFAULT_MARGIN}); for other values in their own units, "
-        "and required",
-    )
+    add_margin(parser, default=None,
+               help="equivalence margin, the smallest difference that matters: for accuracies "
+                    f"a fraction in (0, 1) (default {DEFAULT_MARGIN}); for other values in their "
+                    "own units, and required")
     parser.add_argument(
         "--param", metavar="NAME",
         help="the categorical parameter to compare, for a study bnstudy did not write "
@@ -138,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the comparisons)",
     )
     parser.add_argument(
-        "--budgets", action="store_true",
+        "--budgets", action=argparse.BooleanOptionalAction, default=False,
         help="analyse the family of training budgets whose first study is --study-name (the "
         "studies NAME/epochs-E of `study.run --budgets`): each member's report (the first into "
         "--out, member E into <out>/epochs-E), then budgets.md and its figures into --out: the "
@@ -146,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and their learning curves",
     )
     parser.add_argument(
-        "--overwrite", action="store_true",
+        "--overwrite", action=argparse.BooleanOptionalAction, default=False,
         help="replace files in --out that the analysis did not write (refused otherwise)"
     )
     return parser

@@ -200,7 +200,10 @@ def load_studies(source: str | BaseStorage | optuna.Study, study_name: str | Non
     objective = study_objective(study, units=units, fraction=own or param is None)
     if objective.fraction:
         _check_fractions(frame, study_name)
-    confirm_study = load_study_if_any(storage, study_name + CONFIRM_SUFFIX) if own else None
+    # Reruns are bnstudy's: looked for beside its studies, and beside any study asked the
+    # default question (studies stored before the question was recorded, the tests' ones).
+    ours = own or param is None
+    confirm_study = load_study_if_any(storage, study_name + CONFIRM_SUFFIX) if ours else None
     confirm = None if confirm_study is None else trials_frame(  # reruns store only that param
         confirm_study.get_trials(deepcopy=True), (question.param,))
     config = study.user_attrs.get(CONFIG_ATTR, {})
@@ -212,7 +215,7 @@ def load_studies(source: str | BaseStorage | optuna.Study, study_name: str | Non
         config=config if isinstance(config, dict) else {CONFIG_ATTR: config},
         confirm=confirm,
         confirm_study=confirm_study,
-        select_study=load_study_if_any(storage, study_name + SELECT_SUFFIX) if own else None,
+        select_study=load_study_if_any(storage, study_name + SELECT_SUFFIX) if ours else None,
         question=question,
         comparisons=len(full.others),
         objective=objective,

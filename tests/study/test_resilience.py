@@ -97,7 +97,9 @@ def test_ctrl_c_marks_the_running_trial_and_the_same_command_resumes_with_it(tmp
 @pytest.mark.slow
 def test_sigterm_fails_the_running_trial_queues_it_again_and_exits_143(tmp_path):
     url = f"sqlite:///{tmp_path}/study.db"
-    worker = _start(url, "s", "--n-trials", "3", "--batch-sleep", "0.1")
+    # Batches slow enough that the trial seen training is still training when the signal
+    # lands on a loaded machine (at 0.1 s its last epoch could end first: seen once in CI).
+    worker = _start(url, "s", "--n-trials", "3", "--batch-sleep", "0.4")
     _wait_for_a_running_trial(url, "s", after_complete=0)
     worker.send_signal(signal.SIGTERM)
     output, _ = worker.communicate(timeout=60)

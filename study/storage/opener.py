@@ -30,6 +30,7 @@ from study.storage.database_check import (
     reason,
 )
 from study.storage.heartbeat import stale_callback
+from study.storage.sqlite_locking import lock_when_transactions_begin
 
 __all__ = ["check_not_under_a_file", "check_storage", "create_or_load_study", "has_study",
            "load_study", "load_study_if_any", "mask_password", "name_metric", "open_storage",
@@ -101,9 +102,12 @@ def open_storage(url: str, *, read_only: bool = False, create: bool = True,
             heartbeats = {} if read_only else {
                 "heartbeat_interval": heartbeat_interval, "grace_period": grace_period,
                 "heartbeat_stale_trial_callback": stale_callback()}
-            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs,
-                                              skip_table_creation=skip_table_creation,
-                                              **heartbeats)
+            storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs,
+                                                 skip_table_creation=skip_table_creation,
+                                                 **heartbeats)
+        if not read_only:  # so that a queued trial is popped by one SQLite worker only
+            lock_when_transactions_begin(storage.engine)
+        return storage
 
     try:
         # Optuna's schema check refuses another version before anything is written, unless

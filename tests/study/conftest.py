@@ -110,22 +110,30 @@ def host_inputs() -> Callable[..., object]:
 
 
 @pytest.fixture
-def eager_models(monkeypatch: pytest.MonkeyPatch) -> None:
+def eager_models(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The search space's models, run eagerly: real training of a few batches, made quick.
 
     Tracing MobileNetV2's train step in graph mode takes 20-30 s per model on a busy 2-core
     CPU, eager `fit` of two batches about 3 s. For tests of what data reaches `fit` and
     `evaluate` and what is stored, not of graph mode (tests/study/tuning/ trains in graph mode).
+    Patched where every command gets its builder (`SearchSpace.build_for`); a test whose
+    models were not built through it fails, so that the patch cannot silently miss again (it
+    once patched a shorthand the commands had stopped calling, and these tests ran in graph
+    mode, twice as slow).
     """
-    get_search_space = study.model.spaces.get_search_space
+    build_for = study.model.spaces.SearchSpace.build_for
+    built = []
 
-    def eager_space(name, context):
-        build = get_search_space(name, context)
+    def eager_build_for(self, context):
+        build = build_for(self, context)
 
         def build_eager(hp):
             model = build(hp)
             model.run_eagerly = True
+            built.append(model)
             return model
         return build_eager
 
-    monkeypatch.setattr(study.model.spaces, "get_search_space", eager_space)
+    monkeypatch.setattr(study.model.spaces.SearchSpace, "build_for", eager_build_for)
+    yield
+    assert built, "eager_models: no model was built through SearchSpace.build_for"

@@ -38,7 +38,7 @@ def small_test_split(config):
     return dataclasses.replace(splits, test_images=splits.test_images[:256],
                                test_labels=splits.test_labels[:256])
 
-def tiny_space(name, context):
+def tiny_space(self, context):
     def build(hp):
         for name in ("bn_position", "learning_rate", "alpha"):
             hp.Fixed(name, hp.values[name])  # the stored trial's values, as the real space
@@ -46,10 +46,11 @@ def tiny_space(name, context):
                                   keras.layers.Dense(context.num_classes)])
         model.compile(optimizer="sgd", metrics=["accuracy"],
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        print("tiny model built", file=sys.stderr)
         return model
     return build
 
-runner.load_data, spaces.get_search_space = small_test_split, tiny_space
+runner.load_data, spaces.SearchSpace.build_for = small_test_split, tiny_space
 from study.confirm import main
 raise SystemExit(main(sys.argv[1:]))
 """
@@ -101,6 +102,7 @@ def test_confirmation_reruns_on_jax_from_arrays_without_tensorflow(tmp_path):
     result = _run_on_jax(command)
 
     assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr.count("tiny model built") == 2, result.stderr  # not MobileNetV2
     confirm = optuna.load_study(study_name="s/confirm", storage=url)
     assert sorted(t.params["bn_position"] for t in confirm.trials) == ["after", "before"]
     assert all(t.state == TrialState.COMPLETE and 0 <= t.value <= 1 for t in confirm.trials)

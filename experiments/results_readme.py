@@ -21,7 +21,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from analysis.reports.verdict_text import INTERVAL_LABEL, MEANING
-from study.cli import OneLineParser, run_command
+from study.cli import OneLineParser, add_storage, add_study_name, run_command
 from study.errors import UsageError
 from study.storage.contract import (
     CONFIG_ATTR,
@@ -324,8 +324,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def write() -> str:
         parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0])
-        parser.add_argument("--storage", required=True)
-        parser.add_argument("--study-name", required=True)
+        add_storage(parser, default=None, required=True,
+                    help="the Optuna storage URL of the published study (its snapshot)")
+        add_study_name(parser)
         parser.add_argument("--results", type=Path, required=True)
         parser.add_argument("--command", required=True, help="the command that runs the study")
         parser.add_argument("--history", type=Path,

@@ -47,10 +47,11 @@ def add_allow_dirty(parser: Group) -> None:
                              "report lists the reruns that ran so)")
 
 
-def add_storage(parser: Group, *, default: str | None, help: str | None = None) -> None:
-    """`--storage URL`: the Optuna storage (default: `default`)."""
+def add_storage(parser: Group, *, default: str | None, help: str | None = None,
+                required: bool = False) -> None:
+    """`--storage URL`: the Optuna storage (default: `default`; none when `required`)."""
     shown = f" (default: {default})" if default else ""
-    parser.add_argument("--storage", default=default,
+    parser.add_argument("--storage", default=default, required=required,
                         help=help or f"Optuna storage URL{shown}; postgresql://... for many "
                                      "machines")
 

@@ -31,8 +31,8 @@ def _pop_all(url: str, name: str, start: multiprocessing.synchronize.Barrier,
 def test_processes_popping_one_queue_at_once_each_pop_a_different_trial(tmp_path):
     url = f"sqlite:///{tmp_path}/s.db"
     study = optuna.create_study(study_name="s", storage=open_storage(url))
-    for learning_rate in range(N_QUEUED):
-        study.enqueue_trial({"x": learning_rate})
+    for x in range(N_QUEUED):
+        study.enqueue_trial({"x": x})
     context = multiprocessing.get_context("spawn")
     start, won = context.Barrier(N_PROCESSES), context.Queue()
     workers = [context.Process(target=_pop_all, args=(url, "s", start, won))

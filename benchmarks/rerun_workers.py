@@ -134,9 +134,9 @@ def main() -> int:
                  "training s a rerun"], rows)
     ratio = median([b["per_hour"] / a["per_hour"]
                     for a, b in zip(results["1x2"], results["2x1"], strict=True)])
+    faster = "two one-thread workers train" if ratio > 1 else "one two-thread worker trains"
     print(f"\n2x1 against 1x2, reruns per hour (span, median of paired repetitions): "
-          f"{ratio:.2f}x: {'two one-thread workers' if ratio > 1 else 'one two-thread worker'}"
-          " trains more reruns an hour on this machine")
+          f"{ratio:.2f}x: {faster} more reruns an hour on this machine")
     return 0
 
 

@@ -17,6 +17,7 @@ from analysis.findings.budgets import BudgetFamily, BudgetResult
 from analysis.findings.learning_curves import pick_curves
 from analysis.reading.budgets import Member, family_studies
 from analysis.study_analysis import Analysis, analyze
+from study.storage.contract import CONFIG_ATTR
 
 __all__ = ["FamilyAnalysis", "analyze_family", "budget_result", "family_analysis"]
 
@@ -36,16 +37,22 @@ class FamilyAnalysis:
 
 
 def budget_result(epochs: int, analysis: Analysis) -> BudgetResult:
-    """One member's verdict, its picks' selection means (where the selection reran them) and
-    their learning curves."""
+    """One member's verdict, its picks' selection means (where the selection reran them),
+    their learning curves, and whether its selection has every rerun it planned."""
     means = seeds = None
+    finished = True
     view = analysis.selection
     if view is not None and view.rerun:
         picks = {value: chosen.candidate(chosen.pick) for value, chosen in view.selections.items()}
         means = {value: pick.mean for value, pick in picks.items()}
         seeds = {value: len(pick.values) for value, pick in picks.items()}
+        record = analysis.loaded.select_study.user_attrs.get(CONFIG_ATTR) or {}
+        planned = int(record.get("seeds", 0))
+        finished = all(len(candidate.values) >= planned for chosen in view.selections.values()
+                       for candidate in chosen.candidates)
     return BudgetResult(epochs, analysis.study_name, analysis.source, analysis.comparison,
-                        means, seeds, pick_curves(analysis.loaded, view))
+                        means, seeds, pick_curves(analysis.loaded, view),
+                        selection_finished=finished)
 
 
 def family_analysis(members: Sequence[Member], analyses: Sequence[Analysis]) -> FamilyAnalysis:

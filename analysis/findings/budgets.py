@@ -45,6 +45,9 @@ class BudgetResult:
     selection_means: dict[object, float] | None  # value -> its pick's selection rerun mean
     selection_seeds: dict[object, int] | None  # value -> the selection reruns behind the mean
     curves: tuple[LearningCurve, ...] = ()
+    # Whether every candidate of the selection has all its seeds; means of a selection still
+    # running are shown but not read for the plateau (its pick may still change).
+    selection_finished: bool = True
 
     @property
     def confirmed(self) -> bool:
@@ -116,11 +119,13 @@ def dependence(results: Sequence[BudgetResult]) -> Dependence:
 
 
 def plateau_steps(results: Sequence[BudgetResult]) -> tuple[PlateauStep, ...]:
-    """Each consecutive pair of budgets with the rise of each pick's selection mean."""
+    """Each consecutive pair of budgets with the rise of each pick's selection mean (None
+    unless both members' selections are finished)."""
     steps = []
     for shorter, longer in zip(results, results[1:], strict=False):
         rises = None
-        if shorter.selection_means is not None and longer.selection_means is not None:
+        if all(result.selection_means is not None and result.selection_finished
+               for result in (shorter, longer)):
             rises = {value: longer.selection_means[value] - shorter.selection_means[value]
                      for value in shorter.selection_means if value in longer.selection_means}
         steps.append(PlateauStep(shorter.epochs, longer.epochs, rises or None))

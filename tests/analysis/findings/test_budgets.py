@@ -75,3 +75,12 @@ def test_the_rule_is_not_read_without_a_doubling_or_a_selection():
     assert less_than_double[0].doubling is False and less_than_double[0].flat is None
     assert no_selection[0].rises is None and no_selection[0].flat is None
     assert plateau_at(less_than_double + no_selection) is None
+
+
+def test_a_selection_still_running_is_shown_but_not_read_for_the_plateau():
+    running = dataclasses.replace(_member(16, means=(0.86, 0.85)), selection_finished=False)
+
+    (step,) = plateau_steps([_member(8, means=(0.86, 0.85)), running])
+
+    assert step.rises is None and step.flat is None  # flat by its means, but not read
+    assert plateau_at([step]) is None

@@ -10,7 +10,7 @@ study bnstudy wrote unless `--no-note`, into another only with `--note`.
 
 With `--budgets`, NAME is the first study of a family of training budgets
 (`study.engine.budgets`): every member gets its usual analysis (the first into DIR, member E
-into DIR/epochs-E) and the family its budgets.md and figures in DIR.
+into DIR/epochs-E) and the family its budgets.md, budgets.json and figures in DIR.
 
 Thin on purpose: arguments become one frozen `AnalysisConfig`, the library does the rest, run
 through `study.cli.run_command` like `study.search` and `study.confirm`: a user mistake (bad

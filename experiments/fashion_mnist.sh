@@ -19,12 +19,13 @@
 # it with `pkill -TERM -f "study.run --preset cpu"`: the running rerun is dropped and trained
 # again on the next run.
 # `bash experiments/fashion_mnist.sh publish`, once stopped, writes what the live storage holds
-# so far (copy, analysis, README), ready to commit.
+# so far (copy, the family's analysis, README), ready to commit; LIVE=PATH names a live
+# storage elsewhere (the run's worktree: LIVE=../run/studies/fashion_mnist.db).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RESULTS=${RESULTS:-results/fashion_mnist}
-LIVE=studies/fashion_mnist.db
+LIVE=${LIVE:-studies/fashion_mnist.db}
 STUDY=fashion_mnist
 PY=.venv/bin/python
 LOG=$RESULTS/steps.log
@@ -49,7 +50,9 @@ if [ "${1:-}" = publish ]; then
   # The copy replaced the one whose artifacts these were: the analysis uploads them anew.
   rm -rf "$RESULTS/study-artifacts"
   step "published what $LIVE holds so far"
-  "$PY" -m analysis --study-name "$STUDY" --storage "sqlite:///$RESULTS/study.db" --out "$RESULTS"
+  # The family as the run's last step analyses it: each member's report, then budgets.md/.json.
+  "$PY" -m analysis --study-name "$STUDY" --storage "sqlite:///$RESULTS/study.db" --out "$RESULTS" \
+    --budgets
   describe
   exit 0
 fi

@@ -5,13 +5,15 @@
 
 Reads the search study and its `/select` and `/confirm` studies (settings, library versions,
 trial and rerun times, pruning), `steps.log` (when each step started and ended) and, once
-`python -m analysis` has run, `verdict.json`. Called by the experiment's driver when it
-publishes and when its run ends, so the README describes the `study.db` beside it.
+`python -m analysis` has run, `verdict.json` (and a family's `budgets.json`). Called by the
+experiment's driver when it publishes and when its run ends, so the README describes the
+`study.db` beside it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from analysis.reading.objective import ACCURACY
 from analysis.reports.verdict_text import INTERVAL_LABEL, MEANING
 from study.cli import OneLineParser, add_storage, add_study_name, run_command
 from study.errors import UsageError
@@ -261,6 +264,43 @@ def _verdict_section(verdict_path: Path, study: optuna.Study) -> list[str]:
     return lines
 
 
+def _budgets_section(record_path: Path) -> list[str]:
+    """The answer at each training budget, from the family's budgets.json (`python -m analysis
+    --budgets`); nothing for a study that is not the first of a family."""
+    if not record_path.is_file():
+        return []
+    record = json.loads(record_path.read_text())
+    question = record["question"]
+    reference, compared = question["reference"], question["compared"]
+    lines = ["## The answer at each training budget", "", f"**{record['sentence']}**", "",
+             f"| epochs | verdict | {compared} − {reference} | interval | n per value | "
+             f"selection mean, {reference} | selection mean, {compared} |",
+             "|---|---|---|---|---|---|---|"]
+    for member in record["members"]:
+        verdict = member["verdict"] + (" (provisional, from the search)"
+                                       if member["provisional"] else "")
+        # null: an end the data did not bound; the family's studies are accuracy fractions.
+        low = -math.inf if member["ci_low"] is None else member["ci_low"]
+        high = math.inf if member["ci_high"] is None else member["ci_high"]
+        interval = ACCURACY.interval(low, high)
+        means = []
+        for value in (reference, compared):
+            found = (member["selection_means"] or {}).get(str(value))
+            means.append("no selection" if found is None else
+                         f"{found:.2%} ({member['selection_seeds'][str(value)]} seeds"
+                         f"{'' if member['selection_finished'] else ', running'})")
+        counts = member["n_per_position"]
+        lines.append(f"| [{member['epochs']}]({member['report']}) | {verdict} | "
+                     f"{member['difference'] * 100:+.2f} pp | {interval} "
+                     f"({member['interval_label']}) | {counts[str(reference)]}, "
+                     f"{counts[str(compared)]} | {means[0]} | {means[1]} |")
+    lines += ["", record["plateau"]["reading"], "", "![budgets](budgets.png)", "",
+              f"Margin ± {record['margin'] * 100:.2f} pp. A provisional verdict compares the "
+              "search's top trials, not reruns; only confirmed verdicts are compared across "
+              "budgets. The whole reading, with the learning curves: [budgets.md](budgets.md)."]
+    return lines
+
+
 def readme(storage: str, study_name: str, results: Path, command: str,
            history: Path | None = None) -> str:
     """The README's text for the study `study_name` in `storage`, then `history` if given
@@ -292,6 +332,8 @@ def readme(storage: str, study_name: str, results: Path, command: str,
         f"Machine: {_machine()}. Libraries: {versions}.", "",
     ]
     lines += _verdict_section(results / "verdict.json", study) + [""]
+    budgets = _budgets_section(results / "budgets.json")
+    lines += budgets + ([""] if budgets else [])
     lines += _search_section(study) + [""] + _selection_section(select) + [""]
     lines += _confirm_section(confirm) + [""]
     lines += ["## Steps (`steps.log`)", "", "```"]

@@ -3,12 +3,14 @@
 Pure text from a `FamilyAnalysis`: the sentence saying whether the verdict depends on the
 budget, a table of the members' verdicts, intervals and picks' selection means, the plateau
 reading, the figures (`analysis.figures.budget_plots`) and the reruns that did not run from a
-clean commit. Each member's own report.md lies in its folder (`member_folder`).
+clean commit. Each member's own report.md lies in its folder (`member_folder`). budgets.json
+(`budget_record`) holds the same numbers for other programs, as verdict.json does for a study.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -23,10 +25,16 @@ from analysis.findings.budgets import (
 )
 from analysis.findings.learning_curves import TRAINING
 from analysis.reports.markdown import DIRTY_INTRO, dirty_rerun_lines, markdown_table
-from analysis.reports.verdict_text import interval_label, interval_text, pp, sizes_text
+from analysis.reports.verdict_text import (
+    finite_or_none,
+    interval_label,
+    interval_text,
+    pp,
+    sizes_text,
+)
 from study.engine.budgets import member_folder
 
-__all__ = ["BUDGET_FIGURES", "budgets_markdown", "dependence_sentence",
+__all__ = ["BUDGET_FIGURES", "budget_record", "budgets_markdown", "dependence_sentence",
            "plateau_lines"]
 
 # The family's figures, written beside budgets.md (names no per-study figure has).
@@ -79,8 +87,9 @@ def dependence_sentence(family: BudgetFamily) -> str:
 def _mean(result: BudgetResult, value: object) -> str:
     if result.selection_means is None or value not in result.selection_means:
         return "no selection"
+    running = "" if result.selection_finished else ", selection running"
     return (f"{100 * result.selection_means[value]:.2f}% "
-            f"({result.selection_seeds[value]} seeds)")
+            f"({result.selection_seeds[value]} seeds{running})")
 
 
 def _sizes(result: BudgetResult) -> str:
@@ -214,3 +223,50 @@ def budgets_markdown(analysis: FamilyAnalysis) -> str:
         for member, found in dirty:
             lines += [f"{member.epochs} epochs:", "", *dirty_rerun_lines(found), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _by_value(values: dict[object, Any] | None) -> dict[str, Any] | None:
+    return None if values is None else {str(value): found for value, found in values.items()}
+
+
+def budget_record(analysis: FamilyAnalysis) -> dict[str, Any]:
+    """The content of budgets.json: the family's numbers as budgets.md shows them.
+
+    Args:
+        analysis: The family, each member analysed.
+
+    Returns:
+        A JSON-serializable dict: the sentence on the budget, one entry per member (verdict,
+        difference and interval as fractions, sizes, the picks' selection means) and the
+        plateau reading with each step's rises.
+    """
+    family = analysis.budgets
+    question = family.question
+    members = []
+    for result, path in zip(family.results, _report_paths(analysis), strict=True):
+        c = result.comparison
+        members.append({
+            "epochs": result.epochs, "study_name": result.study_name, "source": result.source,
+            "provisional": not result.confirmed, "verdict": c.verdict,
+            "difference": c.difference, "ci_low": finite_or_none(c.ci_low),
+            "ci_high": finite_or_none(c.ci_high), "interval": c.interval,
+            "interval_label": interval_label(c), "paired": c.paired,
+            "n_per_position": {str(question.reference): c.n_before,
+                               str(question.others[0]): c.n_after},
+            "selection_means": _by_value(result.selection_means),
+            "selection_seeds": _by_value(result.selection_seeds),
+            "selection_finished": result.selection_finished, "report": path})
+    return {
+        "family": family.family,
+        "question": {"param": question.param, "reference": question.reference,
+                     "compared": question.others[0]},
+        "margin": family.margin,
+        "dependence": dependence(family.results),
+        "sentence": dependence_sentence(family),
+        "members": members,
+        "plateau": {"at": plateau_at(family.steps), "rise_rule": PLATEAU_RISE,
+                    "reading": plateau_lines(family)[0],
+                    "steps": [{"shorter": step.shorter, "longer": step.longer,
+                               "rises": _by_value(step.rises), "doubling": step.doubling,
+                               "flat": step.flat} for step in family.steps]},
+    }

@@ -203,8 +203,8 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
     record = {
         "verdict": c.verdict,
         "difference": c.difference,
-        "ci_low": _finite(c.ci_low),  # null: an end the data did not bound (not fractions)
-        "ci_high": _finite(c.ci_high),
+        "ci_low": finite_or_none(c.ci_low),  # null: an end the data did not bound (not fractions)
+        "ci_high": finite_or_none(c.ci_high),
         "margin": c.margin,
         "source": analysis.source,
         "n_per_position": {reference: c.n_before, other: c.n_after},
@@ -216,19 +216,19 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
         "interval": c.interval,
         "interval_method": {"anytime": "asymptotic confidence sequence (normal mixture)",
                             "welch": "Welch t", "permutation": "permutation, top-k"}[c.interval],
-        "welch_ci_low": _finite(c.welch_low),  # the paired t interval when paired
-        "welch_ci_high": _finite(c.welch_high),
+        "welch_ci_low": finite_or_none(c.welch_low),  # the paired t interval when paired
+        "welch_ci_high": finite_or_none(c.welch_high),
         "paired": c.paired,
-        "pair_correlation": _finite(c.pair_correlation),
-        "variance_saved_by_pairing": _finite(c.variance_saved),
+        "pair_correlation": finite_or_none(c.pair_correlation),
+        "variance_saved_by_pairing": finite_or_none(c.variance_saved),
         "selection": None if analysis.selection is None else {
             str(placement): {"pick": s.pick, "near_ties": list(s.near_ties),
                         "seed_std": s.pooled_std if math.isfinite(s.pooled_std) else None,
                         "rerun": analysis.selection.rerun}
             for placement, s in analysis.selection.selections.items()},
         "minimum_reruns": c.minimum if c.interval == "anytime" else None,
-        "tost_ci90_low": _finite(c.tost_low),
-        "tost_ci90_high": _finite(c.tost_high),
+        "tost_ci90_low": finite_or_none(c.tost_low),
+        "tost_ci90_high": finite_or_none(c.tost_high),
         "tost_p_value": c.tost_p_value,
         "p_value": c.welch_p_value,
         "bootstrap_ci_low": c.bootstrap_low,
@@ -256,8 +256,8 @@ def _by_value(more: dict[str, int] | None, reference: str, other: str) -> dict[s
     return None if more is None else {reference: more["before"], other: more["after"]}
 
 
-def _finite(value: float | None) -> float | None:
-    """JSON has no NaN: an undefined statistic is null."""
+def finite_or_none(value: float | None) -> float | None:
+    """The value, or None where it is undefined (NaN, infinite): JSON has no NaN."""
     return value if value is not None and math.isfinite(value) else None
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from analysis.family_analysis import FamilyAnalysis
 from analysis.figures import budget_plots, plots
 from analysis.reading.studies import AnalysisError
-from analysis.reports.budgets import BUDGET_FIGURES, budgets_markdown
+from analysis.reports.budgets import BUDGET_FIGURES, budget_record, budgets_markdown
 from analysis.reports.markdown import report_markdown
 from analysis.reports.notes import confirm_note, dashboard_note
 from analysis.reports.verdict_text import verdict_record
@@ -29,7 +29,8 @@ RESERVED_NAMES = {"importance", "isolation", "expected_max", "verdict", "report"
 MANIFEST = ".bnstudy-report.json"
 FIXED_FILES = ("report.md", "verdict.json", "trials.csv", "verdict.png", "isolation.png",
                "expected_max.png", "importance.png")
-FAMILY_FILES = ("budgets.md", *BUDGET_FIGURES.values())  # beside the first member's report
+FAMILY_FILES = ("budgets.md", "budgets.json", *BUDGET_FIGURES.values())  # beside the first
+# member's report
 
 
 def safe_name(name: str) -> str:
@@ -193,7 +194,7 @@ def write_family_outputs(family: FamilyAnalysis, out_dir: str | Path, *,
         overwrite: Replace files the analysis did not write (see `check_out_dir`).
 
     Returns:
-        The paths written: budgets.md, then the figures.
+        The paths written: budgets.md, budgets.json, then the figures.
 
     Raises:
         AnalysisError: when out_dir cannot or must not be written (see `check_out_dir`).
@@ -206,6 +207,7 @@ def write_family_outputs(family: FamilyAnalysis, out_dir: str | Path, *,
         curves_axes = budget_plots.plot_learning_curves(family.budgets)
         plots.save(curves_axes[0], staging / BUDGET_FIGURES["learning_curves"])
         (staging / "budgets.md").write_text(budgets_markdown(family))
+        (staging / "budgets.json").write_text(json.dumps(budget_record(family), indent=2) + "\n")
     return tuple(out_dir / name for name in FAMILY_FILES)
 
 

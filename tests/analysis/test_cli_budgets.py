@@ -1,5 +1,6 @@
-"""`python -m analysis --budgets`: every member's report, then the family's budgets.md and
-figures, uploaded beside the first study's report; a study without longer members is one line."""
+"""`python -m analysis --budgets`: every member's report, then the family's budgets.md,
+budgets.json and figures, uploaded beside the first study's report (not the JSON); a study
+without longer members is one line."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from analysis.reports.writer import MANIFEST
 
 FAMILY, ALONE = "fam", "alone"  # see conftest.py
 FAST = ["--importance-seeds", "1"]
-FAMILY_FILES = ["budgets.md", "budgets.png", "budget_learning_curves.png"]
+FAMILY_FILES = ["budgets.md", "budgets.json", "budgets.png", "budget_learning_curves.png"]
 
 
 def test_each_member_is_analysed_into_its_folder_and_the_family_beside_the_first(
@@ -45,7 +46,9 @@ def test_each_member_is_analysed_into_its_folder_and_the_family_beside_the_first
     assert record["study_name"] == FAMILY and set(FAMILY_FILES) <= set(record["files"])
     first = optuna.load_study(study_name=FAMILY, storage=family_url)
     uploaded = {meta.filename for meta in get_all_artifact_meta(first)}
-    assert {"report.md", "verdict.png", *FAMILY_FILES} <= uploaded
+    # The dashboard shows the reports and figures; the JSON is for programs, as verdict.json.
+    shown = {name for name in FAMILY_FILES if not name.endswith(".json")}
+    assert {"report.md", "verdict.png", *shown} <= uploaded and "budgets.json" not in uploaded
     longer = optuna.load_study(study_name=f"{FAMILY}/epochs-16", storage=family_url)
     assert "budgets.md" not in {meta.filename for meta in get_all_artifact_meta(longer)}
     report = (out / "report.md").read_text()

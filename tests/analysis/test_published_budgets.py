@@ -4,7 +4,8 @@ The family (issue 39) grows in results/fashion_mnist/study.db as the long run go
 `fashion_mnist/epochs-E` beside the published 8-epoch study, its report in
 results/fashion_mnist/epochs-E/. Where both are committed, analysing a copy of the storage
 today must give the committed verdict.json, as tests/analysis/test_published_results.py checks
-for the 8-epoch study; and where budgets.md is committed, its sentence on the budget. Until a
+for the 8-epoch study; and where budgets.md is committed, its sentence on the budget (and the
+numbers of budgets.json). Until a
 member is published, its test skips.
 """
 
@@ -73,3 +74,11 @@ def test_the_published_family_says_the_same_of_the_budget(tmp_path):
 
     sentence = published.read_text().splitlines()[2]  # the bold line under the title
     assert (out / "budgets.md").read_text().splitlines()[2] == sentence
+    record = FOLDER / "budgets.json"  # published beside budgets.md since 2026-12-08
+    if record.is_file():
+        expected = json.loads(record.read_text())
+        reproduced = json.loads((out / "budgets.json").read_text())
+        # Nothing in it is drawn at random: the same storage gives the same numbers, exactly.
+        for key in ("family", "question", "margin", "dependence", "sentence", "plateau",
+                    "members"):
+            assert reproduced[key] == expected[key], key

@@ -69,6 +69,7 @@ def test_before_the_analysis_the_result_is_announced_not_invented(results_readme
     text = results_readme.readme(url, "s", tmp_path, "bash run.sh")
 
     assert "None yet: `python -m analysis` runs when search and confirmation" in text
+    assert "## The answer at each training budget" not in text  # not a family
     assert "2026-11-28 20:47:11 UTC search started" in text
     assert "```bash\nbash run.sh\n```" in text
 
@@ -93,6 +94,37 @@ def test_the_readme_reports_the_stored_numbers(results_readme, run):
             in text)
     assert "(the study was created for 20)" in text
     assert "1 FAIL (1 of them cut off before their end" in text
+
+
+def test_a_family_gets_its_answer_at_each_budget_from_budgets_json(results_readme, tmp_path):
+    from analysis.calibration.family import SyntheticMember, write_synthetic_family
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    write_synthetic_family(url, "fam", (SyntheticMember(8, -0.02, (0.86, 0.85), pairs=30),
+                                        SyntheticMember(16, 0.0, (0.88, 0.879))))
+    assert analysis_main(["--storage", url, "--study-name", "fam", "--budgets", "--out",
+                          str(tmp_path), "--importance-seeds", "1", "--no-note"]) == 0
+    record = json.loads((tmp_path / "budgets.json").read_text())
+
+    text = results_readme.readme(url, "fam", tmp_path, "bash run.sh")
+
+    section = text.split("## The answer at each training budget\n\n", 1)[1].split("\n## ")[0]
+    assert section.startswith(f"**{record['sentence']}**")
+    eight, sixteen = record["members"]
+    assert (f"| [8](report.md) | matters | {eight['difference'] * 100:+.2f} pp | "
+            f"[{eight['ci_low'] * 100:+.2f}, {eight['ci_high'] * 100:+.2f}] pp (anytime-valid "
+            "95%) | 30, 30 | 86.00% (3 seeds) | 85.00% (3 seeds) |") in section
+    assert (f"| [16](epochs-16/report.md) | {sixteen['verdict']} (provisional, from the "
+            f"search) | {sixteen['difference'] * 100:+.2f} pp | [{sixteen['ci_low'] * 100:+.2f}, "
+            f"{sixteen['ci_high'] * 100:+.2f}] pp (95%) | 2, 2 |") in section
+    assert record["plateau"]["reading"] in section and "![budgets](budgets.png)" in section
+    assert text.index("## Result") < text.index("## The answer at each training budget") < (
+        text.index("## Search"))
+    # A search too small to bound its interval (clipped to [-1, 1]) says so, as budgets.md does.
+    sixteen |= {"ci_low": -1.0, "ci_high": 1.0}
+    (tmp_path / "budgets.json").write_text(json.dumps(record))
+    assert " pp | not yet bounded (95%) | 2, 2 |" in results_readme.readme(url, "fam", tmp_path,
+                                                                           "bash run.sh")
 
 
 def test_without_a_selection_study_the_readme_says_the_best_trial_is_confirmed(results_readme,

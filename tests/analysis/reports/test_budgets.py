@@ -1,4 +1,5 @@
-"""budgets.md: the table per budget, the sentence on the budget, the plateau, the dirty reruns."""
+"""budgets.md: the table per budget, the sentence on the budget, the plateau, the dirty reruns;
+budgets.json: the same numbers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import dataclasses
 import pytest
 
 from analysis.reports.budgets import (
+    budget_record,
     budget_table,
     budgets_markdown,
     dependence_sentence,
@@ -30,6 +32,37 @@ def test_the_table_has_a_row_per_budget_with_its_verdict_interval_pairs_and_mean
     assert eight["n pairs"] == "30"
     assert (eight["selection mean, before"], sixteen["selection mean, after"]) == (
         "86.00% (3 seeds)", "87.90% (3 seeds)")
+
+
+def test_budgets_json_holds_the_tables_numbers_the_sentence_and_the_plateau(families):
+    import json
+
+    family = families["shifting"]
+    record = json.loads(json.dumps(budget_record(family)))  # JSON as written, no NaN
+
+    assert record["family"] == "shifting" and record["margin"] == 0.005
+    assert record["question"] == {"param": "bn_position", "reference": "before",
+                                  "compared": "after"}
+    assert record["dependence"] == "depends"
+    assert record["sentence"] == dependence_sentence(family.budgets)
+    eight, sixteen = record["members"]
+    c = family.analyses[0].comparison
+    assert (eight["epochs"], eight["study_name"], eight["report"]) == (8, "shifting",
+                                                                       "report.md")
+    assert sixteen["report"] == "epochs-16/report.md" and sixteen["verdict"] == "equivalent"
+    assert (eight["difference"], eight["ci_low"], eight["ci_high"]) == pytest.approx(
+        (c.difference, c.ci_low, c.ci_high))
+    assert eight["interval_label"] == "anytime-valid 95%" and not eight["provisional"]
+    assert eight["n_per_position"] == {"before": 30, "after": 30} and eight["paired"]
+    assert eight["selection_means"] == pytest.approx({"before": 0.86, "after": 0.85})
+    assert eight["selection_seeds"] == {"before": 3, "after": 3}
+    assert eight["selection_finished"] and sixteen["selection_finished"]
+    (step,) = record["plateau"]["steps"]
+    assert (step["shorter"], step["longer"], step["doubling"], step["flat"]) == (8, 16, True,
+                                                                               False)
+    assert step["rises"] == pytest.approx({"before": 0.02, "after": 0.029})
+    assert record["plateau"]["at"] is None
+    assert record["plateau"]["reading"] == plateau_lines(family.budgets)[0]
 
 
 def test_a_member_without_confirmation_reads_as_provisional(families):

@@ -161,7 +161,11 @@ def warm_start(study: optuna.Study, shorter: optuna.Study, *, param: str,
     """Queues the shorter budget's best COMPLETE trials of each value in a new search.
 
     Only a study without any trial is warm-started, so a resumed or re-run family queues
-    nothing twice. The study records where its queued trials came from (`WARM_START_ATTR`).
+    nothing twice. Workers of one family that reach a new search together may both find it
+    empty and both queue: then the storage's numbers settle it, as for reruns
+    (`study.storage.claims`): each shorter trial's lowest-numbered copy stays queued and every
+    later WAITING copy is failed, naming the copy it repeats, before this worker trains any.
+    The study records where its queued trials came from (`WARM_START_ATTR`).
 
     Args:
         study: The longer budget's search, just created.
@@ -170,7 +174,8 @@ def warm_start(study: optuna.Study, shorter: optuna.Study, *, param: str,
         per_value: Trials queued per value, best first.
 
     Returns:
-        The numbers of the shorter search's trials queued (empty when nothing was).
+        The numbers of the shorter search's trials queued (empty when nothing was), each
+        once, whichever worker's copy stays queued.
     """
     from optuna.trial import TrialState
 
@@ -190,4 +195,28 @@ def warm_start(study: optuna.Study, shorter: optuna.Study, *, param: str,
                 user_attrs={WARM_START_ATTR: f"{shorter.study_name}#{trial.number}"})
             queued.append(trial.number)
     study.set_user_attr(WARM_START_ATTR, {"study": shorter.study_name, "trials": queued})
+    _drop_repeated_copies(study)
     return queued
+
+
+def _drop_repeated_copies(study: optuna.Study) -> None:
+    """Fails each queued warm-start trial that repeats a lower-numbered one of the same
+    shorter trial (another worker's copy)."""
+    from optuna.trial import TrialState
+
+    from study.storage.claims import drop_queued
+
+    first: dict[str, int] = {}
+    repeated = []
+    for trial in sorted(study.get_trials(deepcopy=False), key=lambda trial: trial.number):
+        source = trial.user_attrs.get(WARM_START_ATTR)
+        if source is None:
+            continue
+        if source not in first:
+            first[source] = trial.number
+        elif trial.state == TrialState.WAITING:
+            repeated.append((trial, first[source]))
+    for trial, kept in repeated:
+        drop_queued(study, [trial], f"a second warm-start copy of "
+                    f"{trial.user_attrs[WARM_START_ATTR]} (trial {kept} is the one queued), "
+                    "queued by another worker at once")

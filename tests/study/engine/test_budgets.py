@@ -95,3 +95,36 @@ def test_the_warm_start_queues_each_values_best_complete_trials_once():
 def test_member_folders_are_the_first_members_and_epochs_e():
     assert member_folder(8, first=True) == ""
     assert member_folder(16, first=False) == "epochs-16"
+
+
+def test_two_workers_warm_starting_one_new_search_at_once_leave_each_trial_queued_once(
+        tmp_path):
+    url = f"sqlite:///{tmp_path}/family.db"
+    shorter = optuna.create_study(study_name="F", storage=url, direction="maximize")
+    for position, rate, value in (("before", 0.01, 0.80), ("before", 0.02, 0.85),
+                                  ("after", 0.04, 0.70)):
+        shorter.add_trial(optuna.trial.create_trial(
+            params={"bn_position": position, "learning_rate": rate}, distributions=_space(),
+            value=value))
+    optuna.create_study(study_name="F/epochs-16", storage=url, direction="maximize")
+    first, second = (optuna.load_study(study_name="F/epochs-16", storage=url)
+                     for _ in range(2))
+    # The second worker found the search empty just before the first one queued into it.
+    looks = []
+    real_get_trials = second.get_trials
+
+    def get_trials(*args, **kwargs):  # its first look finds nothing, later ones the storage
+        looks.append(args)
+        return [] if len(looks) == 1 else real_get_trials(*args, **kwargs)
+
+    second.get_trials = get_trials
+
+    assert warm_start(first, shorter, param="bn_position") == [2, 1, 0]
+    assert warm_start(second, shorter, param="bn_position") == [2, 1, 0]
+
+    trials = optuna.load_study(study_name="F/epochs-16", storage=url).get_trials()
+    states = [(t.number, t.state.name, t.user_attrs[WARM_START_ATTR]) for t in trials]
+    assert states == [(0, "WAITING", "F#2"), (1, "WAITING", "F#1"), (2, "WAITING", "F#0"),
+                      (3, "FAIL", "F#2"), (4, "FAIL", "F#1"), (5, "FAIL", "F#0")]
+    assert trials[3].user_attrs["failure_reason"].startswith(
+        "a second warm-start copy of F#2 (trial 0 is the one queued)")

@@ -13,7 +13,7 @@
 # of a committed main, so every trial and rerun records a clean commit (a results/ storage is
 # refused from uncommitted code), with RESULTS pointing at the checkout you commit from:
 #   git worktree add --detach ../run main && cd ../run
-#   RESULTS=/work/main/results/fashion_mnist nohup setsid nice -n 19 bash \
+#   RESULTS=/work/main/results/fashion_mnist WORKERS=2 nohup setsid nice -n 19 bash \
 #     experiments/fashion_mnist.sh >> studies/fashion_mnist.out 2>&1 &
 # then `echo 19 > /proc/PID/autogroup` (under setsid nice alone does not yield the CPU). Stop
 # it with `pkill -TERM -f "study.run --preset cpu"`: the running rerun is dropped and trained
@@ -71,11 +71,34 @@ fi
 # keeps its settings and it is not confirmed again). The longer members: 12 and 8 trials (2 per
 # value queued from the shorter budget), each value's top 2 rerun with 3 seeds, and the paired
 # confirmation at 16 epochs until decided or 40 pairs.
-step "run started: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+family() {
+  "$PY" -m study.run --preset cpu --study-name "$STUDY" --storage "sqlite:///$LIVE" \
+    --budgets 8,16,32 --budget-trials 48,12,8 --warm-start 2 --confirm-budgets 16 \
+    --top-k 2 --select-seeds 3 --max-reruns 40 "$@"
+}
+# WORKERS=N (default 1) runs N copies of the command on the one storage, sharing every step's
+# trials and reruns (README, "Many machines"), each on one TensorFlow thread: on this 2-core
+# machine two one-thread workers trained 1.5x the reruns an hour of one two-thread worker
+# (benchmarks/README.md, section 12). Only the first writes $RESULTS and the snapshots; the
+# others report into studies/worker-K/ and log to studies/worker-K.out.
+WORKERS=${WORKERS:-1}
+step "run started: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $WORKERS worker(s)"
 trap 'step "run stopped (it resumes when run again)"' ERR
-"$PY" -m study.run --preset cpu --study-name "$STUDY" --storage "sqlite:///$LIVE" \
-  --budgets 8,16,32 --budget-trials 48,12,8 --warm-start 2 --confirm-budgets 16 \
-  --top-k 2 --select-seeds 3 --max-reruns 40 --out "$RESULTS" --snapshot "$RESULTS/study.db"
+others=()
+if [ "$WORKERS" -gt 1 ]; then
+  export TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
+  for index in $(seq 2 "$WORKERS"); do
+    family --out "studies/worker-$index" >> "studies/worker-$index.out" 2>&1 &
+    others+=($!)
+  done
+fi
+family --out "$RESULTS" --snapshot "$RESULTS/study.db"
+for pid in "${others[@]}"; do wait "$pid"; done
 trap - ERR
 step "run ended"
+if [ "$WORKERS" -gt 1 ]; then  # a rerun another worker stored after the first one's analysis
+  "$PY" -m study.snapshot "$LIVE" "$RESULTS/study.db" >/dev/null
+  "$PY" -m analysis --study-name "$STUDY" --storage "sqlite:///$RESULTS/study.db" \
+    --out "$RESULTS" --budgets
+fi
 describe

@@ -67,13 +67,17 @@ class RerunTrainer:
         return result
 
     def measured(self, result: RerunResult, loss_name: str) -> dict[str, object]:
-        """The user attributes a trained rerun adds (`study.storage.reruns.measured_attrs`)."""
+        """The user attributes a trained rerun adds (`study.storage.reruns.measured_attrs`),
+        with the code this worker trained it on: a rerun queued by another worker (put back
+        by a stopped one, or a killed one's copy) holds that worker's `code_version` until
+        then."""
         from study.storage.reruns import measured_attrs
 
         return measured_attrs(loss=result.loss, seconds=result.seconds,
                               compiled_model=self._models.last_build,
                               dtype_policy=self._models.dtype_policy, history=result.history,
-                              loss_name=loss_name) | {"weights_digest": result.weights_digest}
+                              loss_name=loss_name) | {"weights_digest": result.weights_digest,
+                                                      "code_version": self.code_version}
 
     def elapsed(self) -> float:
         """Seconds since the first rerun was prepared: what `trained` reruns took."""

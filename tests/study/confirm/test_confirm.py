@@ -122,6 +122,31 @@ def test_interrupted_run_continues_with_the_missing_pairs(url, monkeypatch, fake
     assert "Resuming: 1 of 4 reruns already finished." in stream.getvalue()
 
 
+def test_a_rerun_put_back_by_a_worker_of_other_code_records_the_code_it_was_trained_on(
+        url, monkeypatch, fake_training, confirm_trials):
+    from study.engine.provenance import code_version
+
+    def stopped(*args):
+        raise KeyboardInterrupt  # Ctrl-C (or SIGTERM) mid-rerun: the rerun is put back
+
+    monkeypatch.setattr(training_module, "train_and_score", stopped)
+    monkeypatch.setattr(study.engine.setup, "code_version", lambda: "0123456789ab")
+    with pytest.raises(KeyboardInterrupt):
+        run_confirmation(url, SEARCH, 1, stream=io.StringIO())
+    (queued,) = confirm_trials(url)
+    assert queued.state == TrialState.WAITING
+    assert queued.user_attrs["code_version"] == "0123456789ab"
+    monkeypatch.setattr(training_module, "train_and_score", fake_training([]))
+    monkeypatch.setattr(study.engine.setup, "code_version", code_version)
+
+    run_confirmation(url, SEARCH, 1, stream=io.StringIO())
+
+    trials = confirm_trials(url)
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
+    assert trials[0].number == queued.number  # the put-back rerun, trained by this worker
+    assert {t.user_attrs["code_version"] for t in trials} == {code_version()}
+
+
 def test_more_seeds_later_adds_only_the_new_ones(url, monkeypatch, fake_training):
     monkeypatch.setattr(training_module, "train_and_score", fake_training(calls := []))
 

@@ -275,6 +275,7 @@ def run_family(config: AnalysisConfig) -> str:
     """
     from analysis.family_analysis import family_analysis
     from analysis.reading.budgets import family_studies
+    from analysis.reading.errors import TooFewTrials
     from analysis.reports.budgets import dependence_sentence
     from analysis.reports.writer import (
         FAMILY_FILES,
@@ -300,22 +301,31 @@ def run_family(config: AnalysisConfig) -> str:
                   files=FIXED_FILES + FAMILY_FILES)
     for run in runs[1:]:
         check_out_dir(run.out_dir, run.study_name, overwrite=run.overwrite)
-    # Every member is analysed before any is written: one that cannot be leaves no report.
-    analyses = []
-    for member, run in zip(members, runs, strict=True):
+    # Every member is analysed before any is written: one that cannot be leaves no report. A
+    # longer one still early in its search (too few finished trials) is left out for now.
+    analysed, pending = [], []
+    for index, (member, run) in enumerate(zip(members, runs, strict=True)):
         try:
-            analyses.append(_analyse(run))
+            analysed.append((member, _analyse(run), run))
+        except TooFewTrials as error:
+            if index == 0:
+                raise AnalysisError(f"At {member.epochs} epochs ({member.study_name!r}): "
+                                    f"{error}") from None
+            pending.append((member, str(error)))
         except AnalysisError as error:
             raise AnalysisError(f"At {member.epochs} epochs ({member.study_name!r}): "
                                 f"{error}") from None
     lines = [f"At {member.epochs} epochs: {_write_and_attach(analysis, run)}"
-             for member, analysis, run in zip(members, analyses, runs, strict=True)]
-    family = family_analysis(members, analyses)
+             for member, analysis, run in analysed]
+    lines += [f"At {member.epochs} epochs: not analysed yet: {reason}"
+              for member, reason in pending]
+    family = family_analysis([member for member, _, _ in analysed],
+                             [analysis for _, analysis, _ in analysed], pending)
     written = write_family_outputs(family, config.out_dir, overwrite=config.overwrite)
     lines.append(f"{dependence_sentence(family.budgets)} Budgets: {written[0]}")
-    if _noted(analyses[0], config):
-        uploaded = _warn_without_dashboard(
-            lambda: _upload(analyses[0], config, list(written)))
+    first = analysed[0][1]
+    if _noted(first, config):
+        uploaded = _warn_without_dashboard(lambda: _upload(first, config, list(written)))
         if uploaded is not None:
             lines.append(uploaded.replace("report files", "budget files", 1))
     return "\n".join(lines)

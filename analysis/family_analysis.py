@@ -24,11 +24,14 @@ __all__ = ["FamilyAnalysis", "analyze_family", "budget_result", "family_analysis
 
 @dataclass(frozen=True)
 class FamilyAnalysis:
-    """The members' analyses, shortest budget first, and what they show together."""
+    """The members' analyses, shortest budget first, and what they show together; `pending`,
+    the longer members left out for now (each with why: its search has too few finished
+    trials for a verdict yet)."""
 
     members: tuple[Member, ...]
     analyses: tuple[Analysis, ...]  # one per member, in the same order
     budgets: BudgetFamily
+    pending: tuple[tuple[Member, str], ...] = ()
 
     @property
     def family(self) -> str:
@@ -55,8 +58,10 @@ def budget_result(epochs: int, analysis: Analysis) -> BudgetResult:
                         selection_finished=finished)
 
 
-def family_analysis(members: Sequence[Member], analyses: Sequence[Analysis]) -> FamilyAnalysis:
-    """The family of members already analysed (one `Analysis` each, the same order).
+def family_analysis(members: Sequence[Member], analyses: Sequence[Analysis],
+                    pending: Sequence[tuple[Member, str]] = ()) -> FamilyAnalysis:
+    """The family of members already analysed (one `Analysis` each, the same order), and the
+    longer members not analysable yet (`pending`: each with the reason).
 
     Raises:
         ValueError: for a different number of members and analyses, or analyses of
@@ -77,7 +82,7 @@ def family_analysis(members: Sequence[Member], analyses: Sequence[Analysis]) -> 
                     for member, analysis in zip(members, analyses, strict=True))
     budgets = BudgetFamily(members[0].study_name, first.loaded.question,
                            first.comparison.margin, results)
-    return FamilyAnalysis(tuple(members), tuple(analyses), budgets)
+    return FamilyAnalysis(tuple(members), tuple(analyses), budgets, tuple(pending))
 
 
 def analyze_family(storage: str | BaseStorage, study_name: str,

@@ -41,7 +41,8 @@ from analysis.findings.provenance import DirtyReruns, dirty_reruns
 from analysis.findings.provisional import N_PERMUTATIONS, compare_top_trials
 from analysis.findings.selection_view import SelectionView, near_tie_warning, selection_view
 from analysis.findings.verdict import ALPHA, DEFAULT_INTERVAL, Comparison, compare_placements
-from analysis.reading.studies import AnalysisError, LoadedStudies, complete_values, load_studies
+from analysis.reading.errors import TooFewTrials
+from analysis.reading.studies import LoadedStudies, complete_values, load_studies
 from study.stats.decision import split_alpha
 from study.storage.opener import mask_password
 from study.storage.question import Question
@@ -120,7 +121,7 @@ def search_top_trials(frame: pd.DataFrame, question: Question, *,
     counts = {p: len(values) for p, values in best.items()}
     if min(counts.values()) < MIN_PER_PLACEMENT:
         shown = ", ".join(f"{p}: {n}" for p, n in counts.items())
-        raise AnalysisError(
+        raise TooFewTrials(
             f"A verdict needs at least {MIN_PER_PLACEMENT} COMPLETE trials with a finite value "
             f"per `{param}`, but the study has {shown}."
         )

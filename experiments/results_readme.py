@@ -294,6 +294,9 @@ def _budgets_section(record_path: Path) -> list[str]:
                      f"{member['difference'] * 100:+.2f} pp | {interval} "
                      f"({member['interval_label']}) | {counts[str(reference)]}, "
                      f"{counts[str(compared)]} | {means[0]} | {means[1]} |")
+    pending = "; ".join(f"{member['epochs']} epochs ({member['reason'].rstrip('.')})"
+                        for member in record.get("pending", []))
+    lines += ["", f"Not analysed yet: {pending}."] if pending else []
     lines += ["", record["plateau"]["reading"], "", "![budgets](budgets.png)", "",
               f"Margin ± {record['margin'] * 100:.2f} pp. A provisional verdict compares the "
               "search's top trials, not reruns; only confirmed verdicts are compared across "

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from study.errors import UsageError
 
-__all__ = ["AnalysisError"]
+__all__ = ["AnalysisError", "TooFewTrials"]
 
 
 class AnalysisError(UsageError):
     """A problem with the input (storage, study, trials) that the user has to fix."""
+
+
+class TooFewTrials(AnalysisError):
+    """A study without enough finished trials for a verdict yet: one still early in its search
+    (a family's longer member is left out until it has them)."""

@@ -35,7 +35,7 @@ from analysis.reports.verdict_text import (
 from study.engine.budgets import member_folder
 
 __all__ = ["BUDGET_FIGURES", "budget_record", "budgets_markdown", "dependence_sentence",
-           "plateau_lines"]
+           "pending_line", "plateau_lines"]
 
 # The family's figures, written beside budgets.md (names no per-study figure has).
 BUDGET_FIGURES = {"budgets": "budgets.png", "learning_curves": "budget_learning_curves.png"}
@@ -156,6 +156,13 @@ def _curve_note(family: BudgetFamily) -> str:
             "every epoch: their curves (labelled 'training') show training accuracy instead.")
 
 
+def pending_line(analysis: FamilyAnalysis) -> str:
+    """The longer members left out for now, each with why."""
+    parts = [f"{member.epochs} epochs (`{member.study_name}`: {reason.rstrip('.')})"
+             for member, reason in analysis.pending]
+    return f"Not analysed yet: {'; '.join(parts)}."
+
+
 def _report_paths(analysis: FamilyAnalysis) -> list[str]:
     """Each member's report.md, relative to budgets.md."""
     folders = [member_folder(member.epochs, first=index == 0)
@@ -191,6 +198,7 @@ def budgets_markdown(analysis: FamilyAnalysis) -> str:
         "",
         markdown_table(budget_table(family)),
         "",
+        *([pending_line(analysis), ""] if analysis.pending else []),
         "## Where the picks stop improving",
         "",
         *plateau_lines(family),
@@ -264,6 +272,8 @@ def budget_record(analysis: FamilyAnalysis) -> dict[str, Any]:
         "dependence": dependence(family.results),
         "sentence": dependence_sentence(family),
         "members": members,
+        "pending": [{"epochs": member.epochs, "study_name": member.study_name,
+                     "reason": reason} for member, reason in analysis.pending],
         "plateau": {"at": plateau_at(family.steps), "rise_rule": PLATEAU_RISE,
                     "reading": plateau_lines(family)[0],
                     "steps": [{"shorter": step.shorter, "longer": step.longer,

@@ -98,8 +98,9 @@ def test_a_longer_member_is_refused_and_an_out_holding_other_files_before_any_wo
     assert sorted(path.name for path in out.iterdir()) == ["epochs-16"]  # nothing written
 
 
-def test_a_member_that_cannot_be_analysed_is_one_line_naming_it_and_nothing_is_written(
-        family_url, tmp_path, capsys):
+def test_a_longer_member_early_in_its_search_is_left_out_and_named(family_url, tmp_path,
+                                                                   capsys):
+    # As a family read while it runs: the longest member's search has just begun.
     longest = optuna.create_study(storage=family_url, study_name=f"{FAMILY}/epochs-32",
                                   direction="maximize")
     longest.add_trial(optuna.trial.create_trial(
@@ -110,10 +111,38 @@ def test_a_member_that_cannot_be_analysed_is_one_line_naming_it_and_nothing_is_w
     code = main(["--storage", family_url, "--study-name", FAMILY, "--budgets", "--out",
                  str(out), *FAST])
 
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert ("At 32 epochs: not analysed yet: A verdict needs at least 2 COMPLETE trials with "
+            "a finite value per `bn_position`, but the study has before: 1, after: 0.") in printed
+    assert not (out / "epochs-32").exists() and (out / "epochs-16" / "report.md").is_file()
+    assert ("Not analysed yet: 32 epochs (`fam/epochs-32`: A verdict needs at least 2 COMPLETE "
+            "trials") in (out / "budgets.md").read_text()
+    record = json.loads((out / "budgets.json").read_text())
+    assert [member["epochs"] for member in record["members"]] == [8, 16]
+    assert [(p["epochs"], p["study_name"]) for p in record["pending"]] == [(32, "fam/epochs-32")]
+
+
+def test_a_first_member_without_enough_trials_is_one_line_and_nothing_is_written(tmp_path,
+                                                                                capsys):
+    from study.storage.contract import CONFIG_ATTR
+
+    url = f"sqlite:///{tmp_path}/early.db"
+    for name, epochs in (("early", 8), ("early/epochs-16", 16)):
+        study = optuna.create_study(storage=url, study_name=name, direction="maximize")
+        study.set_user_attr(CONFIG_ATTR, {"epochs": epochs})
+        study.add_trial(optuna.trial.create_trial(
+            value=0.8, params={"bn_position": "before"},
+            distributions={"bn_position": CategoricalDistribution(["before", "after"])}))
+    out = tmp_path / "out"
+
+    code = main(["--storage", url, "--study-name", "early", "--budgets", "--out", str(out),
+                 *FAST])
+
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert code == 2
-    assert line.startswith("python -m analysis: error: At 32 epochs ('fam/epochs-32'): A "
-                           "verdict needs at least 2 COMPLETE trials")
+    assert line.startswith("python -m analysis: error: At 8 epochs ('early'): A verdict needs "
+                           "at least 2 COMPLETE trials")
     assert not out.exists()
 
 

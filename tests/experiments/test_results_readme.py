@@ -122,9 +122,14 @@ def test_a_family_gets_its_answer_at_each_budget_from_budgets_json(results_readm
         text.index("## Search"))
     # A search too small to bound its interval (clipped to [-1, 1]) says so, as budgets.md does.
     sixteen |= {"ci_low": -1.0, "ci_high": 1.0}
+    # A longer member whose search has just begun is named as not analysed yet.
+    record["pending"] = [{"epochs": 32, "study_name": "fam/epochs-32",
+                          "reason": "A verdict needs at least 2 COMPLETE trials."}]
     (tmp_path / "budgets.json").write_text(json.dumps(record))
-    assert " pp | not yet bounded (95%) | 2, 2 |" in results_readme.readme(url, "fam", tmp_path,
-                                                                           "bash run.sh")
+    text = results_readme.readme(url, "fam", tmp_path, "bash run.sh")
+    assert " pp | not yet bounded (95%) | 2, 2 |" in text
+    assert ("\n\nNot analysed yet: 32 epochs (A verdict needs at least 2 COMPLETE trials).\n"
+            in text)
 
 
 def test_without_a_selection_study_the_readme_says_the_best_trial_is_confirmed(results_readme,

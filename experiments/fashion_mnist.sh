@@ -21,7 +21,7 @@
 # `bash experiments/fashion_mnist.sh publish`, once stopped, writes what the live storage holds
 # so far (copy, the family's analysis, README), ready to commit; LIVE=PATH names a live
 # storage elsewhere (the run's worktree: LIVE=../run/studies/fashion_mnist.db).
-set -euo pipefail
+set -Eeuo pipefail  # -E: the ERR trap also fires inside `family`
 cd "$(dirname "$0")/.."
 
 RESULTS=${RESULTS:-results/fashion_mnist}

@@ -307,14 +307,11 @@ def run_family(config: AnalysisConfig) -> str:
     for index, (member, run) in enumerate(zip(members, runs, strict=True)):
         try:
             analysed.append((member, _analyse(run), run))
-        except TooFewTrials as error:
-            if index == 0:
+        except AnalysisError as error:
+            if index == 0 or not isinstance(error, TooFewTrials):
                 raise AnalysisError(f"At {member.epochs} epochs ({member.study_name!r}): "
                                     f"{error}") from None
             pending.append((member, str(error)))
-        except AnalysisError as error:
-            raise AnalysisError(f"At {member.epochs} epochs ({member.study_name!r}): "
-                                f"{error}") from None
     lines = [f"At {member.epochs} epochs: {_write_and_attach(analysis, run)}"
              for member, analysis, run in analysed]
     lines += [f"At {member.epochs} epochs: not analysed yet: {reason}"

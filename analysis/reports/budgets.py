@@ -233,7 +233,8 @@ def budgets_markdown(analysis: FamilyAnalysis) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _by_value(values: dict[object, Any] | None) -> dict[str, Any] | None:
+def _str_keys(values: dict[object, Any] | None) -> dict[str, Any] | None:
+    """JSON keys are strings: the values of the question, as `str`."""
     return None if values is None else {str(value): found for value, found in values.items()}
 
 
@@ -261,8 +262,8 @@ def budget_record(analysis: FamilyAnalysis) -> dict[str, Any]:
             "interval_label": interval_label(c), "paired": c.paired,
             "n_per_position": {str(question.reference): c.n_before,
                                str(question.others[0]): c.n_after},
-            "selection_means": _by_value(result.selection_means),
-            "selection_seeds": _by_value(result.selection_seeds),
+            "selection_means": _str_keys(result.selection_means),
+            "selection_seeds": _str_keys(result.selection_seeds),
             "selection_finished": result.selection_finished, "report": path})
     return {
         "family": family.family,
@@ -277,6 +278,6 @@ def budget_record(analysis: FamilyAnalysis) -> dict[str, Any]:
         "plateau": {"at": plateau_at(family.steps), "rise_rule": PLATEAU_RISE,
                     "reading": plateau_lines(family)[0],
                     "steps": [{"shorter": step.shorter, "longer": step.longer,
-                               "rises": _by_value(step.rises), "doubling": step.doubling,
+                               "rises": _str_keys(step.rises), "doubling": step.doubling,
                                "flat": step.flat} for step in family.steps]},
     }

@@ -223,7 +223,7 @@ def verdict_record(analysis: Analysis) -> dict[str, Any]:
         "variance_saved_by_pairing": finite_or_none(c.variance_saved),
         "selection": None if analysis.selection is None else {
             str(placement): {"pick": s.pick, "near_ties": list(s.near_ties),
-                        "seed_std": s.pooled_std if math.isfinite(s.pooled_std) else None,
+                        "seed_std": finite_or_none(s.pooled_std),
                         "rerun": analysis.selection.rerun}
             for placement, s in analysis.selection.selections.items()},
         "minimum_reruns": c.minimum if c.interval == "anytime" else None,

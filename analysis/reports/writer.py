@@ -29,8 +29,8 @@ RESERVED_NAMES = {"importance", "isolation", "expected_max", "verdict", "report"
 MANIFEST = ".bnstudy-report.json"
 FIXED_FILES = ("report.md", "verdict.json", "trials.csv", "verdict.png", "isolation.png",
                "expected_max.png", "importance.png")
-FAMILY_FILES = ("budgets.md", "budgets.json", *BUDGET_FIGURES.values())  # beside the first
-# member's report
+# Beside the first member's report.
+FAMILY_FILES = ("budgets.md", "budgets.json", *BUDGET_FIGURES.values())
 
 
 def safe_name(name: str) -> str:

@@ -44,16 +44,21 @@ if [ ! -f "$LIVE" ] && [ -f "$RESULTS/study.db" ]; then
   step "restored $LIVE from $RESULTS/study.db"
 fi
 
-if [ "${1:-}" = publish ]; then
-  [ -f "$LIVE" ] || { echo "publish: no live storage $LIVE to publish" >&2; exit 2; }
+# A consistent copy of the live storage in $RESULTS, analysed there as the run's last step
+# analyses the family (each member's report, then budgets.md/.json), and its README.
+publish() {
   "$PY" -m study.snapshot "$LIVE" "$RESULTS/study.db" >/dev/null
   # The copy replaced the one whose artifacts these were: the analysis uploads them anew.
   rm -rf "$RESULTS/study-artifacts"
   step "published what $LIVE holds so far"
-  # The family as the run's last step analyses it: each member's report, then budgets.md/.json.
-  "$PY" -m analysis --study-name "$STUDY" --storage "sqlite:///$RESULTS/study.db" --out "$RESULTS" \
-    --budgets
+  "$PY" -m analysis --study-name "$STUDY" --storage "sqlite:///$RESULTS/study.db" \
+    --out "$RESULTS" --budgets
   describe
+}
+
+if [ "${1:-}" = publish ]; then
+  [ -f "$LIVE" ] || { echo "publish: no live storage $LIVE to publish" >&2; exit 2; }
+  publish
   exit 0
 fi
 
@@ -96,9 +101,8 @@ family --out "$RESULTS" --snapshot "$RESULTS/study.db"
 for pid in "${others[@]}"; do wait "$pid"; done
 trap - ERR
 step "run ended"
-if [ "$WORKERS" -gt 1 ]; then  # a rerun another worker stored after the first one's analysis
-  "$PY" -m study.snapshot "$LIVE" "$RESULTS/study.db" >/dev/null
-  "$PY" -m analysis --study-name "$STUDY" --storage "sqlite:///$RESULTS/study.db" \
-    --out "$RESULTS" --budgets
+if [ "$WORKERS" -gt 1 ]; then
+  publish  # with what another worker stored after the first one's analysis
+else
+  describe
 fi
-describe
